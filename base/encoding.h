@@ -1,0 +1,30 @@
+// Base64 and hex codecs. Pure functions, thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace provgate {
+
+// Standard base64 with padding.
+std::string Base64Encode(std::string_view bytes);
+
+// Decodes standard or URL-safe base64 (DSSE requires accepting both), with or
+// without padding. Whitespace is not accepted. Returns nullopt on any invalid
+// character, bad padding, or non-zero trailing bits.
+std::optional<std::string> Base64Decode(std::string_view text);
+
+// Lowercase hex.
+std::string HexEncode(std::string_view bytes);
+
+// Decodes lowercase or uppercase hex; nullopt on odd length or a non-hex char.
+std::optional<std::string> HexDecode(std::string_view text);
+
+// True when every char of `s` is in [0-9a-f].
+bool IsLowerHex(std::string_view s);
+
+// Quotes a string for messages: JSON-style escapes, at most `max_len` bytes shown.
+std::string Quote(std::string_view s, size_t max_len = 200);
+
+}  // namespace provgate

@@ -1,0 +1,25 @@
+#include "base/status.h"
+
+namespace provgate {
+
+const char* StatusCodeName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "ok";
+    case StatusCode::kInvalidArgument: return "invalid-argument";
+    case StatusCode::kNotFound: return "not-found";
+    case StatusCode::kUnavailable: return "registry-unavailable";
+    case StatusCode::kDeadlineExceeded: return "deadline-exceeded";
+    case StatusCode::kResourceExhausted: return "limit-exceeded";
+    case StatusCode::kPermissionDenied: return "permission-denied";
+    case StatusCode::kDataLoss: return "digest-mismatch";
+    case StatusCode::kInternal: return "internal";
+  }
+  return "unknown";
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "ok";
+  return std::string(StatusCodeName(code_)) + ": " + message_;
+}
+
+}  // namespace provgate

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian package provgate's build, tests, demo and benchmarks need.
+# Idempotent: packages already present are skipped by apt; safe to run repeatedly.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config ninja-build
+  libssl-dev libcurl4-openssl-dev libcpp-httplib-dev
+  nlohmann-json3-dev libyaml-cpp-dev libsodium-dev libre2-dev
+  libcli11-dev doctest-dev
+  docker-registry apache2-utils openssl curl ca-certificates
+  wrk
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all Debian packages present"
+fi
+
+# Node test tools (sigstore-js) for independent fixtures: installed into tests/tools/node_modules.
+here="$(cd "$(dirname "$0")/.." && pwd)"
+if command -v npm >/dev/null 2>&1 && [ -f "$here/tests/tools/package.json" ]; then
+  if [ ! -d "$here/tests/tools/node_modules" ]; then
+    (cd "$here/tests/tools" && npm install --no-audit --no-fund --loglevel=error)
+  fi
+fi

@@ -1,0 +1,54 @@
+// OCI / Docker manifests and indexes parsed from their exact bytes
+// (FORMATS.md §1.2-1.3). Pure, thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace provgate {
+
+inline constexpr char kOciManifest[] = "application/vnd.oci.image.manifest.v1+json";
+inline constexpr char kOciIndex[] = "application/vnd.oci.image.index.v1+json";
+inline constexpr char kDockerManifest[] = "application/vnd.docker.distribution.manifest.v2+json";
+inline constexpr char kDockerManifestList[] = "application/vnd.docker.distribution.manifest.list.v2+json";
+inline constexpr char kManifestAccept[] =
+    "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "
+    "application/vnd.docker.distribution.manifest.v2+json, "
+    "application/vnd.docker.distribution.manifest.list.v2+json";
+
+struct Descriptor {
+  std::string media_type;
+  std::string digest;
+  int64_t size = 0;
+  std::string artifact_type;
+  std::map<std::string, std::string> annotations;
+};
+
+struct Manifest {
+  enum class Kind { kImage, kIndex };
+  Kind kind = Kind::kImage;
+  std::string media_type;     // the effective media type (Content-Type or field)
+  std::string artifact_type;  // optional
+  Descriptor config;          // images only
+  std::vector<Descriptor> layers;     // images only
+  std::vector<Descriptor> manifests;  // indexes only
+  std::map<std::string, std::string> annotations;
+  std::optional<Descriptor> subject;
+};
+
+// Parses manifest bytes. `content_type` is the registry's Content-Type
+// (parameters ignored; may be empty). Dispatches on it, then on the
+// `mediaType` field, then on the fields present (KitOps omits mediaType).
+// Fails with InvalidArgument for malformed JSON, schema 1 manifests, a
+// `mediaType` field that contradicts `content_type`, descriptors with a bad
+// digest or negative size, non-string annotations; ResourceExhausted when
+// there are more than `max_entries` layers or index entries.
+StatusOr<Manifest> ParseManifest(std::string_view bytes, std::string_view content_type, size_t max_entries);
+
+}  // namespace provgate

@@ -1,0 +1,201 @@
+#include "verifier/reference.h"
+
+#include "base/encoding.h"
+
+namespace provgate {
+namespace {
+
+constexpr size_t kMaxReferenceLength = 4096;
+constexpr size_t kMaxNameLength = 255;  // distribution/reference NameTotalLengthMax
+
+bool IsAlnumLower(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool IsAlnum(char c) { return IsAlnumLower(c) || (c >= 'A' && c <= 'Z'); }
+
+// One repository path component: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*
+bool IsValidPathComponent(std::string_view c) {
+  if (c.empty() || !IsAlnumLower(c.front()) || !IsAlnumLower(c.back())) return false;
+  for (size_t i = 0; i < c.size(); ++i) {
+    char ch = c[i];
+    if (IsAlnumLower(ch)) continue;
+    if (ch == '.') {
+      if (!IsAlnumLower(c[i + 1])) return false;  // a single dot between alnums
+    } else if (ch == '_') {
+      if (c[i + 1] == '_') {
+        ++i;  // "__" allowed
+        if (!IsAlnumLower(c[i + 1])) return false;
+      } else if (!IsAlnumLower(c[i + 1])) {
+        return false;
+      }
+    } else if (ch == '-') {
+      while (c[i + 1] == '-') ++i;  // "-+" allowed
+      if (!IsAlnumLower(c[i + 1])) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// host[:port], host being DNS labels or a bracketed IPv6 address.
+bool IsValidDomain(std::string_view d) {
+  if (d.empty()) return false;
+  std::string_view host = d, port;
+  if (d.front() == '[') {
+    auto close = d.find(']');
+    if (close == std::string_view::npos || close < 2) return false;
+    for (char c : d.substr(1, close - 1)) {
+      if (!(IsAlnum(c) || c == ':' || c == '.')) return false;
+    }
+    std::string_view rest = d.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return false;
+      port = rest.substr(1);
+      if (port.empty()) return false;
+    }
+    host = {};
+  } else if (auto colon = d.rfind(':'); colon != std::string_view::npos) {
+    host = d.substr(0, colon);
+    port = d.substr(colon + 1);
+    if (port.empty()) return false;
+  }
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+  }
+  if (port.size() > 5) return false;
+  if (d.front() == '[') return true;
+  if (host.empty()) return false;
+  size_t start = 0;
+  while (start <= host.size()) {
+    size_t dot = host.find('.', start);
+    std::string_view label = host.substr(start, dot == std::string_view::npos ? host.npos : dot - start);
+    if (label.empty() || label.size() > 63 || !IsAlnum(label.front()) || !IsAlnum(label.back())) {
+      return false;
+    }
+    for (char c : label) {
+      if (!IsAlnum(c) && c != '-') return false;
+    }
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return true;
+}
+
+// [\w][\w.-]{0,127}
+bool IsValidTag(std::string_view t) {
+  if (t.empty() || t.size() > 128) return false;
+  auto word = [](char c) { return IsAlnum(c) || c == '_'; };
+  if (!word(t.front())) return false;
+  for (char c : t) {
+    if (!word(c) && c != '.' && c != '-') return false;
+  }
+  return true;
+}
+
+std::string_view StripScheme(std::string_view text) {
+  for (std::string_view scheme : {"oci://", "oci+native://", "oci+fetch://"}) {
+    if (text.substr(0, scheme.size()) == scheme) return text.substr(scheme.size());
+  }
+  return text;
+}
+
+}  // namespace
+
+Status ValidateDigest(std::string_view digest) {
+  auto colon = digest.find(':');
+  if (colon == std::string_view::npos) return InvalidArgument("digest " + Quote(digest) + " has no algorithm");
+  std::string_view alg = digest.substr(0, colon), hex = digest.substr(colon + 1);
+  size_t want;
+  if (alg == "sha256") {
+    want = 64;
+  } else if (alg == "sha512") {
+    want = 128;
+  } else {
+    return InvalidArgument("digest " + Quote(digest) + " uses unsupported algorithm " + Quote(alg));
+  }
+  if (hex.size() != want || !IsLowerHex(hex)) {
+    return InvalidArgument("digest " + Quote(digest) + " is not " + std::to_string(want) +
+                           " lowercase hex characters");
+  }
+  return Status::Ok();
+}
+
+std::string Reference::String() const {
+  std::string s = Name();
+  if (!tag.empty()) s += ":" + tag;
+  if (!digest.empty()) s += "@" + digest;
+  return s;
+}
+
+StatusOr<Reference> ParseReference(std::string_view input) {
+  if (input.size() > kMaxReferenceLength) return InvalidArgument("reference is longer than 4096 bytes");
+  std::string_view text = StripScheme(input);
+  auto fail = [&](const std::string& why) {
+    return InvalidArgument("invalid reference " + Quote(input) + ": " + why);
+  };
+  if (text.empty()) return fail("empty");
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+      return fail("contains whitespace or a non-ASCII character");
+    }
+  }
+
+  Reference ref;
+  std::string_view rest = text;
+  if (auto at = rest.find('@'); at != std::string_view::npos) {
+    ref.digest = std::string(rest.substr(at + 1));
+    rest = rest.substr(0, at);
+    if (Status s = ValidateDigest(ref.digest); !s.ok()) return fail(s.message());
+  }
+  // A tag follows the last ':' that comes after the last '/'.
+  auto last_slash = rest.rfind('/');
+  auto last_colon = rest.rfind(':');
+  if (last_colon != std::string_view::npos &&
+      (last_slash == std::string_view::npos || last_colon > last_slash)) {
+    ref.tag = std::string(rest.substr(last_colon + 1));
+    rest = rest.substr(0, last_colon);
+    if (!IsValidTag(ref.tag)) return fail("tag " + Quote(ref.tag) + " is not a valid tag");
+  }
+  if (rest.empty()) return fail("missing repository name");
+
+  std::string_view domain, path = rest;
+  auto slash = rest.find('/');
+  if (slash != std::string_view::npos) {
+    std::string_view first = rest.substr(0, slash);
+    bool lower = true;
+    for (char c : first) {
+      if (c >= 'A' && c <= 'Z') lower = false;
+    }
+    if (first.find_first_of(".:") != std::string_view::npos || first == "localhost" || !lower) {
+      domain = first;
+      path = rest.substr(slash + 1);
+    }
+  }
+  if (domain.empty()) {
+    ref.registry = "docker.io";
+  } else {
+    if (!IsValidDomain(domain)) return fail("registry " + Quote(domain) + " is not a valid host[:port]");
+    ref.registry = std::string(domain);
+    if (ref.registry == "index.docker.io" || ref.registry == "registry-1.docker.io") ref.registry = "docker.io";
+  }
+  if (path.empty()) return fail("missing repository path");
+  ref.repository = std::string(path);
+  if (ref.registry == "docker.io" && ref.repository.find('/') == std::string::npos) {
+    ref.repository = "library/" + ref.repository;
+  }
+  size_t start = 0;
+  while (true) {
+    size_t next = ref.repository.find('/', start);
+    std::string_view comp = std::string_view(ref.repository).substr(start, next == std::string::npos ? std::string::npos : next - start);
+    if (!IsValidPathComponent(comp)) {
+      return fail("repository path component " + Quote(comp) +
+                  " must be lowercase letters, digits and single separators");
+    }
+    if (next == std::string::npos) break;
+    start = next + 1;
+  }
+  if (ref.Name().size() > kMaxNameLength) return fail("name longer than 255 characters");
+  if (ref.tag.empty() && ref.digest.empty()) ref.tag = "latest";
+  return ref;
+}
+
+}  // namespace provgate

@@ -1,0 +1,45 @@
+// OCI image references, parsed and normalised the way container runtimes do
+// (distribution/reference "ParseNormalizedNamed"). Pure value type.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace provgate {
+
+struct Reference {
+  std::string registry;    // "docker.io", "ghcr.io", "127.0.0.1:5000"
+  std::string repository;  // "library/busybox", "models/mnist"
+  std::string tag;         // may be empty when a digest is given
+  std::string digest;      // "sha256:<hex>" or empty
+
+  // "registry/repository" — the name policies and tokens are scoped by.
+  std::string Name() const { return registry + "/" + repository; }
+  // The fully normalised form: name[:tag][@digest].
+  std::string String() const;
+  // The same repository at `digest` with the tag kept: name[:tag]@digest.
+  Reference WithDigest(std::string d) const {
+    Reference r = *this;
+    r.digest = std::move(d);
+    return r;
+  }
+  // The tag or, when there is none, the digest: what a registry URL names.
+  const std::string& TagOrDigest() const { return digest.empty() ? tag : digest; }
+
+  bool operator==(const Reference&) const = default;
+};
+
+// Parses `text` (with an optional "oci://", "oci+native://" or "oci+fetch://"
+// scheme, which is stripped). Applies docker.io defaults: "busybox" ->
+// "docker.io/library/busybox:latest"; "index.docker.io" -> "docker.io"; a
+// reference without tag or digest gets ":latest". Fails with InvalidArgument
+// and a reason for anything malformed: bad characters, uppercase repository,
+// bad tag, a digest that is not sha256/sha512 lowercase hex of the right length.
+StatusOr<Reference> ParseReference(std::string_view text);
+
+// Validates a digest string "sha256:<64 lowercase hex>" or "sha512:<128 ...>".
+Status ValidateDigest(std::string_view digest);
+
+}  // namespace provgate

@@ -1,0 +1,33 @@
+// cosign "simple signing" payloads (FORMATS.md §2.3). Pure, thread-safe.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "base/json_util.h"
+#include "base/status.h"
+
+namespace provgate {
+
+inline constexpr char kSimpleSigningMediaType[] = "application/vnd.dev.cosign.simplesigning.v1+json";
+inline constexpr char kSimpleSigningType[] = "cosign container image signature";
+
+struct SimpleSigningPayload {
+  std::string docker_reference;  // critical.identity.docker-reference
+  std::string manifest_digest;   // critical.image.docker-manifest-digest
+  Json optional;                 // null or an object of user annotations
+};
+
+// Parses and validates a payload: critical.type must be the cosign constant,
+// critical.image.docker-manifest-digest a valid digest, identity a string.
+// Keys are matched exactly (lowercase, as emitters write them). Fails with
+// InvalidArgument naming the offending field.
+StatusOr<SimpleSigningPayload> ParseSimpleSigningPayload(std::string_view bytes);
+
+// Builds the payload cosign writes, byte-compatible with Go's encoding/json
+// output (keys in struct order, "optional": null when `annotations` is empty).
+std::string MakeSimpleSigningPayload(std::string_view docker_reference, std::string_view manifest_digest,
+                                     const std::map<std::string, std::string>& annotations);
+
+}  // namespace provgate

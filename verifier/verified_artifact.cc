@@ -1,0 +1,180 @@
+#include "verifier/verified_artifact.h"
+
+#include "base/encoding.h"
+#include "verifier/digest.h"
+#include "verifier/dsse.h"
+#include "verifier/in_toto.h"
+#include "verifier/simple_signing.h"
+
+namespace provgate {
+namespace {
+
+constexpr char kSignatureAnnotation[] = "dev.cosignproject.cosign/signature";
+constexpr char kCertificateAnnotation[] = "dev.sigstore.cosign/certificate";
+
+std::vector<std::string> SignersOf(const std::vector<TrustedKey>& keys, std::string_view message,
+                                   std::string_view signature) {
+  std::vector<std::string> out;
+  for (const auto& k : keys) {
+    if (k.key.Verify(message, signature)) {
+      bool dup = false;
+      for (const auto& s : out) dup |= s == k.authority;
+      if (!dup) out.push_back(k.authority);
+    }
+  }
+  return out;
+}
+
+std::string NoSignerProblem(const AttachedLayer& layer, size_t key_count) {
+  if (key_count == 0) return "no trusted keys to verify against";
+  if (layer.descriptor.annotations.count(kCertificateAnnotation)) {
+    return "signature does not verify with any trusted key (keyless certificate signatures are not trusted by key authorities)";
+  }
+  return "signature does not verify with any trusted key";
+}
+
+SignatureFact CheckSignatureLayer(const AttachedLayer& layer, const std::string& digest,
+                                  const std::vector<TrustedKey>& keys) {
+  SignatureFact f;
+  f.layer_digest = layer.descriptor.digest;
+  if (Status s = CheckDigest(layer.blob, layer.descriptor.digest, "signature layer"); !s.ok()) {
+    f.problem = s.message();
+    return f;
+  }
+  if (layer.descriptor.media_type != kSimpleSigningMediaType) {
+    f.problem = "layer media type " + Quote(layer.descriptor.media_type) + " is not simple signing";
+    return f;
+  }
+  auto it = layer.descriptor.annotations.find(kSignatureAnnotation);
+  if (it == layer.descriptor.annotations.end() || it->second.empty()) {
+    f.problem = "layer has no dev.cosignproject.cosign/signature annotation";
+    return f;
+  }
+  auto sig = Base64Decode(it->second);
+  if (!sig) {
+    f.problem = "signature annotation is not valid base64";
+    return f;
+  }
+  f.signers = SignersOf(keys, layer.blob, *sig);
+  auto payload = ParseSimpleSigningPayload(layer.blob);
+  if (!payload.ok()) {
+    f.problem = payload.status().message();
+    return f;
+  }
+  if (payload->manifest_digest != digest) {
+    f.problem = "payload is for digest " + payload->manifest_digest + ", not the artifact's " + digest;
+    return f;
+  }
+  if (f.signers.empty()) f.problem = NoSignerProblem(layer, keys.size());
+  return f;
+}
+
+AttestationFact CheckAttestationLayer(const AttachedLayer& layer, const std::string& digest,
+                                      const std::vector<TrustedKey>& keys) {
+  AttestationFact f;
+  f.layer_digest = layer.descriptor.digest;
+  f.predicate = Json::object();
+  if (Status s = CheckDigest(layer.blob, layer.descriptor.digest, "attestation layer"); !s.ok()) {
+    f.problem = s.message();
+    return f;
+  }
+  if (layer.descriptor.media_type != kDsseMediaType) {
+    f.problem = "layer media type " + Quote(layer.descriptor.media_type) + " is not a DSSE envelope";
+    return f;
+  }
+  auto env = ParseDsseEnvelope(layer.blob);
+  if (!env.ok()) {
+    f.problem = env.status().message();
+    return f;
+  }
+  std::string pae = PreAuthEncoding(env->payload_type, env->payload);
+  for (const auto& s : env->signatures) {
+    for (auto& a : SignersOf(keys, pae, s.sig)) {
+      bool dup = false;
+      for (const auto& x : f.signers) dup |= x == a;
+      if (!dup) f.signers.push_back(a);
+    }
+  }
+  if (env->payload_type != kInTotoPayloadType) {
+    f.problem = "DSSE payloadType " + Quote(env->payload_type) + " is not " + kInTotoPayloadType;
+    return f;
+  }
+  // Parse exactly the bytes whose signature was checked.
+  auto st = ParseStatement(env->payload);
+  if (!st.ok()) {
+    f.problem = st.status().message();
+    return f;
+  }
+  f.statement_type = st->type;
+  f.predicate_type = st->predicate_type;
+  f.predicate = std::move(st->predicate);
+  if (!StatementCoversDigest(*st, digest)) {
+    f.problem = "statement has no subject with digest " + digest;
+    return f;
+  }
+  if (f.signers.empty()) f.problem = NoSignerProblem(layer, keys.size());
+  return f;
+}
+
+}  // namespace
+
+std::set<std::string> VerifiedArtifact::SignedBy() const {
+  std::set<std::string> out;
+  for (const auto& s : signatures) {
+    if (s.verified()) out.insert(s.signers.begin(), s.signers.end());
+  }
+  return out;
+}
+
+VerifiedArtifact VerifyArtifact(const ArtifactMaterial& m, const std::vector<TrustedKey>& keys) {
+  VerifiedArtifact a;
+  a.reference = m.reference;
+  a.digest = m.digest;
+  a.manifest = m.manifest;
+  a.annotations = m.manifest.annotations;
+  if (m.config_bytes) {
+    if (Status s = CheckDigest(*m.config_bytes, m.manifest.config.digest, "config blob"); !s.ok()) {
+      a.notes.push_back(s.message());
+    } else {
+      auto cfg = ParseJson(*m.config_bytes, "config blob");
+      if (cfg.ok()) {
+        a.config = std::move(*cfg);
+      } else {
+        a.notes.push_back("config blob is not JSON; config facts are unavailable");
+      }
+    }
+  }
+  for (const auto& layer : m.signature_layers) a.signatures.push_back(CheckSignatureLayer(layer, m.digest, keys));
+  for (const auto& layer : m.attestation_layers) {
+    a.attestations.push_back(CheckAttestationLayer(layer, m.digest, keys));
+  }
+  return a;
+}
+
+Json VerifiedArtifactToJson(const VerifiedArtifact& a) {
+  Json j;
+  j["reference"] = a.reference.String();
+  j["digest"] = a.digest;
+  j["mediaType"] = a.manifest.media_type;
+  if (!a.manifest.artifact_type.empty()) j["artifactType"] = a.manifest.artifact_type;
+  j["signedBy"] = a.SignedBy();
+  j["signatures"] = Json::array();
+  for (const auto& s : a.signatures) {
+    Json e{{"layer", s.layer_digest}, {"verified", s.verified()}, {"signers", s.signers}};
+    if (!s.problem.empty()) e["problem"] = s.problem;
+    j["signatures"].push_back(std::move(e));
+  }
+  j["attestations"] = Json::array();
+  for (const auto& at : a.attestations) {
+    Json e{{"layer", at.layer_digest}, {"verified", at.verified()}, {"signers", at.signers}};
+    if (!at.predicate_type.empty()) e["predicateType"] = at.predicate_type;
+    if (!at.problem.empty()) e["problem"] = at.problem;
+    j["attestations"].push_back(std::move(e));
+  }
+  j["annotations"] = a.annotations;
+  j["config"] = a.config;
+  if (!a.notes.empty()) j["notes"] = a.notes;
+  return j;
+}
+
+}  // namespace provgate
