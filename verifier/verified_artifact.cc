@@ -132,6 +132,7 @@ VerifiedArtifact VerifyArtifact(const ArtifactMaterial& m, const std::vector<Tru
   a.digest = m.digest;
   a.manifest = m.manifest;
   a.annotations = m.manifest.annotations;
+  a.notes = m.notes;
   if (m.config_bytes) {
     if (Status s = CheckDigest(*m.config_bytes, m.manifest.config.digest, "config blob"); !s.ok()) {
       a.notes.push_back(s.message());

@@ -38,6 +38,7 @@ struct ArtifactMaterial {
   std::optional<std::string> config_bytes;  // images whose config was fetched
   std::vector<AttachedLayer> signature_layers;    // from sha256-<hex>.sig
   std::vector<AttachedLayer> attestation_layers;  // from sha256-<hex>.att
+  std::vector<std::string> notes;                 // what the fetcher skipped, and why
 };
 
 struct SignatureFact {

@@ -1,0 +1,26 @@
+// HttpTransport over libcurl. Connections, DNS and TLS sessions are shared
+// between a pool of easy handles, so sequential and parallel requests to one
+// registry reuse connections. Thread-safe.
+#pragma once
+
+#include <memory>
+
+#include "verifier/registry/http_transport.h"
+
+namespace provgate {
+
+class CurlTransport : public HttpTransport {
+ public:
+  CurlTransport();
+  ~CurlTransport() override;
+  CurlTransport(const CurlTransport&) = delete;
+  CurlTransport& operator=(const CurlTransport&) = delete;
+
+  StatusOr<HttpResponse> Send(const HttpRequest& request) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace provgate

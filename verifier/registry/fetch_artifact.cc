@@ -1,0 +1,119 @@
+#include "verifier/registry/fetch_artifact.h"
+
+#include <future>
+
+namespace provgate {
+namespace {
+
+constexpr size_t kParallelLayerFetches = 8;
+
+struct Attachments {
+  std::vector<AttachedLayer> layers;
+};
+
+// Fetches the manifest at `tag` and each of its layers. 404 -> no layers.
+StatusOr<Attachments> FetchAttachments(RegistryClient& client, const Reference& ref, const std::string& tag,
+                                       const char* kind, Deadline deadline) {
+  Attachments out;
+  const auto& limits = client.limits();
+  auto m = client.GetManifest(ref, tag, deadline, limits.max_attached_layers);
+  if (!m.ok()) {
+    if (m.status().code() == StatusCode::kNotFound) return out;
+    if (m.status().code() == StatusCode::kResourceExhausted) {
+      return ResourceExhausted(std::string(kind) + " manifest " + tag + ": " + m.status().message() +
+                               " (max " + std::to_string(limits.max_attached_layers) + " " + kind + " layers)");
+    }
+    return m.status();
+  }
+  if (m->manifest.kind != Manifest::Kind::kImage) {
+    return InvalidArgument(std::string(kind) + " tag " + tag + " is an index, not a manifest");
+  }
+  const auto& layers = m->manifest.layers;
+  uint64_t total = 0;
+  for (const auto& d : layers) {
+    if (static_cast<uint64_t>(d.size) > limits.max_attachment_bytes) {
+      return ResourceExhausted(std::string(kind) + " layer " + d.digest + " of " + std::to_string(d.size) +
+                               " bytes exceeds the limit of " + std::to_string(limits.max_attachment_bytes) +
+                               " bytes");
+    }
+    total += static_cast<uint64_t>(d.size);
+  }
+  if (total > 4 * static_cast<uint64_t>(limits.max_attachment_bytes)) {
+    return ResourceExhausted(std::string(kind) + " layers total " + std::to_string(total) +
+                             " bytes, more than the limit of " +
+                             std::to_string(4 * static_cast<uint64_t>(limits.max_attachment_bytes)));
+  }
+  out.layers.resize(layers.size());
+  for (size_t start = 0; start < layers.size(); start += kParallelLayerFetches) {
+    size_t end = std::min(layers.size(), start + kParallelLayerFetches);
+    std::vector<std::future<StatusOr<std::string>>> futures;
+    for (size_t i = start; i < end; ++i) {
+      const Descriptor& d = layers[i];
+      futures.push_back(std::async(std::launch::async, [&client, &ref, d, deadline] {
+        return client.GetBlob(ref, d.digest, static_cast<size_t>(d.size), deadline);
+      }));
+    }
+    Status first_error;
+    for (size_t i = start; i < end; ++i) {
+      auto blob = futures[i - start].get();
+      if (!blob.ok()) {
+        if (first_error.ok()) first_error = blob.status();
+        continue;
+      }
+      out.layers[i] = AttachedLayer{layers[i], std::move(*blob)};
+    }
+    RETURN_IF_ERROR(first_error);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string AttachmentTag(std::string_view digest, std::string_view suffix) {
+  std::string tag(digest);
+  if (auto colon = tag.find(':'); colon != std::string::npos) tag[colon] = '-';
+  return tag + "." + std::string(suffix);
+}
+
+StatusOr<ArtifactMaterial> FetchArtifact(RegistryClient& client, const Reference& ref, Deadline deadline) {
+  ArtifactMaterial mat;
+  // One request: by digest when the reference pins one, else by tag, hashing
+  // the bytes to learn the digest the tag points to right now.
+  ASSIGN_OR_RETURN(FetchedManifest m, client.GetManifest(ref, ref.TagOrDigest(), deadline));
+  mat.digest = m.digest;
+  mat.reference = ref.WithDigest(m.digest);
+  mat.manifest_bytes = std::move(m.bytes);
+  mat.manifest = std::move(m.manifest);
+
+  auto sig = std::async(std::launch::async, [&] {
+    return FetchAttachments(client, ref, AttachmentTag(mat.digest, "sig"), "signature", deadline);
+  });
+  auto att = std::async(std::launch::async, [&] {
+    return FetchAttachments(client, ref, AttachmentTag(mat.digest, "att"), "attestation", deadline);
+  });
+  Status config_status;
+  if (mat.manifest.kind == Manifest::Kind::kImage) {
+    const Descriptor& c = mat.manifest.config;
+    if (static_cast<uint64_t>(c.size) > client.limits().max_config_bytes) {
+      mat.notes.push_back("config blob of " + std::to_string(c.size) + " bytes exceeds the limit of " +
+                          std::to_string(client.limits().max_config_bytes) + " bytes; not read");
+    } else {
+      auto blob = client.GetBlob(ref, c.digest, static_cast<size_t>(c.size), deadline);
+      if (blob.ok()) {
+        mat.config_bytes = std::move(*blob);
+      } else {
+        config_status = blob.status().WithPrefix("config blob");
+      }
+    }
+  }
+  auto sig_result = sig.get();
+  auto att_result = att.get();
+  RETURN_IF_ERROR(config_status);
+  if (!sig_result.ok()) return sig_result.status();
+  if (!att_result.ok()) return att_result.status();
+  mat.signature_layers = std::move(sig_result->layers);
+  mat.attestation_layers = std::move(att_result->layers);
+  return mat;
+}
+
+}  // namespace provgate

@@ -1,0 +1,158 @@
+#include "verifier/registry/registry_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "base/encoding.h"
+#include "base/json_util.h"
+
+namespace provgate {
+namespace {
+
+constexpr size_t kMaxConfigBytes = 1 << 20;
+
+StatusOr<std::string> ReadSmallFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgument(std::string("cannot read ") + what + " " + path);
+  std::string data;
+  data.resize(kMaxConfigBytes + 1);
+  in.read(data.data(), static_cast<std::streamsize>(data.size()));
+  data.resize(static_cast<size_t>(in.gcount()));
+  if (data.size() > kMaxConfigBytes) return InvalidArgument(std::string(what) + " " + path + " is larger than 1 MiB");
+  return data;
+}
+
+std::string Where(const std::string& file, const YAML::Mark& m) {
+  return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+// "https://index.docker.io/v1/" -> "docker.io"; "host:port/path" -> "host:port".
+std::string HostOfAuthKey(std::string key) {
+  for (std::string_view scheme : {"https://", "http://"}) {
+    if (key.rfind(scheme, 0) == 0) key = key.substr(scheme.size());
+  }
+  if (auto slash = key.find('/'); slash != std::string::npos) key = key.substr(0, slash);
+  if (key == "index.docker.io" || key == "registry-1.docker.io") key = "docker.io";
+  return key;
+}
+
+}  // namespace
+
+StatusOr<std::map<std::string, Credentials>> ParseDockerConfig(std::string_view json) {
+  ASSIGN_OR_RETURN(Json j, ParseJson(json, "docker config"));
+  std::map<std::string, Credentials> out;
+  if (!j.is_object()) return InvalidArgument("docker config is not a JSON object");
+  const Json* auths = &j;
+  if (j.contains("auths")) auths = &j["auths"];  // legacy .dockercfg has the map at top level
+  if (!auths->is_object()) return InvalidArgument("docker config: auths is not an object");
+  for (auto it = auths->begin(); it != auths->end(); ++it) {
+    if (!it.value().is_object()) continue;
+    const Json& e = it.value();
+    Credentials c;
+    if (e.contains("auth") && e["auth"].is_string() && !e["auth"].get_ref<const std::string&>().empty()) {
+      auto decoded = Base64Decode(e["auth"].get<std::string>());
+      if (!decoded) return InvalidArgument("docker config: auth for " + Quote(it.key()) + " is not base64");
+      auto colon = decoded->find(':');
+      if (colon == std::string::npos) {
+        return InvalidArgument("docker config: auth for " + Quote(it.key()) + " is not user:password");
+      }
+      c.username = decoded->substr(0, colon);
+      c.password = decoded->substr(colon + 1);
+    }
+    if (e.contains("username") && e["username"].is_string()) c.username = e["username"];
+    if (e.contains("password") && e["password"].is_string()) c.password = e["password"];
+    if (e.contains("identitytoken") && e["identitytoken"].is_string()) c.identity_token = e["identitytoken"];
+    if (c.username.empty() && c.identity_token.empty()) continue;
+    out[HostOfAuthKey(it.key())] = std::move(c);
+  }
+  return out;
+}
+
+StatusOr<RegistryConfig> RegistryConfig::Parse(std::string_view yaml, const std::string& file) {
+  RegistryConfig cfg;
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(Where(file, e.mark) + ": " + e.msg);
+  }
+  if (!root || root.IsNull()) return cfg;
+  if (!root.IsMap()) return InvalidArgument(Where(file, root.Mark()) + ": registry config must be a mapping");
+  try {
+    for (auto top : root) {
+      std::string key = top.first.as<std::string>();
+      if (key == "mirrors") continue;  // accepted, not used yet
+      if (key != "registries") {
+        return InvalidArgument(Where(file, top.first.Mark()) + ": unknown field " + Quote(key));
+      }
+      if (!top.second.IsSequence()) {
+        return InvalidArgument(Where(file, top.second.Mark()) + ": registries must be a list");
+      }
+      for (auto entry : top.second) {
+        if (!entry.IsMap()) return InvalidArgument(Where(file, entry.Mark()) + ": registry entry must be a mapping");
+        RegistryHostConfig h;
+        for (auto f : entry) {
+          std::string name = f.first.as<std::string>();
+          auto scalar = [&]() -> StatusOr<std::string> {
+            if (!f.second.IsScalar()) return InvalidArgument(Where(file, f.second.Mark()) + ": " + name + " must be a string");
+            return f.second.as<std::string>();
+          };
+          if (name == "host") {
+            ASSIGN_OR_RETURN(h.host, scalar());
+          } else if (name == "insecure") {
+            bool b = false;
+            if (!f.second.IsScalar() || !YAML::convert<bool>::decode(f.second, b)) {
+              return InvalidArgument(Where(file, f.second.Mark()) + ": insecure must be true or false");
+            }
+            h.insecure = b;
+          } else if (name == "caFile") {
+            ASSIGN_OR_RETURN(h.ca_file, scalar());
+          } else if (name == "dockerConfig") {
+            ASSIGN_OR_RETURN(h.docker_config, scalar());
+          } else {
+            return InvalidArgument(Where(file, f.first.Mark()) + ": unknown field " + Quote(name));
+          }
+        }
+        if (h.host.empty()) return InvalidArgument(Where(file, entry.Mark()) + ": registry entry without host");
+        if (cfg.hosts_.count(h.host)) {
+          return InvalidArgument(Where(file, entry.Mark()) + ": duplicate registry host " + Quote(h.host));
+        }
+        if (!h.docker_config.empty()) {
+          ASSIGN_OR_RETURN(std::string dc, ReadSmallFile(h.docker_config, "dockerConfig"));
+          auto creds = ParseDockerConfig(dc);
+          if (!creds.ok()) return creds.status().WithPrefix(h.docker_config);
+          for (auto& [host, c] : *creds) {
+            if (host == h.host) cfg.credentials_[host] = c;
+          }
+        }
+        cfg.hosts_[h.host] = std::move(h);
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(Where(file, e.mark) + ": " + e.msg);
+  }
+  return cfg;
+}
+
+StatusOr<RegistryConfig> RegistryConfig::Load(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, "registry config"));
+  return Parse(text, path);
+}
+
+RegistryHostConfig RegistryConfig::ForHost(const std::string& host) const {
+  auto it = hosts_.find(host);
+  if (it != hosts_.end()) return it->second;
+  RegistryHostConfig d;
+  d.host = host;
+  return d;
+}
+
+std::optional<Credentials> RegistryConfig::CredentialsFor(const std::string& host) const {
+  auto it = credentials_.find(host);
+  if (it == credentials_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace provgate

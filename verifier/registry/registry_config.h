@@ -1,0 +1,59 @@
+// Per-registry settings (SPEC §6 --registry-config) and credentials from
+// docker config.json files. Immutable after loading; thread-safe to read.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace provgate {
+
+struct Credentials {
+  std::string username;
+  std::string password;
+  std::string identity_token;  // OAuth2 refresh token (config.json "identitytoken")
+};
+
+struct RegistryHostConfig {
+  std::string host;         // "host" or "host:port", as in references
+  bool insecure = false;    // plain HTTP (loopback/test registries only)
+  std::string ca_file;      // extra CA bundle for TLS
+  std::string docker_config;  // path of a docker config.json with `auths`
+};
+
+class RegistryConfig {
+ public:
+  RegistryConfig() = default;
+
+  // Parses the YAML of --registry-config. Unknown keys, wrong types and a
+  // duplicate host are InvalidArgument with file:line:column. dockerConfig
+  // files are read and parsed now, so credentials errors surface at start.
+  static StatusOr<RegistryConfig> Parse(std::string_view yaml, const std::string& file_name);
+  // Reads and parses `path`.
+  static StatusOr<RegistryConfig> Load(const std::string& path);
+
+  // Settings for `host` (defaults: TLS, system CAs, anonymous).
+  RegistryHostConfig ForHost(const std::string& host) const;
+  // Credentials for `host` from its dockerConfig, if any.
+  std::optional<Credentials> CredentialsFor(const std::string& host) const;
+
+  // Adds or replaces a host entry (used by the CLI for --insecure-registry style flags and tests).
+  void SetHost(RegistryHostConfig cfg) { hosts_[cfg.host] = std::move(cfg); }
+  // Adds credentials for a host directly.
+  void SetCredentials(const std::string& host, Credentials c) { credentials_[host] = std::move(c); }
+
+ private:
+  std::map<std::string, RegistryHostConfig> hosts_;
+  std::map<std::string, Credentials> credentials_;  // keyed by host
+};
+
+// Parses a docker config.json `auths` map (FORMATS.md §1.7): keys may be
+// "host", "host:port", or URLs ("https://index.docker.io/v1/"); `auth` is
+// base64("user:password"), split at the first ':'. Returns host -> credentials.
+StatusOr<std::map<std::string, Credentials>> ParseDockerConfig(std::string_view json);
+
+}  // namespace provgate

@@ -1,0 +1,77 @@
+// `provgate verify REF --key PUB.pem`: signature-only verification of one
+// artifact, printing the verified facts. (With --policies, the reference is
+// evaluated by the decision pipeline instead; see cmd_check.cc.)
+#include <cstdio>
+#include <filesystem>
+
+#include "verifier/registry/fetch_artifact.h"
+#include "webhook/cli_support.h"
+#include "webhook/commands.h"
+
+namespace provgate {
+
+int RunVerifyWithPolicies(const VerifyOptions& o);  // cmd_check.cc
+
+namespace {
+
+void PrintText(const VerifiedArtifact& a, bool verified) {
+  std::printf("reference:  %s\n", a.reference.String().c_str());
+  std::printf("digest:     %s\n", a.digest.c_str());
+  std::printf("mediaType:  %s\n", a.manifest.media_type.c_str());
+  auto signed_by = a.SignedBy();
+  std::string signers;
+  for (const auto& s : signed_by) signers += (signers.empty() ? "" : ", ") + s;
+  std::printf("signed by:  %s\n", signers.empty() ? "(nobody)" : signers.c_str());
+  std::printf("signatures: %zu\n", a.signatures.size());
+  for (const auto& s : a.signatures) {
+    std::printf("  %s  %s\n", s.layer_digest.c_str(), s.verified() ? "verified" : ("NOT VERIFIED: " + s.problem).c_str());
+  }
+  std::printf("attestations: %zu\n", a.attestations.size());
+  for (const auto& at : a.attestations) {
+    std::string type = at.predicate_type.empty() ? "(unreadable statement)" : at.predicate_type;
+    std::printf("  %s  %s  %s\n", at.layer_digest.c_str(), type.c_str(),
+                at.verified() ? "verified" : ("NOT VERIFIED: " + at.problem).c_str());
+  }
+  if (!a.annotations.empty()) {
+    std::printf("annotations:\n");
+    for (const auto& [k, v] : a.annotations) {
+      std::printf("  %s: %s\n", k.c_str(), v.size() > 200 ? (v.substr(0, 200) + "...").c_str() : v.c_str());
+    }
+  }
+  if (!a.config.is_null()) std::printf("config:     %s\n", JsonForMessage(a.config, 300).c_str());
+  for (const auto& n : a.notes) std::printf("note:       %s\n", n.c_str());
+  std::printf("result:     %s\n", verified ? "verified" : "NOT verified");
+}
+
+}  // namespace
+
+int RunVerify(const VerifyOptions& o) {
+  if (!o.policies.empty()) return RunVerifyWithPolicies(o);
+  if (o.keys.empty()) return FailInput(InvalidArgument("verify needs --key PUB.pem or --policies PATH"));
+  auto ref = ParseReference(o.reference);
+  if (!ref.ok()) return FailInput(ref.status());
+  std::vector<TrustedKey> keys;
+  for (const auto& path : o.keys) {
+    auto pem = ReadInputFile(path, 64 << 10);
+    if (!pem.ok()) return FailInput(pem.status());
+    auto key = PublicKey::FromPem(*pem);
+    if (!key.ok()) return FailInput(key.status().WithPrefix(path));
+    keys.push_back({std::filesystem::path(path).filename().string(), *key});
+  }
+  auto ctx = MakeRegistryContext(o.common);
+  if (!ctx.ok()) return FailInput(ctx.status());
+  auto material = FetchArtifact(*ctx->client, *ref, ctx->deadline);
+  if (!material.ok()) return FailInput(material.status().WithPrefix(ref->String()));
+  VerifiedArtifact a = VerifyArtifact(*material, keys);
+  bool verified = !a.SignedBy().empty();
+  if (o.output == "json") {
+    Json j = VerifiedArtifactToJson(a);
+    j["verified"] = verified;
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    PrintText(a, verified);
+  }
+  return verified ? kExitOk : kExitDenied;
+}
+
+}  // namespace provgate

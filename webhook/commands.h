@@ -1,0 +1,64 @@
+// The CLI subcommands (SPEC §2). Each Run* function takes parsed options,
+// does its work and returns the process exit code: 0 success / allowed,
+// 1 denied or not verified, 2 usage, input or registry error.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace provgate {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitDenied = 1;
+inline constexpr int kExitError = 2;
+
+struct CommonOptions {
+  std::string registry_config;  // --registry-config
+  double timeout_seconds = 30;  // --timeout
+  bool verbose = false;         // -v
+};
+
+struct VerifyOptions {
+  CommonOptions common;
+  std::string reference;
+  std::vector<std::string> keys;      // --key PUB.pem (repeatable)
+  std::vector<std::string> policies;  // --policies PATH (repeatable)
+  std::string namespace_name = "default";
+  std::string output = "text";  // text | json
+};
+int RunVerify(const VerifyOptions& o);
+
+struct KeygenOptions {
+  std::string prefix;
+  bool force = false;
+};
+int RunKeygen(const KeygenOptions& o);
+
+struct PushOptions {
+  CommonOptions common;
+  std::string path;  // a model file or a directory
+  std::string reference;
+  std::string metadata_file;
+  std::vector<std::string> annotations;  // k=v
+};
+int RunPush(const PushOptions& o);
+
+struct SignOptions {
+  CommonOptions common;
+  std::string reference;
+  std::string key_file;
+  std::vector<std::string> annotations;  // k=v
+};
+int RunSign(const SignOptions& o);
+
+struct AttestOptions {
+  CommonOptions common;
+  std::string reference;
+  std::string key_file;
+  std::string predicate_file;
+  std::string predicate_type;
+};
+int RunAttest(const AttestOptions& o);
+
+}  // namespace provgate

@@ -1,0 +1,79 @@
+// provgate: the one composition root. Parses the command line and hands
+// each subcommand its options; nothing else constructs the real parts.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "webhook/commands.h"
+
+namespace {
+
+void AddCommon(CLI::App* cmd, provgate::CommonOptions* c) {
+  cmd->add_option("--registry-config", c->registry_config, "registry settings YAML (SPEC §6)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--timeout", c->timeout_seconds, "overall time budget in seconds")
+      ->check(CLI::Range(0.1, 3600.0));
+  cmd->add_flag("-v,--verbose", c->verbose, "debug logs on stderr");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace provgate;
+  CLI::App app{"provgate: model provenance policy for Kubernetes admission"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "provgate 0.1.0");
+
+  VerifyOptions verify;
+  auto* v = app.add_subcommand("verify", "verify one artifact's signatures and attestations");
+  v->add_option("reference", verify.reference, "artifact reference (oci:// accepted)")->required();
+  v->add_option("--key", verify.keys, "trusted public key PEM (repeatable)");
+  v->add_option("--policies", verify.policies, "policy files or directories (repeatable)");
+  v->add_option("--namespace", verify.namespace_name, "namespace to match policies in");
+  v->add_option("-o,--output", verify.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  AddCommon(v, &verify.common);
+
+  KeygenOptions keygen;
+  auto* k = app.add_subcommand("keygen", "write PREFIX.key (PKCS#8 ECDSA P-256) and PREFIX.pub");
+  k->add_option("prefix", keygen.prefix, "output path prefix")->required();
+  k->add_flag("--force", keygen.force, "overwrite existing files");
+
+  PushOptions push;
+  auto* p = app.add_subcommand("push", "push model files as an OCI artifact (omlmd layout)");
+  p->add_option("path", push.path, "model file or directory")->required();
+  p->add_option("reference", push.reference, "target reference with a tag")->required();
+  p->add_option("--metadata", push.metadata_file, "model metadata JSON (omlmd)");
+  p->add_option("--annotation", push.annotations, "manifest annotation key=value (repeatable)");
+  AddCommon(p, &push.common);
+
+  SignOptions sign;
+  auto* s = app.add_subcommand("sign", "attach a cosign-compatible signature");
+  s->add_option("reference", sign.reference, "artifact reference")->required();
+  s->add_option("--key", sign.key_file, "private key PEM (cosign encrypted keys read with $PROVGATE_PASSWORD or $COSIGN_PASSWORD)")->required();
+  s->add_option("--annotation,-a", sign.annotations, "signed annotation key=value (repeatable)");
+  AddCommon(s, &sign.common);
+
+  AttestOptions attest;
+  auto* a = app.add_subcommand("attest", "attach a cosign-compatible DSSE in-toto attestation");
+  a->add_option("reference", attest.reference, "artifact reference")->required();
+  a->add_option("--key", attest.key_file, "private key PEM")->required();
+  a->add_option("--predicate", attest.predicate_file, "predicate JSON file")->required();
+  a->add_option("--type", attest.predicate_type, "predicate type URI")->required();
+  AddCommon(a, &attest.common);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitError;
+  }
+
+  if (v->parsed()) return RunVerify(verify);
+  if (k->parsed()) return RunKeygen(keygen);
+  if (p->parsed()) return RunPush(push);
+  if (s->parsed()) return RunSign(sign);
+  if (a->parsed()) return RunAttest(attest);
+  return kExitError;
+}
