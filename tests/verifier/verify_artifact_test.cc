@@ -1,0 +1,242 @@
+// VerifyArtifact over hand-built material: every binding rule has a row that
+// must verify and rows that must not.
+#include <doctest/doctest.h>
+
+#include <functional>
+
+#include "base/encoding.h"
+#include "verifier/digest.h"
+#include "verifier/dsse.h"
+#include "verifier/in_toto.h"
+#include "verifier/simple_signing.h"
+#include "verifier/verified_artifact.h"
+
+using namespace provgate;
+
+namespace {
+
+const std::string kDigest = "sha256:" + std::string(64, 'a');
+const std::string kOther = "sha256:" + std::string(64, 'b');
+
+struct Keys {
+  PrivateKey a = *PrivateKey::GenerateEcdsaP256();
+  PrivateKey b = *PrivateKey::GenerateEcdsaP256();
+  PrivateKey untrusted = *PrivateKey::GenerateEcdsaP256();
+  std::vector<TrustedKey> trusted() const { return {{"a", a.Public()}, {"b", b.Public()}}; }
+};
+
+AttachedLayer Layer(const std::string& media_type, const std::string& blob,
+                    std::map<std::string, std::string> annotations) {
+  AttachedLayer l;
+  l.descriptor.media_type = media_type;
+  l.descriptor.digest = Sha256Digest(blob);
+  l.descriptor.size = static_cast<int64_t>(blob.size());
+  l.descriptor.annotations = std::move(annotations);
+  l.blob = blob;
+  return l;
+}
+
+AttachedLayer SigLayer(const PrivateKey& key, const std::string& digest) {
+  std::string payload = MakeSimpleSigningPayload("reg.example.com/m", digest, {});
+  return Layer(kSimpleSigningMediaType, payload,
+               {{"dev.cosignproject.cosign/signature", Base64Encode(*key.Sign(payload))}});
+}
+
+std::string Envelope(const PrivateKey& key, const std::string& payload_type, const std::string& payload) {
+  DsseEnvelope env{payload_type, payload, {{"", *key.Sign(PreAuthEncoding(payload_type, payload))}}};
+  return SerializeDsseEnvelope(env);
+}
+
+AttachedLayer AttLayer(const std::string& envelope) {
+  return Layer(kDsseMediaType, envelope, {{"dev.cosignproject.cosign/signature", ""}, {"predicateType", "x"}});
+}
+
+std::string MakeStatement(const std::string& digest, const std::string& type = "https://slsa.dev/provenance/v1") {
+  return MakeStatementV1("reg.example.com/m", digest, type, Json{{"buildDefinition", {{"buildType", "t"}}}});
+}
+
+ArtifactMaterial Material() {
+  ArtifactMaterial m;
+  m.digest = kDigest;
+  m.reference = *ParseReference("reg.example.com/m@" + kDigest);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("signatures: must verify") {
+  Keys k;
+  auto m = Material();
+  m.signature_layers = {SigLayer(k.a, kDigest), SigLayer(k.b, kDigest), SigLayer(k.a, kDigest)};
+  VerifiedArtifact v = VerifyArtifact(m, k.trusted());
+  REQUIRE(v.signatures.size() == 3);
+  for (const auto& s : v.signatures) CHECK(s.verified());
+  CHECK(v.signatures[0].signers == std::vector<std::string>{"a"});
+  CHECK(v.signatures[1].signers == std::vector<std::string>{"b"});
+  CHECK(v.SignedBy() == std::set<std::string>{"a", "b"});
+}
+
+TEST_CASE("signatures: must not verify, each with its reason") {
+  Keys k;
+  struct Row {
+    const char* name;
+    std::function<AttachedLayer()> layer;
+    const char* reason;
+  };
+  Row rows[] = {
+      {"untrusted key", [&] { return SigLayer(k.untrusted, kDigest); }, "does not verify with any trusted key"},
+      {"payload names another digest", [&] { return SigLayer(k.a, kOther); }, "payload is for digest " },
+      {"signature byte flipped",
+       [&] {
+         auto l = SigLayer(k.a, kDigest);
+         auto sig = *Base64Decode(l.descriptor.annotations["dev.cosignproject.cosign/signature"]);
+         sig[10] ^= 1;
+         l.descriptor.annotations["dev.cosignproject.cosign/signature"] = Base64Encode(sig);
+         return l;
+       },
+       "does not verify"},
+      {"payload altered after signing",
+       [&] {
+         auto l = SigLayer(k.a, kDigest);
+         l.blob.insert(l.blob.size() - 1, " ");
+         l.descriptor.digest = Sha256Digest(l.blob);
+         return l;
+       },
+       "does not verify"},
+      {"blob does not match its descriptor",
+       [&] {
+         auto l = SigLayer(k.a, kDigest);
+         l.blob += " ";
+         return l;
+       },
+       "content has digest"},
+      {"signature annotation not base64",
+       [&] {
+         auto l = SigLayer(k.a, kDigest);
+         l.descriptor.annotations["dev.cosignproject.cosign/signature"] = "***";
+         return l;
+       },
+       "not valid base64"},
+      {"no signature annotation",
+       [&] {
+         auto l = SigLayer(k.a, kDigest);
+         l.descriptor.annotations.clear();
+         return l;
+       },
+       "no dev.cosignproject.cosign/signature"},
+      {"wrong layer media type",
+       [&] {
+         auto l = SigLayer(k.a, kDigest);
+         l.descriptor.media_type = "application/json";
+         return l;
+       },
+       "is not simple signing"},
+      {"payload not JSON",
+       [&] {
+         std::string p = "not json";
+         return Layer(kSimpleSigningMediaType, p,
+                      {{"dev.cosignproject.cosign/signature", Base64Encode(*k.a.Sign(p))}});
+       },
+       "malformed JSON"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.name);
+    auto m = Material();
+    m.signature_layers = {r.layer()};
+    VerifiedArtifact v = VerifyArtifact(m, k.trusted());
+    REQUIRE(v.signatures.size() == 1);
+    CHECK_FALSE(v.signatures[0].verified());
+    CHECK_MESSAGE(v.signatures[0].problem.find(r.reason) != std::string::npos, v.signatures[0].problem);
+    CHECK(v.SignedBy().empty());
+  }
+  auto m = Material();
+  m.signature_layers = {SigLayer(k.a, kDigest)};
+  auto none = VerifyArtifact(m, {});
+  CHECK(none.signatures[0].problem == "no trusted keys to verify against");
+}
+
+TEST_CASE("attestations: must verify, predicateType from the statement") {
+  Keys k;
+  auto m = Material();
+  m.attestation_layers = {AttLayer(Envelope(k.b, kInTotoPayloadType, MakeStatement(kDigest)))};
+  auto v = VerifyArtifact(m, k.trusted());
+  REQUIRE(v.attestations.size() == 1);
+  const auto& a = v.attestations[0];
+  CHECK_MESSAGE(a.verified(), a.problem);
+  CHECK(a.signers == std::vector<std::string>{"b"});
+  CHECK(a.predicate_type == "https://slsa.dev/provenance/v1");  // not the layer annotation "x"
+  CHECK(a.predicate["buildDefinition"]["buildType"] == "t");
+  CHECK(a.statement_type == kStatementV1);
+}
+
+TEST_CASE("attestations: must not verify, each with its reason") {
+  Keys k;
+  struct Row {
+    const char* name;
+    std::function<std::string()> envelope;
+    const char* reason;
+  };
+  Row rows[] = {
+      {"untrusted key", [&] { return Envelope(k.untrusted, kInTotoPayloadType, MakeStatement(kDigest)); },
+       "does not verify with any trusted key"},
+      {"statement subject is another digest", [&] { return Envelope(k.a, kInTotoPayloadType, MakeStatement(kOther)); },
+       "no subject with digest"},
+      {"wrong payloadType", [&] { return Envelope(k.a, "application/json", MakeStatement(kDigest)); },
+       "payloadType \"application/json\" is not"},
+      {"unknown _type",
+       [&] {
+         std::string st = MakeStatement(kDigest);
+         st.replace(st.find("Statement/v1"), 12, "Statement/v9");
+         return Envelope(k.a, kInTotoPayloadType, st);
+       },
+       "unknown _type"},
+      {"payload not JSON", [&] { return Envelope(k.a, kInTotoPayloadType, "{{"); }, "malformed JSON"},
+      {"payload altered after signing",
+       [&] {
+         auto env = *ParseDsseEnvelope(Envelope(k.a, kInTotoPayloadType, MakeStatement(kDigest)));
+         env.payload = MakeStatement(kDigest, "https://slsa.dev/provenance/v0.2");
+         return SerializeDsseEnvelope(env);
+       },
+       "does not verify"},
+      {"payloadType altered after signing",
+       [&] {
+         auto env = *ParseDsseEnvelope(Envelope(k.a, "application/vnd.other+json", MakeStatement(kDigest)));
+         env.payload_type = kInTotoPayloadType;
+         return SerializeDsseEnvelope(env);
+       },
+       "does not verify"},
+      {"signature over the payload instead of the PAE",
+       [&] {
+         std::string st = MakeStatement(kDigest);
+         DsseEnvelope env{kInTotoPayloadType, st, {{"", *k.a.Sign(st)}}};
+         return SerializeDsseEnvelope(env);
+       },
+       "does not verify"},
+      {"envelope not JSON", [&] { return std::string("{\"payload\":"); }, "malformed JSON"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.name);
+    auto m = Material();
+    m.attestation_layers = {AttLayer(r.envelope())};
+    auto v = VerifyArtifact(m, k.trusted());
+    REQUIRE(v.attestations.size() == 1);
+    CHECK_FALSE(v.attestations[0].verified());
+    CHECK_MESSAGE(v.attestations[0].problem.find(r.reason) != std::string::npos, v.attestations[0].problem);
+  }
+}
+
+TEST_CASE("config blob is hashed before it is trusted") {
+  Keys k;
+  auto m = Material();
+  std::string config = R"({"customProperties":{"accuracy":0.97}})";
+  m.manifest.config.digest = Sha256Digest(config);
+  m.config_bytes = config;
+  auto v = VerifyArtifact(m, k.trusted());
+  CHECK(v.config["customProperties"]["accuracy"] == 0.97);
+
+  m.config_bytes = R"({"customProperties":{"accuracy":0.99}})";
+  auto tampered = VerifyArtifact(m, k.trusted());
+  CHECK(tampered.config.is_null());
+  REQUIRE(tampered.notes.size() == 1);
+  CHECK(tampered.notes[0].find("config blob content has digest") != std::string::npos);
+}
