@@ -125,7 +125,8 @@ StatusOr<std::string> PushModel(RegistryClient& client, const Reference& ref, co
 
 Status AppendAttachmentLayer(RegistryClient& client, const Reference& ref, const std::string& tag,
                              const std::string& media_type, const std::string& blob,
-                             const std::map<std::string, std::string>& annotations, Deadline deadline) {
+                             const std::map<std::string, std::string>& annotations, Deadline deadline,
+                             const std::function<bool(const Json& layer)>& is_duplicate) {
   Json layers = Json::array();
   auto existing = client.GetManifest(ref, tag, deadline);
   if (existing.ok()) {
@@ -137,7 +138,7 @@ Status AppendAttachmentLayer(RegistryClient& client, const Reference& ref, const
   std::string digest = Sha256Digest(blob);
   Json layer = DescriptorJson(media_type, digest, blob.size(), annotations);
   for (const auto& l : layers) {
-    if (l == layer) return Status::Ok();  // the same signature is already attached
+    if (l == layer || (is_duplicate && is_duplicate(l))) return Status::Ok();  // already attached
   }
   layers.push_back(layer);
   RETURN_IF_ERROR(client.PushBlob(ref, blob, deadline));
@@ -167,8 +168,22 @@ StatusOr<std::string> SignArtifact(RegistryClient& client, const Reference& ref,
   ASSIGN_OR_RETURN(std::string digest, client.ResolveDigest(ref, deadline));
   std::string payload = MakeSimpleSigningPayload(ref.Name(), digest, annotations);
   ASSIGN_OR_RETURN(std::string sig, key.Sign(payload));
+  // ECDSA signatures are randomised: a layer with the same payload that this
+  // key already signed is the same signature for every verifier.
+  PublicKey pub = key.Public();
+  std::string payload_digest = Sha256Digest(payload);
+  auto same_signer = [&](const Json& l) {
+    if (l.value("digest", "") != payload_digest || !l.contains("annotations")) return false;
+    const Json& a = l["annotations"];
+    if (!a.contains("dev.cosignproject.cosign/signature") || !a["dev.cosignproject.cosign/signature"].is_string()) {
+      return false;
+    }
+    auto existing = Base64Decode(a["dev.cosignproject.cosign/signature"].get<std::string>());
+    return existing && pub.Verify(payload, *existing);
+  };
   RETURN_IF_ERROR(AppendAttachmentLayer(client, ref, AttachmentTag(digest, "sig"), kSimpleSigningMediaType, payload,
-                                        {{"dev.cosignproject.cosign/signature", Base64Encode(sig)}}, deadline));
+                                        {{"dev.cosignproject.cosign/signature", Base64Encode(sig)}}, deadline,
+                                        same_signer));
   return digest;
 }
 

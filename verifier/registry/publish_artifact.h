@@ -3,6 +3,7 @@
 // §2, §3.1, §7.1). Used by the CLI and the tests. Thread-compatible.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -45,9 +46,11 @@ StatusOr<std::string> AttestArtifact(RegistryClient& client, const Reference& re
 
 // Lower-level: appends a layer (blob + descriptor annotations) to the
 // manifest at `tag` (created when absent) and pushes blob, config and
-// manifest. Exposed for tests that build hostile attachment manifests.
+// manifest. Nothing is written when an existing layer equals the new one or
+// `is_duplicate` says so. Exposed for tests that build hostile attachments.
 Status AppendAttachmentLayer(RegistryClient& client, const Reference& ref, const std::string& tag,
                              const std::string& media_type, const std::string& blob,
-                             const std::map<std::string, std::string>& annotations, Deadline deadline);
+                             const std::map<std::string, std::string>& annotations, Deadline deadline,
+                             const std::function<bool(const Json& layer)>& is_duplicate = {});
 
 }  // namespace provgate
