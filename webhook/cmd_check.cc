@@ -1,8 +1,190 @@
+// `provgate check`, `provgate policy lint` and `provgate verify --policies`:
+// the decision pipeline from the command line, deciding exactly as the
+// webhook does.
+#include <cstdio>
+#include <set>
+
+#include "base/clock.h"
+#include "policy/policy_loader.h"
+#include "verifier/registry/fetch_artifact.h"
 #include "webhook/cli_support.h"
 #include "webhook/commands.h"
+#include "webhook/decide_object.h"
+#include "webhook/read_manifests.h"
 
 namespace provgate {
-int RunVerifyWithPolicies(const VerifyOptions&) {
-  return FailInput(InvalidArgument("--policies is not available yet"));
+namespace {
+
+constexpr size_t kMaxManifestFile = 16 << 20;
+
+const char* Upper(Decision d) {
+  switch (d) {
+    case Decision::kAllow: return "ALLOW";
+    case Decision::kDeny: return "DENY";
+    case Decision::kWarn: return "WARN";
+    case Decision::kAudit: return "AUDIT";
+    case Decision::kUnmatched: return "UNMATCHED";
+  }
+  return "?";
 }
+
+std::string PolicySummary(const std::vector<PolicyResult>& results) {
+  std::string out;
+  for (const auto& p : results) {
+    std::string part = p.name + " (" + ModeName(p.mode) + ")";
+    if (p.passed) {
+      part += ": passed";
+    } else {
+      std::string reasons;
+      for (const auto& r : p.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
+      part += ": " + (reasons.empty() ? std::string("failed") : reasons);
+    }
+    out += (out.empty() ? "" : " | ") + part;
+  }
+  return out;
+}
+
+void PrintObjectText(const ObjectDecision& d) {
+  std::string obj = d.object.kind + " " + (d.object.namespace_name.empty() ? "" : d.object.namespace_name + "/") +
+                    d.object.name;
+  if (d.references.empty()) {
+    std::printf("%-9s %s: no model references\n", "ALLOW", obj.c_str());
+    return;
+  }
+  for (const auto& r : d.references) {
+    std::string ref = r.ref.parsed ? r.ref.reference.String() : r.ref.raw;
+    if (!r.digest.empty() && r.ref.parsed && r.ref.reference.digest.empty()) ref += "@" + r.digest;
+    std::string line = std::string(Upper(r.decision)) + " " + obj + " " + r.ref.field_path + " " + ref;
+    std::string why = PolicySummary(r.policies);
+    if (r.decision == Decision::kUnmatched) why = "no policy matches";
+    std::printf("%-9s %s %s %s: %s\n", Upper(r.decision), obj.c_str(), r.ref.field_path.c_str(), ref.c_str(),
+                why.c_str());
+  }
+}
+
+StatusOr<std::shared_ptr<const PolicySet>> LoadPolicySet(const std::vector<std::string>& paths) {
+  if (paths.empty()) return InvalidArgument("--policies is required");
+  return LoadPolicies(paths);
+}
+
+}  // namespace
+
+int RunLint(const LintOptions& o) {
+  auto set = LoadPolicies(o.paths);
+  if (!set.ok()) {
+    std::fprintf(stderr, "%s\n", set.status().message().c_str());
+    return kExitError;
+  }
+  std::printf("%zu policies OK\n", (*set)->policies().size());
+  return kExitOk;
+}
+
+int RunCheck(const CheckOptions& o) {
+  auto set = LoadPolicySet(o.policies);
+  if (!set.ok()) return FailInput(set.status());
+  std::vector<Json> objects;
+  for (const auto& file : o.files) {
+    auto text = ReadInputFile(file, kMaxManifestFile);
+    if (!text.ok()) return FailInput(text.status());
+    auto objs = ReadManifestObjects(*text, file == "-" ? "<stdin>" : file);
+    if (!objs.ok()) return FailInput(objs.status());
+    for (auto& obj : *objs) objects.push_back(std::move(obj));
+  }
+  auto ctx = MakeRegistryContext(o.common);
+  if (!ctx.ok()) return FailInput(ctx.status());
+  SteadyClock clock;
+  VerificationService verifier(ctx->client.get(), &clock, {});
+  DecisionOptions options;
+  options.unmatched = o.unmatched_deny ? UnmatchedAction::kDeny : UnmatchedAction::kAllow;
+
+  bool allowed = true;
+  Json out = {{"objects", Json::array()}};
+  for (const auto& obj : objects) {
+    auto d = DecideObject(obj, o.namespace_name, *set, verifier, options, ctx->deadline);
+    if (!d.ok()) return FailInput(d.status());
+    allowed = allowed && d->allowed;
+    if (o.output == "json") {
+      out["objects"].push_back(ObjectDecisionToJson(*d));
+    } else {
+      PrintObjectText(*d);
+      for (const auto& w : d->warnings) std::printf("          warning: %s\n", w.c_str());
+    }
+  }
+  if (o.output == "json") {
+    out["allowed"] = allowed;
+    Json ordered = {{"allowed", allowed}, {"objects", out["objects"]}};
+    std::printf("%s\n", ordered.dump(2).c_str());
+  }
+  return allowed ? kExitOk : kExitDenied;
+}
+
+int RunVerifyWithPolicies(const VerifyOptions& o) {
+  auto ref = ParseReference(o.reference);
+  if (!ref.ok()) return FailInput(ref.status());
+  auto set = LoadPolicySet(o.policies);
+  if (!set.ok()) return FailInput(set.status());
+  // A reference on its own has no source: every policy that matches it from
+  // any source applies.
+  std::vector<const Policy*> matched;
+  std::set<std::string> seen;
+  for (Source s : {Source::kContainer, Source::kImageVolume, Source::kStorageUri}) {
+    for (const Policy* p : (*set)->Matching(*ref, o.namespace_name, s)) {
+      if (seen.insert(p->name).second) matched.push_back(p);
+    }
+  }
+  auto ctx = MakeRegistryContext(o.common);
+  if (!ctx.ok()) return FailInput(ctx.status());
+  SteadyClock clock;
+  VerificationService::Options vo;
+  vo.keep_artifact = true;
+  VerificationService verifier(ctx->client.get(), &clock, vo);
+  if (matched.empty()) {
+    std::printf("reference:  %s\nno policy matches this reference in namespace %s\n", ref->String().c_str(),
+                o.namespace_name.c_str());
+    return kExitOk;
+  }
+  auto v = verifier.Verify(*ref, *set, ctx->deadline);
+  std::vector<PolicyResult> results;
+  for (const Policy* p : matched) {
+    if (!v.ok()) {
+      results.push_back(FailedPolicy(*p, FetchFailureReason(v.status())));
+    } else {
+      results.push_back((*v)->results.at(p->name));
+    }
+  }
+  Decision d = CombineResults(results, UnmatchedAction::kAllow);
+  if (o.output == "json") {
+    Json j = v.ok() ? VerifiedArtifactToJson(*(*v)->artifact) : Json{{"reference", ref->String()}};
+    j["decision"] = DecisionName(d);
+    j["policies"] = Json::array();
+    for (const auto& r : results) {
+      j["policies"].push_back({{"name", r.name}, {"mode", ModeName(r.mode)}, {"passed", r.passed}, {"reasons", r.reasons}});
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    if (v.ok()) {
+      const VerifiedArtifact& a = *(*v)->artifact;
+      std::printf("reference:  %s\ndigest:     %s\n", a.reference.String().c_str(), a.digest.c_str());
+      std::string signers;
+      for (const auto& s : a.SignedBy()) signers += (signers.empty() ? "" : ", ") + s;
+      std::printf("signed by:  %s\n", signers.empty() ? "(nobody trusted)" : signers.c_str());
+      for (const auto& at : a.attestations) {
+        std::printf("attestation: %s %s\n", at.predicate_type.empty() ? "(unreadable)" : at.predicate_type.c_str(),
+                    at.verified() ? "verified" : ("NOT VERIFIED: " + at.problem).c_str());
+      }
+      if (!a.config.is_null()) std::printf("config:     %s\n", JsonForMessage(a.config, 300).c_str());
+    } else {
+      std::printf("reference:  %s\nerror:      %s\n", ref->String().c_str(), v.status().ToString().c_str());
+    }
+    for (const auto& r : results) {
+      std::string reasons;
+      for (const auto& x : r.reasons) reasons += (reasons.empty() ? "" : "; ") + x;
+      std::printf("policy %s (%s): %s%s%s\n", r.name.c_str(), ModeName(r.mode), r.passed ? "passed" : "FAILED",
+                  reasons.empty() ? "" : ": ", reasons.c_str());
+    }
+    std::printf("decision:   %s\n", DecisionName(d));
+  }
+  return d == Decision::kDeny ? kExitDenied : kExitOk;
+}
+
 }  // namespace provgate

@@ -61,4 +61,19 @@ struct AttestOptions {
 };
 int RunAttest(const AttestOptions& o);
 
+struct CheckOptions {
+  CommonOptions common;
+  std::vector<std::string> files;     // -f FILE (repeatable; "-" = stdin)
+  std::vector<std::string> policies;  // --policies PATH (repeatable)
+  std::string namespace_name = "default";
+  std::string output = "text";
+  bool unmatched_deny = false;  // --unmatched deny
+};
+int RunCheck(const CheckOptions& o);
+
+struct LintOptions {
+  std::vector<std::string> paths;
+};
+int RunLint(const LintOptions& o);
+
 }  // namespace provgate

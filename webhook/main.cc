@@ -33,6 +33,24 @@ int main(int argc, char** argv) {
   v->add_option("-o,--output", verify.output, "text or json")->check(CLI::IsMember({"text", "json"}));
   AddCommon(v, &verify.common);
 
+  CheckOptions check;
+  std::string check_unmatched = "allow";
+  auto* c = app.add_subcommand("check", "decide Kubernetes manifests exactly as the webhook would");
+  c->add_option("-f,--filename", check.files, "manifest file (YAML or JSON, multi-document; - for stdin)")
+      ->required();
+  c->add_option("--policies", check.policies, "policy files or directories (repeatable)")->required();
+  c->add_option("--namespace", check.namespace_name, "namespace for objects without one");
+  c->add_option("-o,--output", check.output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  c->add_option("--unmatched", check_unmatched, "allow or deny references no policy matches")
+      ->check(CLI::IsMember({"allow", "deny"}));
+  AddCommon(c, &check.common);
+
+  LintOptions lint;
+  auto* pol = app.add_subcommand("policy", "policy file tools");
+  pol->require_subcommand(1);
+  auto* l = pol->add_subcommand("lint", "validate policy files; errors name file:line:column");
+  l->add_option("path", lint.paths, "policy files or directories")->required();
+
   KeygenOptions keygen;
   auto* k = app.add_subcommand("keygen", "write PREFIX.key (PKCS#8 ECDSA P-256) and PREFIX.pub");
   k->add_option("prefix", keygen.prefix, "output path prefix")->required();
@@ -71,6 +89,11 @@ int main(int argc, char** argv) {
   }
 
   if (v->parsed()) return RunVerify(verify);
+  if (c->parsed()) {
+    check.unmatched_deny = check_unmatched == "deny";
+    return RunCheck(check);
+  }
+  if (l->parsed()) return RunLint(lint);
   if (k->parsed()) return RunKeygen(keygen);
   if (p->parsed()) return RunPush(push);
   if (s->parsed()) return RunSign(sign);

@@ -76,10 +76,15 @@ std::string AttachmentTag(std::string_view digest, std::string_view suffix) {
 }
 
 StatusOr<ArtifactMaterial> FetchArtifact(RegistryClient& client, const Reference& ref, Deadline deadline) {
-  ArtifactMaterial mat;
   // One request: by digest when the reference pins one, else by tag, hashing
   // the bytes to learn the digest the tag points to right now.
   ASSIGN_OR_RETURN(FetchedManifest m, client.GetManifest(ref, ref.TagOrDigest(), deadline));
+  return FetchAttachedMaterial(client, ref, std::move(m), deadline);
+}
+
+StatusOr<ArtifactMaterial> FetchAttachedMaterial(RegistryClient& client, const Reference& ref, FetchedManifest m,
+                                                 Deadline deadline) {
+  ArtifactMaterial mat;
   mat.digest = m.digest;
   mat.reference = ref.WithDigest(m.digest);
   mat.manifest_bytes = std::move(m.bytes);

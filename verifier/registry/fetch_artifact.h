@@ -20,4 +20,10 @@ std::string AttachmentTag(std::string_view digest, std::string_view suffix);
 // not match its digest.
 StatusOr<ArtifactMaterial> FetchArtifact(RegistryClient& client, const Reference& ref, Deadline deadline);
 
+// The second half of FetchArtifact, for callers that already hold the
+// artifact's manifest (fetched by tag to learn the digest): fetches config,
+// signatures and attestations for `manifest.digest`.
+StatusOr<ArtifactMaterial> FetchAttachedMaterial(RegistryClient& client, const Reference& ref,
+                                                 FetchedManifest manifest, Deadline deadline);
+
 }  // namespace provgate

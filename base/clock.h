@@ -1,0 +1,21 @@
+// The clock, as an interface so caches with TTLs can be tested with a fake.
+// SteadyClock is thread-safe.
+#pragma once
+
+#include <chrono>
+
+namespace provgate {
+
+class Clock {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  virtual ~Clock() = default;
+  virtual TimePoint Now() const = 0;
+};
+
+class SteadyClock : public Clock {
+ public:
+  TimePoint Now() const override { return std::chrono::steady_clock::now(); }
+};
+
+}  // namespace provgate

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds provgate and runs the whole test suite (unit + integration against a
+# real docker-registry on loopback). Usage:
+#   scripts/test.sh              # RelWithDebInfo build in build/
+#   scripts/test.sh --sanitize   # AddressSanitizer + UBSan build in build-asan/
+# Extra arguments after "--" go to ctest (e.g. -- -L integration).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=build
+flags=(-DPROVGATE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+if [ "${1:-}" = "--sanitize" ]; then
+  build=build-asan
+  flags=(-DPROVGATE_WERROR=ON -DPROVGATE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
+  shift
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+[ "${1:-}" = "--" ] && shift
+
+jobs=$(nproc 2>/dev/null || echo 2)
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+cmake -S . -B "$build" "${generator[@]}" "${flags[@]}" >/dev/null
+cmake --build "$build" -j"$jobs"
+ctest --test-dir "$build" --output-on-failure -j"$jobs" --timeout 600 "$@"

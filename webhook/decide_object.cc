@@ -1,0 +1,141 @@
+#include "webhook/decide_object.h"
+
+#include <future>
+#include <map>
+
+#include "base/encoding.h"
+
+namespace provgate {
+namespace {
+
+constexpr size_t kMaxWarningLength = 250;
+
+std::string Truncate(std::string s, size_t n) {
+  if (s.size() > n) s = s.substr(0, n - 3) + "...";
+  return s;
+}
+
+std::string FirstReason(const PolicyResult& r) {
+  if (r.reasons.empty()) return "failed";
+  std::string out;
+  for (const auto& reason : r.reasons) out += (out.empty() ? "" : "; ") + reason;
+  return out;
+}
+
+}  // namespace
+
+bool ObjectDecision::AnyAudit() const {
+  for (const auto& r : references) {
+    if (r.decision == Decision::kAudit) return true;
+  }
+  return false;
+}
+
+std::string FetchFailureReason(const Status& s) {
+  if (s.code() == StatusCode::kNotFound) return "not-found: " + s.message();
+  return std::string("registry-unavailable: ") + StatusCodeName(s.code()) + ": " + s.message();
+}
+
+StatusOr<ObjectDecision> DecideObject(const Json& object, const std::string& namespace_name,
+                                      const std::shared_ptr<const PolicySet>& policies,
+                                      VerificationService& verifier, const DecisionOptions& options,
+                                      Deadline deadline) {
+  ObjectDecision out;
+  out.object = IdentifyObject(object);
+  if (out.object.namespace_name.empty()) out.object.namespace_name = namespace_name;
+  ASSIGN_OR_RETURN(std::vector<ModelReference> refs, FindModelReferences(object, options.model_annotations));
+
+  // Which policies match each reference; which distinct references to verify.
+  std::vector<std::vector<const Policy*>> matched(refs.size());
+  std::map<std::string, std::shared_future<StatusOr<std::shared_ptr<const Verification>>>> work;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (!refs[i].parsed) continue;
+    matched[i] = policies->Matching(refs[i].reference, out.object.namespace_name, refs[i].source);
+    if (matched[i].empty()) continue;
+    const std::string key = refs[i].reference.String();
+    if (work.count(key)) continue;
+    Reference r = refs[i].reference;
+    work[key] = std::async(std::launch::async, [&verifier, r, policies, deadline] {
+                  return verifier.Verify(r, policies, deadline);
+                }).share();
+  }
+
+  std::string denials;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    ReferenceDecision rd;
+    rd.ref = refs[i];
+    if (!rd.ref.parsed) {
+      rd.decision = Decision::kDeny;
+      PolicyResult pr;
+      pr.name = "(reference)";
+      pr.reasons.push_back("invalid reference: " + rd.ref.parse_error);
+      rd.policies.push_back(pr);
+    } else if (matched[i].empty()) {
+      rd.decision = CombineResults({}, options.unmatched);
+      if (rd.decision == Decision::kDeny) {
+        PolicyResult pr;
+        pr.name = "(unmatched)";
+        pr.reasons.push_back("no policy matches this reference and --unmatched is deny");
+        rd.policies.push_back(pr);
+      }
+    } else {
+      auto v = work[rd.ref.reference.String()].get();
+      if (v.ok()) rd.digest = (*v)->digest;
+      for (const Policy* p : matched[i]) {
+        if (!v.ok()) {
+          rd.policies.push_back(FailedPolicy(*p, FetchFailureReason(v.status())));
+          continue;
+        }
+        auto it = (*v)->results.find(p->name);
+        rd.policies.push_back(it != (*v)->results.end() ? it->second
+                                                         : FailedPolicy(*p, "internal: policy was not evaluated"));
+      }
+      rd.decision = CombineResults(rd.policies, options.unmatched);
+    }
+
+    std::string where = rd.ref.field_path + " " + Quote(rd.ref.raw);
+    for (const auto& pr : rd.policies) {
+      if (pr.passed) continue;
+      if (rd.decision == Decision::kDeny && (pr.mode == Mode::kEnforce || pr.name.front() == '(')) {
+        denials += (denials.empty() ? "" : "; ") + where + " denied by policy " + pr.name + ": " + FirstReason(pr);
+      } else if (pr.mode == Mode::kWarn) {
+        out.warnings.push_back(
+            Truncate("provgate: " + rd.ref.field_path + " " + rd.ref.raw + ": policy " + pr.name + ": " + FirstReason(pr),
+                     kMaxWarningLength));
+      }
+    }
+    if (rd.decision == Decision::kDeny) out.allowed = false;
+    out.references.push_back(std::move(rd));
+  }
+  if (!out.allowed) {
+    std::string obj = out.object.kind + " " + (out.object.namespace_name.empty() ? "" : out.object.namespace_name + "/") +
+                      out.object.name;
+    out.message = "provgate: " + obj + ": " + denials;
+  }
+  return out;
+}
+
+Json ObjectDecisionToJson(const ObjectDecision& d) {
+  Json j = {{"kind", d.object.kind},
+            {"namespace", d.object.namespace_name},
+            {"name", d.object.name},
+            {"allowed", d.allowed},
+            {"warnings", d.warnings}};
+  j["references"] = Json::array();
+  for (const auto& r : d.references) {
+    Json ref = {{"reference", r.ref.parsed ? r.ref.reference.String() : r.ref.raw},
+                {"field", r.ref.field_path},
+                {"source", SourceName(r.ref.source)},
+                {"decision", DecisionName(r.decision)}};
+    if (!r.digest.empty()) ref["digest"] = r.digest;
+    ref["policies"] = Json::array();
+    for (const auto& p : r.policies) {
+      ref["policies"].push_back(
+          {{"name", p.name}, {"mode", ModeName(p.mode)}, {"passed", p.passed}, {"reasons", p.reasons}});
+    }
+    j["references"].push_back(std::move(ref));
+  }
+  return j;
+}
+
+}  // namespace provgate

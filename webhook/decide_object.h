@@ -1,0 +1,58 @@
+// The decision pipeline shared by `provgate check` and `provgate serve`:
+// object -> model references -> matching policies -> verification ->
+// per-reference decisions -> the object's decision, with reasons. Thread-safe
+// (the VerificationService is).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/json_util.h"
+#include "policy/policy.h"
+#include "webhook/find_model_references.h"
+#include "webhook/verification_service.h"
+
+namespace provgate {
+
+struct DecisionOptions {
+  UnmatchedAction unmatched = UnmatchedAction::kAllow;
+  std::vector<std::string> model_annotations = DefaultModelAnnotations();
+};
+
+struct ReferenceDecision {
+  ModelReference ref;
+  std::string digest;  // the verified digest; empty when it could not be resolved
+  Decision decision = Decision::kUnmatched;
+  std::vector<PolicyResult> policies;  // the matching policies' results, in load order
+};
+
+struct ObjectDecision {
+  ObjectIdentity object;
+  bool allowed = true;
+  std::vector<ReferenceDecision> references;
+  std::vector<std::string> warnings;  // one per warn-mode failure, each < 256 chars
+  std::string message;                // for denials: one readable line naming everything
+  bool AnyAudit() const;
+};
+
+// Decides one object. `namespace_name` is the object's namespace (the
+// admission request's, or --namespace for objects without one). References
+// no policy matches are not fetched. Distinct references are verified in
+// parallel; identical ones once. A reference that cannot be fetched fails
+// every matching policy with "registry-unavailable: ..." or "not-found:
+// ...", and the policy's mode applies (fail closed under enforce). A
+// reference that does not parse is denied. Fails only when the object
+// itself is malformed (see FindModelReferences).
+StatusOr<ObjectDecision> DecideObject(const Json& object, const std::string& namespace_name,
+                                      const std::shared_ptr<const PolicySet>& policies,
+                                      VerificationService& verifier, const DecisionOptions& options,
+                                      Deadline deadline);
+
+// The reason prefix for a Status that prevented verification.
+std::string FetchFailureReason(const Status& s);
+
+// "check -o json" rendering of one object's decision (SPEC §2).
+Json ObjectDecisionToJson(const ObjectDecision& d);
+
+}  // namespace provgate

@@ -1,0 +1,46 @@
+// Finds the model references in a Kubernetes object (SPEC §4): container
+// images, image volumes and oci:// storage URIs, each with the field path
+// it came from. Pure, thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/json_util.h"
+#include "base/status.h"
+#include "policy/policy.h"
+#include "verifier/reference.h"
+
+namespace provgate {
+
+struct ModelReference {
+  std::string raw;            // the string as written in the object
+  std::string field_path;     // "spec.template.spec.volumes[0].image.reference"
+  std::string json_pointer;   // RFC 6901 pointer to the same string, for patches
+  Source source = Source::kContainer;
+  bool parsed = false;
+  Reference reference;        // normalised; valid when parsed
+  std::string parse_error;    // why `raw` is not a reference, when !parsed
+  bool has_oci_scheme = false;  // raw started with an oci:// style scheme
+};
+
+inline constexpr size_t kMaxReferencesPerObject = 1024;
+
+// The annotations searched for storage URIs by default (SPEC §4).
+std::vector<std::string> DefaultModelAnnotations();
+
+// Returns every model reference in `object` (a Pod, a workload with a pod
+// template, a CronJob, or a KServe InferenceService; other kinds have
+// none). Storage URIs count only with an oci:// scheme. Fails with
+// InvalidArgument when the object is not a JSON object or has more than
+// kMaxReferencesPerObject references.
+StatusOr<std::vector<ModelReference>> FindModelReferences(const Json& object,
+                                                          const std::vector<std::string>& model_annotations);
+
+// The object's kind, namespace and name for messages ("" when absent).
+struct ObjectIdentity {
+  std::string kind, namespace_name, name;
+};
+ObjectIdentity IdentifyObject(const Json& object);
+
+}  // namespace provgate

@@ -1,0 +1,21 @@
+// Reads Kubernetes manifests for `provgate check`: YAML or JSON, one or more
+// documents, `kind: List` expanded into its items. Pure, thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/json_util.h"
+#include "base/status.h"
+
+namespace provgate {
+
+inline constexpr size_t kMaxManifestObjects = 10000;
+
+// Returns the objects in `text`; `file_name` names it in errors, which carry
+// file:line:column for YAML. Empty documents are skipped. Fails with
+// InvalidArgument on malformed YAML/JSON or a document that is not a mapping.
+StatusOr<std::vector<Json>> ReadManifestObjects(std::string_view text, const std::string& file_name);
+
+}  // namespace provgate

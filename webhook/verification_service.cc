@@ -1,0 +1,154 @@
+#include "webhook/verification_service.h"
+
+#include "verifier/registry/fetch_artifact.h"
+
+namespace provgate {
+namespace {
+
+std::vector<TrustedKey> AllKeys(const PolicySet& set) {
+  std::vector<TrustedKey> keys;
+  for (const auto& p : set.policies()) {
+    for (auto& k : p.Keys()) keys.push_back(std::move(k));
+  }
+  return keys;
+}
+
+}  // namespace
+
+VerificationService::VerificationService(RegistryClient* client, const Clock* clock, Options options,
+                                         VerificationObserver* observer)
+    : client_(client), clock_(clock), options_(options), observer_(observer) {}
+
+size_t VerificationService::cache_size() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return cache_.size();
+}
+
+// Requires mu_.
+std::shared_ptr<const Verification> VerificationService::Lookup(const std::string& key) {
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return nullptr;
+  if (it->second.expires <= clock_->Now()) {
+    lru_.erase(it->second.lru);
+    cache_.erase(it);
+    return nullptr;
+  }
+  lru_.splice(lru_.begin(), lru_, it->second.lru);
+  return it->second.value;
+}
+
+// Requires mu_.
+void VerificationService::Store(const std::string& key, std::shared_ptr<const Verification> v) {
+  auto it = cache_.find(key);
+  if (it != cache_.end()) {
+    lru_.erase(it->second.lru);
+    cache_.erase(it);
+  }
+  lru_.push_front(key);
+  cache_[key] = CacheEntry{std::move(v), clock_->Now() + options_.cache_ttl, lru_.begin()};
+  while (cache_.size() > options_.max_entries) {
+    cache_.erase(lru_.back());
+    lru_.pop_back();
+  }
+}
+
+// Requires mu_.
+std::string VerificationService::KnownDigest(const Reference& ref) {
+  if (!ref.digest.empty()) return ref.digest;
+  auto it = resolutions_.find(ref.String());
+  if (it == resolutions_.end()) return "";
+  if (it->second.expires <= clock_->Now()) {
+    resolutions_.erase(it);
+    return "";
+  }
+  return it->second.digest;
+}
+
+StatusOr<std::shared_ptr<const Verification>> VerificationService::Verify(
+    const Reference& ref, const std::shared_ptr<const PolicySet>& policies, Deadline deadline) {
+  std::shared_future<Result> waiting;
+  std::promise<Result> leader;
+  std::string flight_key;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    std::string digest = KnownDigest(ref);
+    if (!digest.empty()) {
+      if (auto hit = Lookup(digest + " " + policies->hash())) {
+        if (observer_) observer_->OnCacheHit();
+        return hit;
+      }
+      flight_key = digest + " " + policies->hash();
+    } else {
+      flight_key = "tag " + ref.String() + " " + policies->hash();
+    }
+    auto it = in_flight_.find(flight_key);
+    if (it != in_flight_.end()) {
+      waiting = it->second;
+    } else {
+      in_flight_[flight_key] = leader.get_future().share();
+    }
+  }
+  if (waiting.valid()) {
+    // Another request is verifying the same artifact: share its result.
+    if (waiting.wait_until(deadline) != std::future_status::ready) {
+      return DeadlineExceeded("timed out waiting for the verification of " + ref.String());
+    }
+    if (observer_) observer_->OnCacheHit();
+    return waiting.get();
+  }
+  Result result = DoVerify(ref, policies, deadline);
+  leader.set_value(result);
+  std::lock_guard<std::mutex> l(mu_);
+  in_flight_.erase(flight_key);
+  return result;
+}
+
+VerificationService::Result VerificationService::DoVerify(const Reference& ref,
+                                                          const std::shared_ptr<const PolicySet>& policies,
+                                                          Deadline deadline) {
+  auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  std::string known;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    known = KnownDigest(ref);
+  }
+  Reference target = known.empty() ? ref : ref.WithDigest(known);
+  // By digest when known; else by tag, which tells the digest in the same request.
+  auto manifest = client_->GetManifest(target, target.TagOrDigest(), deadline);
+  if (!manifest.ok()) {
+    if (observer_) observer_->OnVerification("error", elapsed());
+    return manifest.status();
+  }
+  const std::string digest = manifest->digest;
+  const std::string key = digest + " " + policies->hash();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (ref.digest.empty()) resolutions_[ref.String()] = {digest, clock_->Now() + options_.resolve_ttl};
+    if (auto hit = Lookup(key)) {  // the tag points at a digest verified already
+      if (observer_) observer_->OnCacheHit();
+      return hit;
+    }
+  }
+  auto material = FetchAttachedMaterial(*client_, ref, std::move(*manifest), deadline);
+  if (!material.ok()) {
+    if (observer_) observer_->OnVerification("error", elapsed());
+    return material.status();
+  }
+  VerifiedArtifact artifact = VerifyArtifact(*material, AllKeys(*policies));
+  auto v = std::make_shared<Verification>();
+  v->reference = ref.WithDigest(digest);
+  v->digest = digest;
+  for (const auto& p : policies->policies()) v->results[p.name] = EvaluatePolicy(p, artifact);
+  bool trusted = !artifact.SignedBy().empty();
+  if (options_.keep_artifact) v->artifact = std::make_shared<const VerifiedArtifact>(std::move(artifact));
+  std::shared_ptr<const Verification> result = v;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    Store(key, result);
+  }
+  if (observer_) observer_->OnVerification(trusted ? "verified" : "failed", elapsed());
+  return result;
+}
+
+}  // namespace provgate

@@ -1,0 +1,98 @@
+// Verifies artifacts for the decision pipeline: resolves a reference to a
+// digest, fetches and verifies it once, evaluates every policy of the set
+// on it, and caches the results keyed by (digest, policy-set hash) for the
+// cache TTL. Concurrent requests for the same artifact share one
+// verification (single flight). Tag -> digest resolutions are remembered
+// for a few seconds only. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <future>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "base/clock.h"
+#include "policy/policy.h"
+#include "verifier/registry/registry_client.h"
+#include "verifier/verified_artifact.h"
+
+namespace provgate {
+
+// What is known about one artifact digest under one policy set.
+struct Verification {
+  Reference reference;  // the requested reference with its digest filled in
+  std::string digest;
+  std::map<std::string, PolicyResult> results;  // every policy of the set, by name
+  // The full facts; kept only when VerificationService::Options::keep_artifact.
+  std::shared_ptr<const VerifiedArtifact> artifact;
+};
+
+// Receives events for metrics and logs. Called from request threads.
+class VerificationObserver {
+ public:
+  virtual ~VerificationObserver() = default;
+  virtual void OnCacheHit() {}
+  // `result` is "verified", "failed" (verified artifact, but nothing trusted
+  // signed it) or "error" (could not fetch).
+  virtual void OnVerification(const std::string& /*result*/, double /*seconds*/) {}
+};
+
+class VerificationService {
+ public:
+  struct Options {
+    std::chrono::milliseconds cache_ttl{std::chrono::seconds(300)};
+    std::chrono::milliseconds resolve_ttl{std::chrono::seconds(5)};
+    size_t max_entries = 100000;
+    bool keep_artifact = false;  // keep the full VerifiedArtifact in results (CLI)
+  };
+
+  // `client`, `clock` and `observer` must outlive the service; `observer` may be null.
+  VerificationService(RegistryClient* client, const Clock* clock, Options options,
+                      VerificationObserver* observer = nullptr);
+
+  // The verification of `ref` under `policies`. Fails with the registry's
+  // Status (NotFound, Unavailable, DeadlineExceeded, ResourceExhausted,
+  // DataLoss, PermissionDenied) when the artifact could not be fetched and
+  // verified before `deadline`; failures are not cached.
+  StatusOr<std::shared_ptr<const Verification>> Verify(const Reference& ref,
+                                                       const std::shared_ptr<const PolicySet>& policies,
+                                                       Deadline deadline);
+
+  size_t cache_size() const;
+
+ private:
+  using Result = StatusOr<std::shared_ptr<const Verification>>;
+  struct CacheEntry {
+    std::shared_ptr<const Verification> value;
+    Clock::TimePoint expires;
+    std::list<std::string>::iterator lru;
+  };
+  struct Resolution {
+    std::string digest;
+    Clock::TimePoint expires;
+  };
+
+  Result DoVerify(const Reference& ref, const std::shared_ptr<const PolicySet>& policies, Deadline deadline);
+  std::shared_ptr<const Verification> Lookup(const std::string& key);
+  void Store(const std::string& key, std::shared_ptr<const Verification> v);
+  std::string KnownDigest(const Reference& ref);
+
+  RegistryClient* client_;
+  const Clock* clock_;
+  Options options_;
+  VerificationObserver* observer_;
+
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, CacheEntry> cache_;  // "digest policyhash"
+  std::list<std::string> lru_;                         // most recent first
+  std::unordered_map<std::string, Resolution> resolutions_;  // normalised tag ref -> digest
+  std::unordered_map<std::string, std::shared_future<Result>> in_flight_;
+};
+
+}  // namespace provgate
