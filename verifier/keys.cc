@@ -192,7 +192,13 @@ bool PublicKey::Verify(std::string_view message, std::string_view signature) con
 
 StatusOr<PrivateKey> PrivateKey::FromPem(std::string_view pem, std::string_view password) {
   if (pem.size() > kMaxPemBytes) return InvalidArgument("PEM larger than 64 KiB");
-  ASSIGN_OR_RETURN(auto block, FirstPemBlock(pem));
+  // `openssl ecparam -genkey` writes an "EC PARAMETERS" block before the key: skip it.
+  std::string_view rest = pem;
+  ASSIGN_OR_RETURN(auto block, FirstPemBlock(rest));
+  while (block.first == "EC PARAMETERS") {
+    rest = rest.substr(rest.find("-----END EC PARAMETERS-----") + 27);
+    ASSIGN_OR_RETURN(block, FirstPemBlock(rest));
+  }
   std::string der;
   if (block.first == "ENCRYPTED SIGSTORE PRIVATE KEY" || block.first == "ENCRYPTED COSIGN PRIVATE KEY") {
     ASSIGN_OR_RETURN(der, DecryptCosignPrivateKey(block.second, password));

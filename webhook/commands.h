@@ -76,4 +76,20 @@ struct LintOptions {
 };
 int RunLint(const LintOptions& o);
 
+struct ServeOptions {
+  CommonOptions common;
+  std::string listen = "0.0.0.0:8443";
+  std::string tls_cert, tls_key;
+  bool insecure_http = false;
+  std::vector<std::string> policies;
+  double cache_ttl_seconds = 300;
+  double verify_timeout_seconds = 8;
+  std::string unmatched = "allow";
+  std::string exclude_namespaces;
+  bool exclude_namespaces_set = false;
+  std::string model_annotations;  // comma-separated; empty = SPEC defaults
+  double reload_interval_seconds = 2;
+};
+int RunServe(const ServeOptions& o);
+
 }  // namespace provgate

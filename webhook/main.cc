@@ -51,6 +51,29 @@ int main(int argc, char** argv) {
   auto* l = pol->add_subcommand("lint", "validate policy files; errors name file:line:column");
   l->add_option("path", lint.paths, "policy files or directories")->required();
 
+  ServeOptions serve;
+  auto* sv = app.add_subcommand("serve", "run the HTTPS admission webhook");
+  sv->add_option("--listen", serve.listen, "ADDR:PORT to listen on (default 0.0.0.0:8443)");
+  sv->add_option("--tls-cert", serve.tls_cert, "server certificate PEM (re-read on change)");
+  sv->add_option("--tls-key", serve.tls_key, "server key PEM (re-read on change)");
+  sv->add_flag("--insecure-http", serve.insecure_http, "serve plain HTTP (local testing only)");
+  sv->add_option("--policies", serve.policies, "policy files or directories (repeatable; re-read on change)")
+      ->required();
+  sv->add_option("--cache-ttl", serve.cache_ttl_seconds, "seconds a verification stays cached (default 300)")
+      ->check(CLI::Range(0.0, 86400.0));
+  sv->add_option("--verify-timeout", serve.verify_timeout_seconds,
+                 "seconds allowed to verify one object; keep under the webhook timeoutSeconds (default 8)")
+      ->check(CLI::Range(0.1, 30.0));
+  sv->add_option("--unmatched", serve.unmatched, "allow or deny references no policy matches (default allow)")
+      ->check(CLI::IsMember({"allow", "deny"}));
+  auto* excl = sv->add_option("--exclude-namespaces", serve.exclude_namespaces,
+                              "comma-separated namespaces admitted untouched (default: own namespace, kube-system)");
+  sv->add_option("--model-annotations", serve.model_annotations,
+                 "comma-separated pod annotations holding oci:// model URIs");
+  sv->add_option("--policy-reload-interval", serve.reload_interval_seconds, "seconds between policy file checks")
+      ->check(CLI::Range(0.1, 3600.0));
+  AddCommon(sv, &serve.common);
+
   KeygenOptions keygen;
   auto* k = app.add_subcommand("keygen", "write PREFIX.key (PKCS#8 ECDSA P-256) and PREFIX.pub");
   k->add_option("prefix", keygen.prefix, "output path prefix")->required();
@@ -94,6 +117,10 @@ int main(int argc, char** argv) {
     return RunCheck(check);
   }
   if (l->parsed()) return RunLint(lint);
+  if (sv->parsed()) {
+    serve.exclude_namespaces_set = excl->count() > 0;
+    return RunServe(serve);
+  }
   if (k->parsed()) return RunKeygen(keygen);
   if (p->parsed()) return RunPush(push);
   if (s->parsed()) return RunSign(sign);

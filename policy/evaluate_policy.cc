@@ -1,0 +1,258 @@
+// EvaluatePolicy: decision rule 2 of SPEC §5 over verified facts.
+#include <algorithm>
+#include <set>
+
+#include "base/encoding.h"
+#include "policy/condition.h"
+#include "policy/policy.h"
+
+namespace provgate {
+namespace {
+
+constexpr char kKeylessUnsupported[] = "keyless verification is not supported by this build";
+constexpr char kJsonAnnotationSuffix[] = "+json";  // omlmd's convention for JSON-valued annotations
+constexpr size_t kMaxListed = 5;
+
+std::string Join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string s;
+  for (const auto& i : items) s += (s.empty() ? "" : sep) + i;
+  return s;
+}
+
+// Distinct items, first occurrence first, at most kMaxListed and a count of the rest.
+std::string JoinDistinct(const std::vector<std::string>& items, const std::string& sep) {
+  std::vector<std::string> distinct;
+  for (const auto& i : items) {
+    if (std::find(distinct.begin(), distinct.end(), i) == distinct.end()) distinct.push_back(i);
+  }
+  size_t more = distinct.size() > kMaxListed ? distinct.size() - kMaxListed : 0;
+  distinct.resize(std::min(distinct.size(), kMaxListed));
+  std::string s = Join(distinct, sep);
+  if (more) s += sep + "and " + std::to_string(more) + " more";
+  return s;
+}
+
+// The policy's view of the verifier's signer names: its own authorities by
+// local name, others as qualified names.
+class Signers {
+ public:
+  explicit Signers(const Policy& p) : policy_(p), prefix_(QualifiedAuthority(p.name, "")) {}
+
+  // The local authority name of `signer` when it is one of `allowed` (all
+  // of the policy's authorities when `allowed` is empty), else "".
+  std::string Allowed(const std::string& signer, const std::vector<std::string>& allowed) const {
+    if (signer.compare(0, prefix_.size(), prefix_) != 0) return "";
+    std::string local = signer.substr(prefix_.size());
+    if (allowed.empty()) {
+      for (const auto& a : policy_.authorities) {
+        if (a.name == local) return local;
+      }
+      return "";
+    }
+    return std::find(allowed.begin(), allowed.end(), local) != allowed.end() ? local : "";
+  }
+
+  std::string Display(const std::string& signer) const {
+    if (signer.compare(0, prefix_.size(), prefix_) == 0) return signer.substr(prefix_.size());
+    return signer + " (another policy's authority)";
+  }
+
+ private:
+  const Policy& policy_;
+  std::string prefix_;
+};
+
+// What evaluation found: failures decide, notes explain a pass.
+struct Findings {
+  std::vector<std::string> failures;
+  std::vector<std::string> notes;
+};
+
+// Names of the keyless authorities among `names` (all when empty).
+std::vector<std::string> KeylessAmong(const Policy& p, const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const auto& a : p.authorities) {
+    bool listed = names.empty() || std::find(names.begin(), names.end(), a.name) != names.end();
+    if (listed && a.keyless) out.push_back(a.name);
+  }
+  return out;
+}
+
+void EvaluateSignatures(const Policy& p, const VerifiedArtifact& artifact, Findings* r) {
+  if (p.signatures_require <= 0) return;
+  Signers signers(p);
+  std::set<std::string> signed_by;
+  for (const auto& s : artifact.signatures) {
+    if (!s.verified()) continue;
+    for (const auto& signer : s.signers) {
+      std::string local = signers.Allowed(signer, {});
+      if (!local.empty()) signed_by.insert(local);
+    }
+  }
+  const size_t need = static_cast<size_t>(p.signatures_require);
+  if (signed_by.size() >= need) {
+    r->notes.push_back("signatures: signed by " + Join({signed_by.begin(), signed_by.end()}, ", "));
+    return;
+  }
+  std::vector<std::string> details;
+  for (const auto& a : p.authorities) {
+    if (signed_by.count(a.name)) continue;
+    details.push_back(a.name + ": " + (a.keyless ? kKeylessUnsupported : "no valid signature"));
+  }
+  if (artifact.signatures.empty()) {
+    details.push_back("no signatures found");
+  } else {
+    std::vector<std::string> problems;
+    for (const auto& s : artifact.signatures) {
+      if (!s.problem.empty()) {
+        problems.push_back(s.problem);
+      } else if (s.verified()) {
+        std::vector<std::string> names;
+        for (const auto& signer : s.signers) names.push_back(signers.Display(signer));
+        problems.push_back("signed by " + Join(names, ", "));
+      }
+    }
+    details.push_back(std::to_string(artifact.signatures.size()) +
+                      " signature layer(s) present: " + JoinDistinct(problems, ", "));
+  }
+  r->failures.push_back("signatures: " + std::to_string(signed_by.size()) + " of required " + std::to_string(need) +
+                        " authorities signed (" + Join(details, "; ") + ")");
+}
+
+std::string AllowedList(const Policy& p, const AttestationRule& rule) {
+  if (!rule.authorities.empty()) return Join(rule.authorities, ", ");
+  std::vector<std::string> names;
+  for (const auto& a : p.authorities) names.push_back(a.name);
+  return Join(names, ", ");
+}
+
+// Why no attestation was usable for `rule` (none verified, signed by the
+// wrong authority, or of another predicate type).
+std::string NoUsableAttestation(const Policy& p, const AttestationRule& rule, const VerifiedArtifact& artifact) {
+  Signers signers(p);
+  std::vector<std::string> unverified, wrong_signers, other_types;
+  size_t same_type = 0, unreadable = 0;
+  std::vector<std::string> unreadable_problems;
+  for (const auto& a : artifact.attestations) {
+    if (a.predicate_type.empty()) {
+      ++unreadable;
+      unreadable_problems.push_back(a.problem);
+      continue;
+    }
+    if (a.predicate_type != rule.predicate_type) {
+      other_types.push_back(Quote(a.predicate_type));
+      continue;
+    }
+    ++same_type;
+    if (!a.verified()) {
+      unverified.push_back(a.problem.empty() ? "no trusted signer" : a.problem);
+    } else {
+      for (const auto& s : a.signers) wrong_signers.push_back(signers.Display(s));
+    }
+  }
+  std::string why;
+  if (artifact.attestations.empty()) {
+    why = "no attestations found (expected predicateType " + Quote(rule.predicate_type) + ")";
+  } else if (same_type == 0) {
+    why = "no attestation with predicateType " + Quote(rule.predicate_type);
+    std::vector<std::string> found;
+    if (!other_types.empty()) found.push_back(JoinDistinct(other_types, ", "));
+    if (unreadable) {
+      found.push_back(std::to_string(unreadable) + " unreadable layer(s): " + JoinDistinct(unreadable_problems, ", "));
+    }
+    why += " (found " + Join(found, "; ") + ")";
+  } else if (wrong_signers.empty()) {
+    why = std::to_string(same_type) + " attestation(s) with predicateType " + Quote(rule.predicate_type) +
+          " present but none verified: " + JoinDistinct(unverified, ", ");
+  } else {
+    why = "predicateType " + Quote(rule.predicate_type) + " attestation signed by " +
+          JoinDistinct(wrong_signers, ", ") + ", not by an allowed authority (" + AllowedList(p, rule) + ")";
+  }
+  if (auto keyless = KeylessAmong(p, rule.authorities); !keyless.empty()) {
+    why += "; " + Join(keyless, ", ") + ": " + kKeylessUnsupported;
+  }
+  return why;
+}
+
+void EvaluateAttestation(const Policy& p, const AttestationRule& rule, const VerifiedArtifact& artifact, Findings* r) {
+  Signers signers(p);
+  std::vector<const AttestationFact*> usable;
+  for (const auto& a : artifact.attestations) {
+    if (!a.verified() || a.predicate_type != rule.predicate_type) continue;
+    bool allowed = false;
+    for (const auto& s : a.signers) allowed |= !signers.Allowed(s, rule.authorities).empty();
+    if (allowed) usable.push_back(&a);
+  }
+  const std::string prefix = "attestation " + rule.name + ": ";
+  if (usable.empty()) {
+    r->failures.push_back(prefix + NoUsableAttestation(p, rule, artifact));
+    return;
+  }
+  if (!rule.conditions) {
+    r->notes.push_back(prefix + "satisfied by " + usable[0]->layer_digest);
+    return;
+  }
+  std::optional<ConditionResult> best;
+  for (const AttestationFact* a : usable) {
+    // Paths start at the statement: predicateType, predicate.<...>.
+    Json doc = {{"predicateType", a->predicate_type}, {"predicate", a->predicate}};
+    ConditionResult c = rule.conditions->Evaluate(doc);
+    if (c.passed) {
+      r->notes.push_back(prefix + "satisfied by " + a->layer_digest);
+      return;
+    }
+    if (!best || c.failed_leaves < best->failed_leaves) best = std::move(c);
+  }
+  std::string reason = prefix + best->reason;
+  if (usable.size() > 1) reason += " (closest of " + std::to_string(usable.size()) + " verified attestations)";
+  r->failures.push_back(std::move(reason));
+}
+
+// {"config": ..., "annotations": {...}} with "+json" annotations decoded
+// under the key without the suffix (omlmd: customProperties+json).
+Json MetadataDocument(const VerifiedArtifact& artifact) {
+  Json annotations = Json::object();
+  for (const auto& [k, v] : artifact.annotations) annotations[k] = v;
+  const std::string suffix = kJsonAnnotationSuffix;
+  for (const auto& [k, v] : artifact.annotations) {
+    if (k.size() <= suffix.size() || k.compare(k.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+    std::string plain = k.substr(0, k.size() - suffix.size());
+    if (annotations.contains(plain)) continue;  // an explicit annotation wins
+    auto decoded = ParseJson(v, "annotation");
+    if (decoded.ok()) annotations[plain] = std::move(*decoded);
+  }
+  return Json{{"config", artifact.config}, {"annotations", std::move(annotations)}};
+}
+
+}  // namespace
+
+PolicyResult EvaluatePolicy(const Policy& policy, const VerifiedArtifact& artifact) {
+  Findings f;
+  EvaluateSignatures(policy, artifact, &f);
+  for (const auto& rule : policy.attestations) EvaluateAttestation(policy, rule, artifact, &f);
+  if (policy.metadata) {
+    ConditionResult c = policy.metadata->Evaluate(MetadataDocument(artifact));
+    if (c.passed) {
+      f.notes.push_back("metadata: conditions hold");
+    } else {
+      f.failures.push_back("metadata: " + c.reason);
+    }
+  }
+  PolicyResult r;
+  r.name = policy.name;
+  r.mode = policy.mode;
+  r.passed = f.failures.empty();
+  r.reasons = r.passed ? std::move(f.notes) : std::move(f.failures);
+  return r;
+}
+
+PolicyResult FailedPolicy(const Policy& policy, const std::string& reason) {
+  PolicyResult r;
+  r.name = policy.name;
+  r.mode = policy.mode;
+  r.passed = false;
+  r.reasons.push_back(reason);
+  return r;
+}
+
+}  // namespace provgate

@@ -1,0 +1,156 @@
+#include "policy/glob.h"
+
+#include "base/encoding.h"
+#include "policy/policy.h"
+
+namespace provgate {
+namespace {
+
+bool AllowedInReferenceGlob(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == '-' || c == '/' || c == ':' || c == '@' || c == '*';
+}
+
+bool AllowedInNamespaceGlob(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '*'; }
+
+}  // namespace
+
+StatusOr<Glob> Glob::Compile(std::string_view pattern, Dialect dialect) {
+  if (pattern.empty()) return InvalidArgument("glob is empty");
+  if (pattern.size() > kMaxGlobLength) {
+    return InvalidArgument("glob is longer than " + std::to_string(kMaxGlobLength) + " characters");
+  }
+  std::vector<Token> tokens;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    bool allowed = dialect == Dialect::kReference ? AllowedInReferenceGlob(c) : AllowedInNamespaceGlob(c);
+    if (!allowed) {
+      std::string what = dialect == Dialect::kReference ? "a reference" : "a namespace name";
+      std::string shown = (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == ' ')
+                              ? "whitespace or control character"
+                              : "character " + Quote(std::string_view(&c, 1));
+      return InvalidArgument("glob " + Quote(pattern) + ": " + shown + " at position " + std::to_string(i + 1) +
+                             " can never occur in " + what +
+                             (c == '?' || c == '[' ? " (only * and ** are wildcards)" : ""));
+    }
+    if (c != '*') {
+      tokens.push_back({TokenKind::kLiteral, c});
+      continue;
+    }
+    size_t run = 1;
+    while (i + run < pattern.size() && pattern[i + run] == '*') ++run;
+    if (run > 2) {
+      return InvalidArgument("glob " + Quote(pattern) + ": " + std::to_string(run) + " consecutive '*' at position " +
+                             std::to_string(i + 1) + " (use * or **)");
+    }
+    // In the namespace dialect there is no '/', so ** is the same as *.
+    bool dbl = run == 2 || dialect == Dialect::kNamespace;
+    tokens.push_back({dbl ? TokenKind::kDoubleStar : TokenKind::kStar});
+    i += run - 1;
+  }
+  return Glob(std::string(pattern), std::move(tokens));
+}
+
+bool Glob::Matches(std::string_view text) const {
+  // NFA simulation: state i means "tokens_[0..i) matched the text so far".
+  const size_t m = tokens_.size();
+  std::vector<char> cur(m + 1, 0), next(m + 1, 0);
+  auto close = [&](std::vector<char>& set) {
+    // A star can match nothing: reaching i also reaches i+1.
+    for (size_t i = 0; i < m; ++i) {
+      if (set[i] && tokens_[i].kind != TokenKind::kLiteral) set[i + 1] = 1;
+    }
+  };
+  cur[0] = 1;
+  close(cur);
+  for (char c : text) {
+    std::fill(next.begin(), next.end(), 0);
+    bool any = false;
+    for (size_t i = 0; i < m; ++i) {
+      if (!cur[i]) continue;
+      const Token& t = tokens_[i];
+      switch (t.kind) {
+        case TokenKind::kLiteral:
+          if (t.c == c) next[i + 1] = any = 1;
+          break;
+        case TokenKind::kStar:
+          if (c != '/') next[i] = any = 1;
+          break;
+        case TokenKind::kDoubleStar:
+          next[i] = any = 1;
+          break;
+      }
+    }
+    if (!any) return false;
+    close(next);
+    cur.swap(next);
+  }
+  return cur[m] != 0;
+}
+
+std::string NormalizeReferenceGlob(std::string_view pattern) {
+  std::string p(pattern);
+  constexpr std::string_view kIndex = "index.docker.io/";
+  constexpr std::string_view kHub = "docker.io/";
+  if (p.compare(0, kIndex.size(), kIndex) == 0) p = std::string(kHub) + p.substr(kIndex.size());
+  if (p.compare(0, kHub.size(), kHub) == 0) {
+    // "docker.io/busybox" is "docker.io/library/busybox", as for references.
+    std::string rest = p.substr(kHub.size());
+    if (rest.find('/') == std::string::npos && rest != "**") return std::string(kHub) + "library/" + rest;
+    return p;
+  }
+  if (p == "**") return p;
+  auto slash = p.find('/');
+  if (slash == std::string::npos) return "docker.io/library/" + p;
+  std::string_view first = std::string_view(p).substr(0, slash);
+  bool is_host = first.find_first_of(".:*") != std::string_view::npos || first == "localhost";
+  if (!is_host) return "docker.io/" + p;
+  return p;
+}
+
+bool ReferenceMatcher::MatchesReference(const Reference& ref) const {
+  const std::string name = ref.Name();
+  std::vector<std::string> forms = {name};
+  if (!ref.tag.empty()) forms.push_back(name + ":" + ref.tag);
+  if (!ref.digest.empty()) forms.push_back(name + "@" + ref.digest);
+  if (!ref.tag.empty() && !ref.digest.empty()) forms.push_back(ref.String());
+  for (const auto& g : references_) {
+    for (const auto& f : forms) {
+      if (g.Matches(f)) return true;
+    }
+  }
+  return false;
+}
+
+bool ReferenceMatcher::MatchesNamespace(std::string_view namespace_name) const {
+  if (namespaces_.empty()) return true;
+  for (const auto& g : namespaces_) {
+    if (g.Matches(namespace_name)) return true;
+  }
+  return false;
+}
+
+bool ReferenceMatcher::MatchesSource(Source source) const {
+  if (sources_.empty()) return true;
+  for (Source s : sources_) {
+    if (s == source) return true;
+  }
+  return false;
+}
+
+bool ReferenceMatcher::Matches(const Reference& ref, std::string_view namespace_name, Source source) const {
+  return MatchesSource(source) && MatchesNamespace(namespace_name) && MatchesReference(ref);
+}
+
+Json ReferenceMatcher::ToJson() const {
+  Json j = Json::object();
+  j["references"] = Json::array();
+  for (const auto& g : references_) j["references"].push_back(g.pattern());
+  j["namespaces"] = Json::array();
+  for (const auto& g : namespaces_) j["namespaces"].push_back(g.pattern());
+  j["sources"] = Json::array();
+  for (Source s : sources_) j["sources"].push_back(SourceName(s));
+  return j;
+}
+
+}  // namespace provgate

@@ -1,0 +1,123 @@
+// ModelPolicy: the compiled, immutable form of the policy files (SPEC §5),
+// and the evaluation of one policy over verified facts. Pure: no I/O, no
+// clocks, no logging. A PolicySet is immutable and safe to share between
+// threads through std::shared_ptr<const PolicySet>.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/json_util.h"
+#include "base/status.h"
+#include "verifier/keys.h"
+#include "verifier/reference.h"
+#include "verifier/verified_artifact.h"
+
+namespace provgate {
+
+enum class Mode { kEnforce, kWarn, kAudit };
+const char* ModeName(Mode m);  // "enforce" | "warn" | "audit"
+
+// Where a model reference was found in an admitted object (SPEC §4).
+enum class Source { kContainer, kImageVolume, kStorageUri };
+const char* SourceName(Source s);  // "container" | "image-volume" | "storage-uri"
+
+// Compiled condition tree; defined in condition.h.
+class Condition;
+
+struct KeylessIdentity {
+  std::string issuer;          // exact issuer, or empty
+  std::string issuer_regexp;   // RE2, or empty
+  std::string subject;         // exact subject (SAN), or empty
+  std::string subject_regexp;  // RE2, or empty
+  std::string trusted_root;    // path to a Sigstore trusted_root.json, or empty
+};
+
+struct Authority {
+  std::string name;
+  std::optional<PublicKey> key;           // key authority
+  std::optional<KeylessIdentity> keyless;  // keyless authority
+};
+
+struct AttestationRule {
+  std::string name;
+  std::string predicate_type;
+  std::vector<std::string> authorities;  // empty = any authority of the policy
+  std::shared_ptr<const Condition> conditions;  // null = no conditions
+};
+
+class ReferenceMatcher;  // compiled globs; defined in glob.h
+
+struct Policy {
+  std::string name;
+  std::string file;  // where it was loaded from, "file:line"
+  Mode mode = Mode::kEnforce;
+  std::shared_ptr<const ReferenceMatcher> match;
+  std::vector<Authority> authorities;
+  int signatures_require = 1;
+  std::vector<AttestationRule> attestations;
+  std::shared_ptr<const Condition> metadata;  // null = none
+
+  // True when `ref` (normalised), `namespace_name` and `source` are all
+  // selected by spec.match.
+  bool Matches(const Reference& ref, const std::string& namespace_name, Source source) const;
+  // The keys of this policy's key authorities, each tagged with
+  // QualifiedAuthority(name, authority).
+  std::vector<TrustedKey> Keys() const;
+};
+
+// "<policy>/<authority>": authority names are local to a policy, so keys are
+// qualified before they are handed to the verifier.
+std::string QualifiedAuthority(const std::string& policy, const std::string& authority);
+
+class PolicySet {
+ public:
+  explicit PolicySet(std::vector<Policy> policies);
+
+  const std::vector<Policy>& policies() const { return policies_; }
+  // Policies whose match selects the reference, in load order.
+  std::vector<const Policy*> Matching(const Reference& ref, const std::string& namespace_name,
+                                      Source source) const;
+  // Hex SHA-256 over the policies' canonical content and trust material:
+  // part of the verification cache key.
+  const std::string& hash() const { return hash_; }
+
+ private:
+  std::vector<Policy> policies_;
+  std::string hash_;
+};
+
+// The outcome of evaluating one policy against one artifact.
+struct PolicyResult {
+  std::string name;
+  Mode mode = Mode::kEnforce;
+  bool passed = false;
+  std::vector<std::string> reasons;  // why it failed; informational notes when passed
+};
+
+// Evaluates decision rule 2 of SPEC §5 over verified facts: signature
+// threshold over distinct authorities, every attestation rule satisfied by
+// one verified attestation (signer among its authorities, predicateType
+// equal, conditions true), metadata conditions true. Every failure adds a
+// reason naming the rule, the authority or attestation, expected and found.
+PolicyResult EvaluatePolicy(const Policy& policy, const VerifiedArtifact& artifact);
+
+// The result for a policy that could not be evaluated because the artifact
+// could not be fetched: not passed, with `reason` (e.g.
+// "registry-unavailable: ...").
+PolicyResult FailedPolicy(const Policy& policy, const std::string& reason);
+
+// The decision for one reference (SPEC §2 "decision").
+enum class Decision { kAllow, kDeny, kWarn, kAudit, kUnmatched };
+const char* DecisionName(Decision d);  // "allow" | "deny" | "warn" | "audit" | "unmatched"
+
+enum class UnmatchedAction { kAllow, kDeny };
+
+// Combines policy results (decision rules 1, 3, 4): no results -> unmatched
+// (or deny when `unmatched` is kDeny); any failed enforce -> deny; else any
+// failed warn -> warn; else any failed audit -> audit; else allow.
+Decision CombineResults(const std::vector<PolicyResult>& results, UnmatchedAction unmatched);
+
+}  // namespace provgate

@@ -1,0 +1,433 @@
+#include "policy/policy_parser.h"
+
+#include <yaml-cpp/depthguard.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "base/encoding.h"
+#include "policy/condition_parser.h"
+#include "policy/glob.h"
+
+namespace provgate {
+namespace {
+
+constexpr size_t kMaxPolicyName = 253;
+constexpr size_t kMaxLocalName = 63;
+
+bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+// Names of policies, authorities and attestations: [a-z0-9]([a-z0-9._-]*[a-z0-9])?
+// No '/', so "<policy>/<authority>" is unambiguous.
+std::optional<std::string> ReadName(const YamlValue& v, size_t max_len, YamlErrors& errors) {
+  auto s = ReadString(v, errors);
+  if (!s) return std::nullopt;
+  bool ok = !s->empty() && s->size() <= max_len && IsLowerAlnum(s->front()) && IsLowerAlnum(s->back());
+  for (char c : *s) ok = ok && (IsLowerAlnum(c) || c == '-' || c == '.' || c == '_');
+  if (!ok) {
+    errors.Add(v.mark, v.where + ": invalid name " + Quote(*s) + " (lowercase letters, digits, '-', '.', '_', " +
+                           "starting and ending with a letter or digit, at most " + std::to_string(max_len) +
+                           " characters)");
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<std::string> ReadNonEmptyString(const YamlValue& v, YamlErrors& errors) {
+  auto s = ReadString(v, errors);
+  if (s && s->empty()) {
+    errors.Add(v.mark, v.where + ": must not be empty");
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<Source> SourceFromName(std::string_view name) {
+  for (Source s : {Source::kContainer, Source::kImageVolume, Source::kStorageUri}) {
+    if (name == SourceName(s)) return s;
+  }
+  return std::nullopt;
+}
+
+std::shared_ptr<const ReferenceMatcher> ParseMatch(const YamlValue& v, YamlErrors& errors) {
+  auto m = YamlMapping::Open(v, {"references", "namespaces", "sources"}, errors);
+  if (!m) return nullptr;
+  size_t before = errors.count();
+  std::vector<Glob> references, namespaces;
+  std::vector<Source> sources;
+  if (auto refs = m->Require("references", errors)) {
+    if (auto items = ReadList(*refs, errors, /*allow_empty=*/false)) {
+      for (const auto& item : *items) {
+        auto s = ReadString(item, errors);
+        if (!s) continue;
+        auto g = Glob::Compile(NormalizeReferenceGlob(*s), Glob::Dialect::kReference);
+        if (!g.ok()) {
+          errors.Add(item.mark, item.where + ": bad reference glob: " + g.status().message());
+          continue;
+        }
+        references.push_back(std::move(*g));
+      }
+    }
+  }
+  if (auto ns = m->Get("namespaces")) {
+    if (auto items = ReadList(*ns, errors, /*allow_empty=*/false)) {
+      for (const auto& item : *items) {
+        auto s = ReadString(item, errors);
+        if (!s) continue;
+        auto g = Glob::Compile(*s, Glob::Dialect::kNamespace);
+        if (!g.ok()) {
+          errors.Add(item.mark, item.where + ": bad namespace glob: " + g.status().message());
+          continue;
+        }
+        namespaces.push_back(std::move(*g));
+      }
+    }
+  }
+  if (auto src = m->Get("sources")) {
+    if (auto items = ReadList(*src, errors, /*allow_empty=*/false)) {
+      for (const auto& item : *items) {
+        auto s = ReadString(item, errors);
+        if (!s) continue;
+        auto source = SourceFromName(*s);
+        if (!source) {
+          errors.Add(item.mark, item.where + ": unknown source " + Quote(*s) +
+                                    " (expected container, image-volume or storage-uri)");
+          continue;
+        }
+        sources.push_back(*source);
+      }
+    }
+  }
+  if (errors.count() != before) return nullptr;
+  return std::make_shared<const ReferenceMatcher>(std::move(references), std::move(namespaces), std::move(sources));
+}
+
+std::string ResolveKeyPath(const std::string& path, const std::string& policy_file) {
+  // Lexical only: the parser does no I/O.
+  std::filesystem::path p(path);
+  if (p.is_absolute()) return path;
+  return (std::filesystem::path(policy_file).parent_path() / p).lexically_normal().string();
+}
+
+std::optional<PublicKey> ParseKey(const YamlValue& v, const FileReader& read_file, YamlErrors& errors) {
+  auto m = YamlMapping::Open(v, {"pem", "file"}, errors);
+  if (!m) return std::nullopt;
+  if (m->Has("pem") == m->Has("file")) {
+    if (m->had_bad_fields()) return std::nullopt;
+    errors.Add(v.mark, v.where + ": give exactly one of pem or file");
+    return std::nullopt;
+  }
+  if (auto pem = m->Get("pem")) {
+    auto text = ReadNonEmptyString(*pem, errors);
+    if (!text) return std::nullopt;
+    auto key = PublicKey::FromPem(*text);
+    if (!key.ok()) {
+      errors.Add(pem->mark, pem->where + ": unusable public key: " + key.status().message());
+      return std::nullopt;
+    }
+    return std::move(*key);
+  }
+  auto file = m->Get("file");
+  auto path = ReadNonEmptyString(*file, errors);
+  if (!path) return std::nullopt;
+  std::string resolved = ResolveKeyPath(*path, errors.file());
+  StatusOr<std::string> bytes =
+      read_file ? read_file(resolved) : StatusOr<std::string>(InvalidArgument("no file reader"));
+  if (!bytes.ok()) {
+    errors.Add(file->mark, file->where + ": cannot read key file " + Quote(resolved) + ": " + bytes.status().message());
+    return std::nullopt;
+  }
+  auto key = PublicKey::FromPem(*bytes);
+  if (!key.ok()) {
+    errors.Add(file->mark, file->where + ": unusable public key in " + Quote(resolved) + ": " + key.status().message());
+    return std::nullopt;
+  }
+  return std::move(*key);
+}
+
+std::optional<KeylessIdentity> ParseKeyless(const YamlValue& v, YamlErrors& errors) {
+  auto m = YamlMapping::Open(v, {"issuer", "issuerRegExp", "subject", "subjectRegExp", "trustedRoot"}, errors);
+  if (!m) return std::nullopt;
+  size_t before = errors.count();
+  KeylessIdentity id;
+  auto read = [&](const char* key, std::string* out, bool regex) {
+    auto f = m->Get(key);
+    if (!f) return;
+    auto s = ReadNonEmptyString(*f, errors);
+    if (!s) return;
+    if (regex) {
+      if (auto re = CompileRegex(*s); !re.ok()) {
+        errors.Add(f->mark, f->where + ": " + re.status().message());
+        return;
+      }
+    }
+    *out = *s;
+  };
+  read("issuer", &id.issuer, false);
+  read("issuerRegExp", &id.issuer_regexp, true);
+  read("subject", &id.subject, false);
+  read("subjectRegExp", &id.subject_regexp, true);
+  read("trustedRoot", &id.trusted_root, false);
+  for (auto [exact, re] : {std::pair{"issuer", "issuerRegExp"}, std::pair{"subject", "subjectRegExp"}}) {
+    if (m->Has(exact) && m->Has(re)) {
+      errors.Add(m->KeyMark(re), v.where + ": give " + exact + " or " + re + ", not both");
+    } else if (!m->Has(exact) && !m->Has(re)) {
+      errors.Add(v.mark, v.where + ": a keyless authority needs " + (exact[0] == 'i' ? "an " : "a ") + exact +
+                             " constraint (" + exact + " or " + re +
+                             "): without one any Sigstore identity would be trusted");
+    }
+  }
+  if (errors.count() != before) return std::nullopt;
+  return id;
+}
+
+std::optional<Authority> ParseAuthority(const YamlValue& v, const FileReader& read_file, YamlErrors& errors) {
+  auto m = YamlMapping::Open(v, {"name", "key", "keyless"}, errors);
+  if (!m) return std::nullopt;
+  size_t before = errors.count();
+  Authority a;
+  if (auto name = m->Require("name", errors)) {
+    if (auto s = ReadName(*name, kMaxLocalName, errors)) a.name = *s;
+  }
+  if (m->Has("key") == m->Has("keyless")) {
+    if (!m->had_bad_fields())
+      errors.Add(v.mark, v.where + ": an authority needs exactly one of key or keyless" +
+                             std::string(m->Has("key") ? ", not both" : ""));
+  } else if (auto key = m->Get("key")) {
+    a.key = ParseKey(*key, read_file, errors);
+  } else {
+    a.keyless = ParseKeyless(*m->Get("keyless"), errors);
+  }
+  if (errors.count() != before) return std::nullopt;
+  return a;
+}
+
+std::optional<AttestationRule> ParseAttestation(const YamlValue& v, const std::vector<Authority>& authorities,
+                                                YamlErrors& errors) {
+  auto m = YamlMapping::Open(v, {"name", "predicateType", "authorities", "conditions"}, errors);
+  if (!m) return std::nullopt;
+  size_t before = errors.count();
+  AttestationRule r;
+  if (auto name = m->Require("name", errors)) {
+    if (auto s = ReadName(*name, kMaxLocalName, errors)) r.name = *s;
+  }
+  if (auto type = m->Require("predicateType", errors)) {
+    if (auto s = ReadNonEmptyString(*type, errors)) r.predicate_type = *s;
+  }
+  if (auto list = m->Get("authorities")) {
+    if (auto items = ReadList(*list, errors, /*allow_empty=*/false)) {
+      for (const auto& item : *items) {
+        auto s = ReadString(item, errors);
+        if (!s) continue;
+        bool known = false;
+        std::string names;
+        for (const auto& a : authorities) {
+          known |= a.name == *s;
+          names += (names.empty() ? "" : ", ") + a.name;
+        }
+        if (!known) {
+          errors.Add(item.mark, item.where + ": unknown authority " + Quote(*s) +
+                                    " (this policy's authorities: " + (names.empty() ? "none" : names) + ")");
+          continue;
+        }
+        if (std::find(r.authorities.begin(), r.authorities.end(), *s) == r.authorities.end()) {
+          r.authorities.push_back(*s);
+        }
+      }
+    }
+  }
+  if (auto cond = m->Get("conditions")) r.conditions = ParseCondition(*cond, errors);
+  if (errors.count() != before) return std::nullopt;
+  return r;
+}
+
+struct DocumentName {
+  std::string name;
+  YAML::Mark mark;
+};
+
+std::optional<Policy> ParseDocument(const YamlValue& doc, const FileReader& read_file, YamlErrors& errors,
+                                    std::optional<DocumentName>* name_out) {
+  size_t before = errors.count();
+  auto top = YamlMapping::Open(doc, {"apiVersion", "kind", "metadata", "spec"}, errors);
+  if (!top) return std::nullopt;
+  // A document of another kind gets one error, not one per unknown field.
+  size_t before_kind = errors.count();
+  if (auto api = top->Require("apiVersion", errors)) {
+    auto s = ReadString(*api, errors);
+    if (s && *s != kPolicyApiVersion) {
+      errors.Add(api->mark, "apiVersion: expected " + Quote(kPolicyApiVersion) + ", got " + Quote(*s));
+    }
+  }
+  if (auto kind = top->Require("kind", errors)) {
+    auto s = ReadString(*kind, errors);
+    if (s && *s != kPolicyKind) errors.Add(kind->mark, "kind: expected " + Quote(kPolicyKind) + ", got " + Quote(*s));
+  }
+  if (errors.count() != before_kind) return std::nullopt;
+
+  Policy p;
+  p.file = errors.file() + ":" + std::to_string(doc.mark.line + 1);
+  if (auto meta = top->Require("metadata", errors)) {
+    if (auto mm = YamlMapping::Open(*meta, {"name", "labels", "annotations"}, errors)) {
+      if (auto name = mm->Require("name", errors)) {
+        if (auto s = ReadName(*name, kMaxPolicyName, errors)) {
+          p.name = *s;
+          *name_out = DocumentName{*s, name->mark};
+        }
+      }
+      for (const char* key : {"labels", "annotations"}) {
+        if (auto f = mm->Get(key); f && !f->node.IsMap()) {
+          errors.Add(f->mark, f->where + ": expected a mapping");
+        }
+      }
+    }
+  }
+  auto spec_value = top->Require("spec", errors);
+  if (!spec_value) return std::nullopt;
+  auto spec = YamlMapping::Open(*spec_value, {"mode", "match", "authorities", "signatures", "attestations", "metadata"},
+                                errors);
+  if (!spec) return std::nullopt;
+
+  if (auto mode = spec->Get("mode")) {
+    if (auto s = ReadString(*mode, errors)) {
+      if (*s == "enforce") {
+        p.mode = Mode::kEnforce;
+      } else if (*s == "warn") {
+        p.mode = Mode::kWarn;
+      } else if (*s == "audit") {
+        p.mode = Mode::kAudit;
+      } else {
+        errors.Add(mode->mark, mode->where + ": unknown mode " + Quote(*s) + " (expected enforce, warn or audit)");
+      }
+    }
+  }
+  if (auto match = spec->Require("match", errors)) p.match = ParseMatch(*match, errors);
+
+  bool authorities_ok = false;
+  if (auto list = spec->Require("authorities", errors)) {
+    if (auto items = ReadList(*list, errors, /*allow_empty=*/false)) {
+      authorities_ok = true;
+      std::map<std::string, std::string> seen;  // name -> location
+      for (const auto& item : *items) {
+        auto a = ParseAuthority(item, read_file, errors);
+        if (!a) {
+          authorities_ok = false;
+          continue;
+        }
+        auto [it, inserted] = seen.emplace(a->name, errors.Location(item.mark));
+        if (!inserted) {
+          errors.Add(item.mark,
+                     item.where + ": duplicate authority name " + Quote(a->name) + " (first at " + it->second + ")");
+          authorities_ok = false;
+          continue;
+        }
+        p.authorities.push_back(std::move(*a));
+      }
+    }
+  }
+
+  std::optional<YamlValue> require_value;
+  if (auto sig = spec->Get("signatures")) {
+    if (auto sm = YamlMapping::Open(*sig, {"require"}, errors)) {
+      if ((require_value = sm->Require("require", errors))) {
+        if (auto n = ReadInteger(*require_value, errors)) {
+          if (*n < 0) {
+            errors.Add(require_value->mark, require_value->where + ": must not be negative, got " + std::to_string(*n));
+          } else if (authorities_ok && *n > static_cast<int64_t>(p.authorities.size())) {
+            errors.Add(require_value->mark, require_value->where + ": " + std::to_string(*n) +
+                                                " is more than the number of authorities (" +
+                                                std::to_string(p.authorities.size()) + ")");
+          } else {
+            p.signatures_require = static_cast<int>(*n);
+          }
+        }
+      }
+    }
+  }
+
+  if (auto list = spec->Get("attestations")) {
+    if (auto items = ReadList(*list, errors, /*allow_empty=*/false)) {
+      std::set<std::string> seen;
+      for (const auto& item : *items) {
+        auto r = ParseAttestation(item, p.authorities, errors);
+        if (!r) continue;
+        if (!seen.insert(r->name).second) {
+          errors.Add(item.mark, item.where + ": duplicate attestation name " + Quote(r->name));
+          continue;
+        }
+        p.attestations.push_back(std::move(*r));
+      }
+    }
+  }
+  if (auto meta = spec->Get("metadata")) {
+    if (auto mm = YamlMapping::Open(*meta, {"conditions"}, errors)) {
+      if (auto cond = mm->Require("conditions", errors)) p.metadata = ParseCondition(*cond, errors);
+    }
+  }
+  if (require_value && p.signatures_require == 0 && (spec->Has("attestations") || spec->Has("metadata"))) {
+    errors.Add(require_value->mark, require_value->where +
+                                        ": 0 is not allowed with attestations or metadata rules: those facts are "
+                                        "only trusted through a signature over the artifact digest");
+  }
+  if (errors.count() != before) return std::nullopt;
+  return p;
+}
+
+}  // namespace
+
+std::vector<ParsedPolicy> ParsePolicyText(std::string_view yaml, const FileReader& read_file, YamlErrors& errors) {
+  std::vector<ParsedPolicy> out;
+  if (yaml.size() > kMaxPolicyFileBytes) {
+    errors.Add(YAML::Mark::null_mark(), "file is larger than " + std::to_string(kMaxPolicyFileBytes) + " bytes");
+    return out;
+  }
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(yaml));
+  } catch (const YAML::DeepRecursion& e) {
+    errors.Add(e.mark, "YAML nests too deeply");
+    return out;
+  } catch (const YAML::Exception& e) {
+    errors.Add(e.mark, "YAML syntax error: " + e.msg);
+    return out;
+  } catch (const std::exception& e) {
+    errors.Add(YAML::Mark::null_mark(), std::string("YAML error: ") + e.what());
+    return out;
+  }
+  size_t documents = 0;
+  for (const auto& node : docs) {
+    if (!node.IsNull() && ++documents > kMaxDocumentsPerFile) {
+      errors.Add(node.Mark(), "more than " + std::to_string(kMaxDocumentsPerFile) + " documents in one file");
+      return out;
+    }
+  }
+  std::map<std::string, std::string> names;  // name -> location
+  for (const auto& node : docs) {
+    if (node.IsNull()) continue;  // an empty document ("---" and nothing)
+    std::optional<DocumentName> name;
+    std::optional<Policy> policy;
+    try {
+      policy = ParseDocument(YamlValue{node, "", node.Mark()}, read_file, errors, &name);
+    } catch (const YAML::Exception& e) {
+      errors.Add(e.mark, "YAML error: " + e.msg);
+      policy.reset();
+    } catch (const std::exception& e) {
+      errors.Add(node.Mark(), std::string("error: ") + e.what());
+      policy.reset();
+    }
+    if (name) {
+      auto [it, inserted] = names.emplace(name->name, errors.Location(name->mark));
+      if (!inserted) {
+        errors.Add(name->mark, "metadata.name: duplicate policy name " + Quote(name->name) + " (first defined at " +
+                                   it->second + ")");
+        continue;
+      }
+    }
+    if (policy && name) out.push_back({std::move(*policy), errors.Location(name->mark)});
+  }
+  return out;
+}
+
+}  // namespace provgate

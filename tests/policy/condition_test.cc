@@ -1,0 +1,273 @@
+#include "policy/condition.h"
+
+#include <doctest/doctest.h>
+
+using namespace provgate;
+
+namespace {
+
+using ConditionPtr = std::shared_ptr<const Condition>;
+
+ConditionPtr Leaf(const std::string& path, const std::string& op, const Json& operand) {
+  auto p = JsonPath::Parse(path);
+  REQUIRE_MESSAGE(p.ok(), p.status().ToString());
+  auto o = OperatorFromName(op);
+  REQUIRE_MESSAGE(o.has_value(), op);
+  auto c = Condition::Leaf(*p, *o, operand);
+  REQUIRE_MESSAGE(c.ok(), c.status().ToString());
+  return *c;
+}
+
+ConditionPtr Must(StatusOr<ConditionPtr> c) {
+  REQUIRE_MESSAGE(c.ok(), c.status().ToString());
+  return *c;
+}
+
+const Json kDoc = Json::parse(R"({
+  "s": "https://tekton.dev/chains/v2",
+  "n": 0.97,
+  "i": 3,
+  "ns": "0.97",
+  "bad": "abc",
+  "t": true,
+  "z": null,
+  "list": ["a", "b", 1],
+  "obj": {"k": "v"},
+  "uris": ["git+https://github.com/acme/models", "oci://registry.example.com/base"],
+  "scores": [0.5, 0.99]
+})");
+
+struct Row {
+  const char* path;
+  const char* op;
+  const char* operand;  // JSON
+  bool pass;
+  const char* reason;  // substring of the reason when failing; "" = not checked
+};
+
+void RunRows(const std::vector<Row>& rows) {
+  for (const auto& r : rows) {
+    CAPTURE(r.path);
+    CAPTURE(r.op);
+    CAPTURE(r.operand);
+    ConditionResult got = Leaf(r.path, r.op, Json::parse(r.operand))->Evaluate(kDoc);
+    CHECK(got.passed == r.pass);
+    if (!r.pass) {
+      CHECK(got.failed_leaves == 1);
+      CHECK_MESSAGE(got.reason.find(r.reason) != std::string::npos, got.reason);
+    } else {
+      CHECK(got.reason.empty());
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("equality operators compare JSON values without coercion") {
+  RunRows({
+      {"s", "equals", R"("https://tekton.dev/chains/v2")", true, ""},
+      {"s", "equals", R"("x")", false, R"(s is "https://tekton.dev/chains/v2", expected "x")"},
+      {"i", "equals", "3", true, ""},
+      {"i", "equals", "3.0", true, ""},  // numbers compare numerically
+      {"i", "equals", R"("3")", false, R"(i is 3, expected "3")"},
+      {"ns", "equals", "0.97", false, ""},  // a numeric string is not a number for equals
+      {"t", "equals", "true", true, ""},
+      {"t", "equals", R"("true")", false, ""},
+      {"z", "equals", "null", true, ""},
+      {"obj", "equals", R"({"k": "v"})", true, ""},
+      {"list", "equals", R"(["a", "b", 1.0])", true, ""},
+      {"missing", "equals", "null", false, "missing is missing, expected null"},
+      {"s", "notEquals", R"("x")", true, ""},
+      {"s", "notEquals", R"("https://tekton.dev/chains/v2")", false, R"(expected not "https://tekton.dev/chains/v2")"},
+      {"missing", "notEquals", R"("x")", true, ""},
+      {"s", "in", R"(["a", "https://tekton.dev/chains/v2"])", true, ""},
+      {"i", "in", "[1, 2, 3]", true, ""},
+      {"s", "in", R"(["a", "b"])", false, R"(expected one of ["a","b"])"},
+      {"missing", "in", R"(["a"])", false, "missing is missing"},
+      {"s", "notIn", R"(["a", "b"])", true, ""},
+      {"s", "notIn", R"(["https://tekton.dev/chains/v2"])", false, "expected none of"},
+      {"missing", "notIn", R"(["a"])", true, ""},
+  });
+}
+
+TEST_CASE("string operators") {
+  RunRows({
+      {"s", "matches", R"("^https://tekton\\.dev/")", true, ""},
+      {"s", "matches", R"("chains")", true, ""},  // partial match unless anchored
+      {"s", "matches", R"("^chains$")", false, R"(expected to match "^chains$")"},
+      {"i", "matches", R"("3")", false, "i is 3 (not a string), expected to match"},
+      {"missing", "matches", R"(".*")", false, "missing is missing"},
+      {"s", "startsWith", R"("https://")", true, ""},
+      {"s", "startsWith", R"("http://")", false, R"(expected to start with "http://")"},
+      {"t", "startsWith", R"("t")", false, "(not a string)"},
+      {"s", "contains", R"("tekton")", true, ""},
+      {"s", "contains", R"("github")", false, R"(expected to contain "github")"},
+      {"list", "contains", R"("b")", true, ""},
+      {"list", "contains", "1", true, ""},
+      {"list", "contains", R"("c")", false, R"(list is ["a","b",1], expected to contain "c")"},
+      {"s", "contains", "1", false, "cannot contain a number"},
+      {"obj", "contains", R"("k")", false, "(not a string or an array)"},
+      {"missing", "contains", R"("x")", false, "missing is missing"},
+  });
+}
+
+TEST_CASE("exists") {
+  RunRows({
+      {"s", "exists", "true", true, ""},
+      {"z", "exists", "true", true, ""},  // present with a null value
+      {"missing", "exists", "true", false, "missing is missing, expected to exist"},
+      {"missing", "exists", "false", true, ""},
+      {"s", "exists", "false", false, "expected to be absent"},
+      {"obj.k", "exists", "true", true, ""},
+      {"obj.k.deeper", "exists", "false", true, ""},
+  });
+}
+
+TEST_CASE("numeric operators accept numbers and strict numeric strings") {
+  RunRows({
+      {"n", "greaterOrEqual", "0.95", true, ""},
+      {"n", "greaterOrEqual", "0.97", true, ""},
+      {"n", "greaterOrEqual", "0.98", false, "n is 0.97, expected >= 0.98"},
+      {"n", "greaterThan", "0.97", false, "expected > 0.97"},
+      {"n", "greaterThan", "0.5", true, ""},
+      {"n", "lessThan", "1", true, ""},
+      {"n", "lessThan", "0.97", false, "expected < 0.97"},
+      {"n", "lessOrEqual", "0.97", true, ""},
+      {"n", "lessOrEqual", "0.9", false, "expected <= 0.9"},
+      {"i", "greaterThan", "2", true, ""},
+      {"ns", "greaterOrEqual", "0.95", true, ""},      // numeric string value
+      {"n", "greaterOrEqual", R"("0.95")", true, ""},  // numeric string operand
+      {"n", "greaterOrEqual", R"("0.98")", false, "expected >= 0.98"},
+      {"bad", "greaterOrEqual", "0.95", false, R"(bad is "abc" (not a number), expected >= 0.95)"},
+      {"t", "greaterThan", "0", false, "(not a number)"},
+      {"z", "lessThan", "1", false, "(not a number)"},
+      {"missing", "greaterOrEqual", "0.95", false, "missing is missing, expected >= 0.95"},
+  });
+}
+
+TEST_CASE("[*] paths hold when any element satisfies the operator") {
+  RunRows({
+      {"uris[*]", "contains", R"("github.com/acme")", true, ""},
+      {"uris[*]", "startsWith", R"("oci://")", true, ""},
+      {"uris[*]", "matches", R"("^https://")", false, "(no element satisfies it), expected to match"},
+      {"scores[*]", "greaterOrEqual", "0.95", true, ""},
+      {"scores[*]", "greaterOrEqual", "0.995", false, "scores[*] is [0.5,0.99]"},
+      {"uris[*]", "equals", R"("oci://registry.example.com/base")", true, ""},
+      // notEquals/notIn: any element that differs makes the leaf hold.
+      {"uris[*]", "notEquals", R"("oci://registry.example.com/base")", true, ""},
+      {"list[*]", "notIn", R"(["a", "b", 1])", false, "expected none of"},
+      {"missing[*]", "exists", "false", true, ""},
+      {"missing[*]", "contains", R"("x")", false, "missing[*] is missing"},
+  });
+}
+
+TEST_CASE("all / any / not combine leaves and explain failures") {
+  auto builder_ok = Leaf("s", "equals", "https://tekton.dev/chains/v2");
+  auto builder_bad = Leaf("s", "equals", "https://example.com/builder");
+  auto acc_bad = Leaf("n", "greaterOrEqual", 0.99);
+  auto repo_ok = Leaf("uris[*]", "contains", "github.com/acme");
+
+  auto all_ok = Must(Condition::All({builder_ok, repo_ok}));
+  CHECK(all_ok->Evaluate(kDoc).passed);
+
+  auto all_bad = Must(Condition::All({builder_bad, repo_ok, acc_bad}));
+  ConditionResult r = all_bad->Evaluate(kDoc);
+  CHECK_FALSE(r.passed);
+  CHECK(r.failed_leaves == 2);
+  CHECK(r.reason == R"(s is "https://tekton.dev/chains/v2", expected "https://example.com/builder"; )"
+                    "n is 0.97, expected >= 0.99");
+
+  auto any_ok = Must(Condition::Any({builder_bad, repo_ok}));
+  CHECK(any_ok->Evaluate(kDoc).passed);
+
+  auto any_bad = Must(Condition::Any({builder_bad, acc_bad}));
+  r = any_bad->Evaluate(kDoc);
+  CHECK_FALSE(r.passed);
+  CHECK(r.failed_leaves == 1);
+  CHECK(r.reason.find("none of 2 alternatives holds: ") == 0);
+  CHECK(r.reason.find(R"(expected "https://example.com/builder" | n is 0.97)") != std::string::npos);
+
+  auto not_bad = Must(Condition::Not(builder_ok));
+  r = not_bad->Evaluate(kDoc);
+  CHECK_FALSE(r.passed);
+  CHECK(r.reason == R"(expected not: s equals "https://tekton.dev/chains/v2")");
+  CHECK(Must(Condition::Not(builder_bad))->Evaluate(kDoc).passed);
+
+  auto nested = Must(Condition::All({builder_ok, Must(Condition::Any({acc_bad, Must(Condition::Not(repo_ok))}))}));
+  r = nested->Evaluate(kDoc);
+  CHECK_FALSE(r.passed);
+  CHECK(r.reason.find("expected not: uris[*] contains \"github.com/acme\"") != std::string::npos);
+  CHECK(nested->depth() == 4);
+  CHECK(nested->Describe().find("all(s equals") == 0);
+  CHECK(nested->ToJson() == Json::parse(R"({"all": [{"path": "s", "equals": "https://tekton.dev/chains/v2"},
+                                {"any": [{"path": "n", "greaterOrEqual": 0.99},
+                                         {"not": {"path": "uris[*]", "contains": "github.com/acme"}}]}]})"));
+}
+
+TEST_CASE("operands are validated when the condition is built") {
+  auto path = *JsonPath::Parse("a");
+  struct Bad {
+    Operator op;
+    Json operand;
+    const char* message;
+  };
+  std::vector<Bad> rows = {
+      {Operator::kIn, "x", "in expects a non-empty list"},
+      {Operator::kNotIn, Json::array(), "notIn expects a non-empty list"},
+      {Operator::kExists, "true", "exists expects true or false"},
+      {Operator::kStartsWith, 1, "startsWith expects a string"},
+      {Operator::kMatches, 1, "matches expects a string"},
+      {Operator::kMatches, "^(unclosed", "invalid regular expression \"^(unclosed\": missing )"},
+      {Operator::kMatches, "(a)\\1", "invalid escape sequence"},
+      {Operator::kGreaterThan, "abc", "greaterThan expects a number or a numeric string"},
+      {Operator::kLessOrEqual, true, "lessOrEqual expects a number"},
+      {Operator::kGreaterOrEqual, " 1", "expects a number"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(OperatorName(r.op));
+    auto c = Condition::Leaf(path, r.op, r.operand);
+    REQUIRE_FALSE(c.ok());
+    CHECK_MESSAGE(c.status().message().find(r.message) != std::string::npos, c.status().message());
+  }
+  // A regex needing more than the memory bound is refused, not compiled.
+  auto huge = Condition::Leaf(path, Operator::kMatches, "(\\pL{100}){10}");
+  REQUIRE_FALSE(huge.ok());
+  CHECK(huge.status().message().find("pattern too large") != std::string::npos);
+  CHECK_FALSE(Condition::All({}).ok());
+  CHECK_FALSE(Condition::Any({}).ok());
+}
+
+TEST_CASE("condition depth is bounded") {
+  ConditionPtr c = Leaf("a", "exists", true);
+  for (int i = 1; i < kMaxConditionDepth; ++i) c = Must(Condition::Not(c));
+  CHECK(c->depth() == kMaxConditionDepth);
+  auto too_deep = Condition::Not(c);
+  REQUIRE_FALSE(too_deep.ok());
+  CHECK(too_deep.status().message().find("deeper than 32") != std::string::npos);
+}
+
+TEST_CASE("numeric strings are parsed strictly") {
+  struct Row {
+    const char* in;
+    bool ok;
+    double value;
+  };
+  Row rows[] = {
+      {"0.97", true, 0.97}, {"-3", true, -3},  {"1e-3", true, 0.001}, {"10", true, 10},   {"0", true, 0},
+      {"1.5E2", true, 150}, {"", false, 0},    {" 1", false, 0},      {"1 ", false, 0},   {"+1", false, 0},
+      {".5", false, 0},     {"1.", false, 0},  {"01", false, 0},      {"0x10", false, 0}, {"inf", false, 0},
+      {"nan", false, 0},    {"abc", false, 0}, {"1e", false, 0},      {"--1", false, 0},  {"1e999", false, 0},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.in);
+    auto v = ParseNumericString(r.in);
+    CHECK(v.has_value() == r.ok);
+    if (r.ok && v) CHECK(*v == doctest::Approx(r.value));
+  }
+}
+
+TEST_CASE("operator names round-trip") {
+  for (Operator op : AllOperators()) CHECK(OperatorFromName(OperatorName(op)) == op);
+  CHECK_FALSE(OperatorFromName("equal").has_value());
+  CHECK(AllOperators().size() == 12);
+}

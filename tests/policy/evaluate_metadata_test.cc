@@ -1,0 +1,123 @@
+// Metadata rules: conditions over the config blob and manifest annotations,
+// with omlmd's "+json" annotations decoded.
+#include <doctest/doctest.h>
+
+#include "policy/policy.h"
+#include "test_policies.h"
+
+using namespace provgate;
+using namespace provgate::testing;
+
+namespace {
+
+Policy MetadataPolicy(const std::string& conditions) {
+  return MustParsePolicy(R"(
+apiVersion: provgate.dev/v1alpha1
+kind: ModelPolicy
+metadata: {name: meta}
+spec:
+  match: {references: ["**"]}
+  authorities: [{name: ci, key: {file: ci.pub}}]
+  metadata:
+    conditions:
+)" + conditions);
+}
+
+VerifiedArtifact SignedArtifact() {
+  VerifiedArtifact a = Artifact();
+  a.signatures.push_back(Signature({"meta/ci"}));
+  return a;
+}
+
+// An omlmd push: model metadata as the config blob, and the same facts as
+// annotations, JSON-valued ones under "<key>+json".
+VerifiedArtifact OmlmdArtifact(double accuracy) {
+  VerifiedArtifact a = SignedArtifact();
+  a.config = Json{{"name", "mnist"}, {"author", "acme"}, {"customProperties", {{"accuracy", accuracy}}}};
+  a.annotations["name"] = "mnist";
+  a.annotations["customProperties+json"] = Json{{"accuracy", accuracy}}.dump();
+  a.annotations["org.opencontainers.image.source"] = "https://github.com/acme/models";
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("metadata conditions see config and annotations") {
+  Policy p = MetadataPolicy(R"(
+      all:
+        - path: config.customProperties.accuracy
+          greaterOrEqual: 0.95
+        - path: annotations.customProperties.accuracy
+          greaterOrEqual: 0.95
+        - path: annotations["customProperties+json"]
+          startsWith: "{"
+        - path: annotations["org.opencontainers.image.source"]
+          exists: true
+        - path: annotations.name
+          equals: mnist
+)");
+  PolicyResult pass = EvaluatePolicy(p, OmlmdArtifact(0.97));
+  CHECK(pass.passed);
+  CHECK(pass.reasons == std::vector<std::string>{"signatures: signed by ci", "metadata: conditions hold"});
+
+  PolicyResult fail = EvaluatePolicy(p, OmlmdArtifact(0.91));
+  CHECK_FALSE(fail.passed);
+  CHECK(fail.reasons ==
+        std::vector<std::string>{"metadata: config.customProperties.accuracy is 0.91, expected >= 0.95; "
+                                 "annotations.customProperties.accuracy is 0.91, expected >= 0.95"});
+}
+
+TEST_CASE("metadata: missing config, non-JSON +json annotations, explicit annotations win") {
+  Policy p = MetadataPolicy(R"(
+      path: config.customProperties.accuracy
+      greaterOrEqual: 0.95
+)");
+  PolicyResult no_config = EvaluatePolicy(p, SignedArtifact());  // config is null
+  CHECK_FALSE(no_config.passed);
+  CHECK(no_config.reasons ==
+        std::vector<std::string>{"metadata: config.customProperties.accuracy is missing, expected >= 0.95"});
+
+  Policy ann = MetadataPolicy(R"(
+      path: annotations.customProperties
+      exists: false
+)");
+  VerifiedArtifact a = SignedArtifact();
+  a.annotations["customProperties+json"] = "{not json";
+  CHECK(EvaluatePolicy(ann, a).passed);  // undecodable: only the raw key exists
+
+  Policy plain = MetadataPolicy(R"(
+      path: annotations.customProperties
+      equals: explicit
+)");
+  a.annotations["customProperties+json"] = R"({"accuracy": 1})";
+  a.annotations["customProperties"] = "explicit";
+  CHECK(EvaluatePolicy(plain, a).passed);
+}
+
+TEST_CASE("metadata accuracy as a numeric string in a string annotation") {
+  Policy p = MetadataPolicy(R"(
+      path: annotations["acme.dev/accuracy"]
+      greaterOrEqual: 0.95
+)");
+  VerifiedArtifact a = SignedArtifact();
+  a.annotations["acme.dev/accuracy"] = "0.97";
+  CHECK(EvaluatePolicy(p, a).passed);
+  a.annotations["acme.dev/accuracy"] = "high";
+  PolicyResult r = EvaluatePolicy(p, a);
+  CHECK_FALSE(r.passed);
+  CHECK(r.reasons == std::vector<std::string>{
+                         "metadata: annotations[\"acme.dev/accuracy\"] is \"high\" (not a number), expected >= 0.95"});
+}
+
+TEST_CASE("an unsigned artifact fails on signatures even when its metadata holds") {
+  Policy p = MetadataPolicy(R"(
+      path: config.name
+      equals: mnist
+)");
+  VerifiedArtifact a = OmlmdArtifact(0.99);
+  a.signatures.clear();
+  PolicyResult r = EvaluatePolicy(p, a);
+  CHECK_FALSE(r.passed);
+  REQUIRE(r.reasons.size() == 1);
+  CHECK(r.reasons[0].rfind("signatures: 0 of required 1", 0) == 0);
+}

@@ -1,0 +1,307 @@
+// EvaluatePolicy: decision rule 2 of SPEC §5 over hand-built verified facts.
+#include <doctest/doctest.h>
+
+#include "policy/policy.h"
+#include "test_policies.h"
+
+using namespace provgate;
+using namespace provgate::testing;
+
+namespace {
+
+const char kSlsa02[] = "https://slsa.dev/provenance/v0.2";
+const char kSlsa1[] = "https://slsa.dev/provenance/v1";
+
+// Policy "prod": authorities ci (key), release (key), gh (keyless);
+// one signature needed; "built-by-chains" must be a SLSA v0.2 provenance
+// signed by ci, built by Tekton Chains from github.com/acme.
+const char kProd[] = R"(
+apiVersion: provgate.dev/v1alpha1
+kind: ModelPolicy
+metadata: {name: prod}
+spec:
+  match: {references: ["registry.example.com/models/**"]}
+  authorities:
+    - {name: ci, key: {file: ci.pub}}
+    - {name: release, key: {file: release.pub}}
+    - name: gh
+      keyless: {issuer: https://token.actions.githubusercontent.com, subjectRegExp: '^https://github\.com/acme/'}
+  signatures: {require: 1}
+  attestations:
+    - name: built-by-chains
+      predicateType: https://slsa.dev/provenance/v0.2
+      authorities: [ci]
+      conditions:
+        all:
+          - path: predicate.builder.id
+            equals: https://tekton.dev/chains/v2
+          - path: predicate.materials[*].uri
+            contains: github.com/acme
+)";
+
+Json GoodProvenance() {
+  return Json::parse(R"({"builder": {"id": "https://tekton.dev/chains/v2"},
+                         "materials": [{"uri": "git+https://github.com/acme/models"}]})");
+}
+
+std::string Reasons(const PolicyResult& r) {
+  std::string s;
+  for (const auto& x : r.reasons) s += x + "\n";
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a policy passes when its signature, attestation and metadata rules hold") {
+  Policy p = MustParsePolicy(kProd);
+  VerifiedArtifact a = Artifact();
+  a.signatures.push_back(Signature({"prod/ci"}));
+  a.attestations.push_back(Attestation(kSlsa02, GoodProvenance(), {"prod/ci"}));
+  PolicyResult r = EvaluatePolicy(p, a);
+  CHECK_MESSAGE(r.passed, Reasons(r));
+  CHECK(r.name == "prod");
+  CHECK(r.mode == Mode::kEnforce);
+  // Notes explain the pass.
+  REQUIRE(r.reasons.size() == 2);
+  CHECK(r.reasons[0] == "signatures: signed by ci");
+  CHECK(r.reasons[1] == "attestation built-by-chains: satisfied by " + a.attestations[0].layer_digest);
+}
+
+TEST_CASE("signatures: reasons name each missing authority and what the layers showed") {
+  Policy p = MustParsePolicy(kProd);
+  VerifiedArtifact a = Artifact();
+  a.attestations.push_back(Attestation(kSlsa02, GoodProvenance(), {"prod/ci"}));
+
+  PolicyResult none = EvaluatePolicy(p, a);
+  CHECK_FALSE(none.passed);
+  REQUIRE(none.reasons.size() == 1);
+  CHECK(none.reasons[0] ==
+        "signatures: 0 of required 1 authorities signed (ci: no valid signature; release: no valid signature; "
+        "gh: keyless verification is not supported by this build; no signatures found)");
+
+  a.signatures.push_back(Signature({}, "signature does not verify with any trusted key"));
+  PolicyResult bad = EvaluatePolicy(p, a);
+  CHECK_FALSE(bad.passed);
+  CHECK(bad.reasons.at(0) ==
+        "signatures: 0 of required 1 authorities signed (ci: no valid signature; release: no valid signature; "
+        "gh: keyless verification is not supported by this build; 1 signature layer(s) present: signature does "
+        "not verify with any trusted key)");
+}
+
+TEST_CASE("signatures: the example reason of the brief, for a one-authority policy") {
+  Policy p = MustParsePolicy(R"(
+apiVersion: provgate.dev/v1alpha1
+kind: ModelPolicy
+metadata: {name: models}
+spec:
+  match: {references: ["**"]}
+  authorities: [{name: tekton-chains, key: {file: ci.pub}}]
+)");
+  VerifiedArtifact a = Artifact();
+  a.signatures.push_back(Signature({}, "signature does not verify with any trusted key"));
+  PolicyResult r = EvaluatePolicy(p, a);
+  CHECK_FALSE(r.passed);
+  CHECK(r.reasons ==
+        std::vector<std::string>{"signatures: 0 of required 1 authorities signed (tekton-chains: no valid signature; 1 "
+                                 "signature layer(s) present: signature does not verify with any trusted key)"});
+}
+
+TEST_CASE("signatures: only verified signatures by this policy's authorities count") {
+  Policy p = MustParsePolicy(kProd);
+  p.attestations.clear();
+  struct Row {
+    const char* name;
+    std::vector<SignatureFact> signatures;
+    bool pass;
+    const char* reason;
+  };
+  std::vector<Row> rows = {
+      {"own authority", {Signature({"prod/ci"})}, true, ""},
+      {"second authority", {Signature({"prod/release"})}, true, ""},
+      {"another policy's authority with the same local name",
+       {Signature({"staging/ci"})},
+       false,
+       "1 signature layer(s) present: signed by staging/ci (another policy's authority)"},
+      {"signer known but the payload names another digest (problem set)",
+       {Signature({"prod/ci"}, "payload is for digest sha256:bbb, not the artifact's")},
+       false,
+       "payload is for digest sha256:bbb"},
+      {"one good among bad", {Signature({}, "bad"), Signature({"prod/release"})}, true, ""},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.name);
+    VerifiedArtifact a = Artifact();
+    a.signatures = row.signatures;
+    PolicyResult r = EvaluatePolicy(p, a);
+    CHECK(r.passed == row.pass);
+    if (!row.pass) CHECK_MESSAGE(Reasons(r).find(row.reason) != std::string::npos, Reasons(r));
+  }
+}
+
+TEST_CASE("signatures.require counts distinct authorities") {
+  Policy p = MustParsePolicy(R"(
+apiVersion: provgate.dev/v1alpha1
+kind: ModelPolicy
+metadata: {name: two}
+spec:
+  match: {references: ["**"]}
+  authorities: [{name: ci, key: {file: ci.pub}}, {name: release, key: {file: release.pub}}]
+  signatures: {require: 2}
+)");
+  VerifiedArtifact a = Artifact();
+  a.signatures = {Signature({"two/ci"}), Signature({"two/ci"})};  // the same authority twice
+  PolicyResult once = EvaluatePolicy(p, a);
+  CHECK_FALSE(once.passed);
+  CHECK(once.reasons.at(0).rfind("signatures: 1 of required 2 authorities signed (release: no valid signature; ", 0) ==
+        0);
+
+  a.signatures = {Signature({"two/ci", "two/release"})};  // one layer both keys verify
+  CHECK(EvaluatePolicy(p, a).passed);
+  a.signatures = {Signature({"two/ci"}), Signature({"two/release"})};
+  PolicyResult both = EvaluatePolicy(p, a);
+  CHECK(both.passed);
+  CHECK(both.reasons.at(0) == "signatures: signed by ci, release");
+}
+
+TEST_CASE("signatures.require 0 needs no signature") {
+  Policy p = MustParsePolicy(R"(
+apiVersion: provgate.dev/v1alpha1
+kind: ModelPolicy
+metadata: {name: zero}
+spec:
+  match: {references: ["**"]}
+  authorities: [{name: ci, key: {file: ci.pub}}]
+  signatures: {require: 0}
+)");
+  PolicyResult r = EvaluatePolicy(p, Artifact());
+  CHECK(r.passed);
+  CHECK(r.reasons.empty());
+}
+
+TEST_CASE("attestation rules: predicate type, authority binding, verification, conditions") {
+  Policy p = MustParsePolicy(kProd);
+  const std::string prefix = "attestation built-by-chains: ";
+  Json wrong_builder = GoodProvenance();
+  wrong_builder["builder"]["id"] = "x";
+  struct Row {
+    const char* name;
+    std::vector<AttestationFact> attestations;
+    bool pass;
+    std::string reason;  // the whole attestation reason when failing
+  };
+  std::vector<Row> rows = {
+      {"satisfied", {Attestation(kSlsa02, GoodProvenance(), {"prod/ci"})}, true, ""},
+      {"none at all", {}, false, prefix + "no attestations found (expected predicateType \"" + kSlsa02 + "\")"},
+      {"predicate type mismatch",
+       {Attestation(kSlsa1, GoodProvenance(), {"prod/ci"})},
+       false,
+       prefix + "no attestation with predicateType \"" + kSlsa02 + "\" (found \"" + kSlsa1 + "\")"},
+      {"signed by another authority of the policy",
+       {Attestation(kSlsa02, GoodProvenance(), {"prod/release"})},
+       false,
+       prefix + "predicateType \"" + kSlsa02 + "\" attestation signed by release, not by an allowed authority (ci)"},
+      {"signed by another policy's key",
+       {Attestation(kSlsa02, GoodProvenance(), {"other/ci"})},
+       false,
+       prefix + "predicateType \"" + kSlsa02 +
+           "\" attestation signed by other/ci (another policy's authority), not by an allowed authority (ci)"},
+      {"unverified (problem set) is ignored even with our signer",
+       {Attestation(kSlsa02, GoodProvenance(), {"prod/ci"}, "statement has no subject with digest sha256:aaa")},
+       false,
+       prefix + "1 attestation(s) with predicateType \"" + kSlsa02 +
+           "\" present but none verified: statement has no subject with digest sha256:aaa"},
+      {"unreadable layer",
+       {Attestation("", Json::object(), {}, "DSSE payloadType \"x\" is not application/vnd.in-toto+json")},
+       false,
+       prefix + "no attestation with predicateType \"" + kSlsa02 +
+           "\" (found 1 unreadable layer(s): DSSE payloadType \"x\" is not application/vnd.in-toto+json)"},
+      {"conditions fail",
+       {Attestation(kSlsa02, wrong_builder, {"prod/ci"})},
+       false,
+       prefix + "predicate.builder.id is \"x\", expected \"https://tekton.dev/chains/v2\""},
+      {"one good among several",
+       {Attestation(kSlsa1, GoodProvenance(), {"prod/ci"}), Attestation(kSlsa02, wrong_builder, {"prod/ci"}),
+        Attestation(kSlsa02, GoodProvenance(), {"prod/ci"})},
+       true,
+       ""},
+      {"missing predicate fields",
+       {Attestation(kSlsa02, Json::object(), {"prod/ci"})},
+       false,
+       prefix + "predicate.builder.id is missing, expected \"https://tekton.dev/chains/v2\"; "
+                "predicate.materials[*].uri is missing, expected to contain \"github.com/acme\""},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.name);
+    VerifiedArtifact a = Artifact();
+    a.signatures.push_back(Signature({"prod/ci"}));
+    a.attestations = row.attestations;
+    PolicyResult r = EvaluatePolicy(p, a);
+    CHECK(r.passed == row.pass);
+    if (!row.pass) CHECK(r.reasons == std::vector<std::string>{row.reason});
+  }
+}
+
+TEST_CASE("attestation reasons report the closest candidate") {
+  Policy p = MustParsePolicy(kProd);
+  Json both_wrong = Json::parse(R"({"builder": {"id": "x"}, "materials": [{"uri": "git+https://gitlab.com/y"}]})");
+  Json one_wrong = GoodProvenance();
+  one_wrong["materials"][0]["uri"] = "git+https://gitlab.com/y";
+  VerifiedArtifact a = Artifact();
+  a.signatures.push_back(Signature({"prod/ci"}));
+  a.attestations = {Attestation(kSlsa02, both_wrong, {"prod/ci"}), Attestation(kSlsa02, one_wrong, {"prod/ci"})};
+  PolicyResult r = EvaluatePolicy(p, a);
+  CHECK_FALSE(r.passed);
+  CHECK(r.reasons == std::vector<std::string>{
+                         "attestation built-by-chains: predicate.materials[*].uri is [\"git+https://gitlab.com/y\"] "
+                         "(no element satisfies it), expected to contain \"github.com/acme\" (closest of 2 verified "
+                         "attestations)"});
+}
+
+TEST_CASE("attestation rules without authorities accept any of the policy's; conditions may be omitted") {
+  Policy p = MustParsePolicy(R"(
+apiVersion: provgate.dev/v1alpha1
+kind: ModelPolicy
+metadata: {name: any-signer}
+spec:
+  match: {references: ["**"]}
+  authorities: [{name: ci, key: {file: ci.pub}}, {name: release, key: {file: release.pub}}]
+  attestations:
+    - name: has-provenance
+      predicateType: https://slsa.dev/provenance/v1
+    - name: type-in-path
+      predicateType: https://slsa.dev/provenance/v1
+      conditions: {path: predicateType, equals: https://slsa.dev/provenance/v1}
+)");
+  VerifiedArtifact a = Artifact();
+  a.signatures.push_back(Signature({"any-signer/ci"}));
+  a.attestations.push_back(Attestation(kSlsa1, Json::object(), {"any-signer/release"}));
+  PolicyResult r = EvaluatePolicy(p, a);
+  CHECK_MESSAGE(r.passed, Reasons(r));
+
+  a.attestations = {Attestation(kSlsa1, Json::object(), {"someone-else/release"})};
+  r = EvaluatePolicy(p, a);
+  CHECK_FALSE(r.passed);
+  CHECK(r.reasons.at(0).find("not by an allowed authority (ci, release)") != std::string::npos);
+}
+
+TEST_CASE("an attestation rule bound to a keyless authority explains that keyless is unsupported") {
+  Policy p = MustParsePolicy(R"(
+apiVersion: provgate.dev/v1alpha1
+kind: ModelPolicy
+metadata: {name: gh}
+spec:
+  match: {references: ["**"]}
+  authorities:
+    - {name: ci, key: {file: ci.pub}}
+    - {name: workflow, keyless: {issuer: https://token.actions.githubusercontent.com, subject: repo:acme/models}}
+  attestations:
+    - {name: provenance, predicateType: https://slsa.dev/provenance/v1, authorities: [workflow]}
+)");
+  VerifiedArtifact a = Artifact();
+  a.signatures.push_back(Signature({"gh/ci"}));
+  PolicyResult r = EvaluatePolicy(p, a);
+  CHECK_FALSE(r.passed);
+  CHECK(r.reasons == std::vector<std::string>{"attestation provenance: no attestations found (expected predicateType "
+                                              "\"https://slsa.dev/provenance/v1\"); workflow: keyless verification "
+                                              "is not supported by this build"});
+}

@@ -1,0 +1,197 @@
+#include "policy/glob.h"
+
+#include <doctest/doctest.h>
+
+#include "policy/policy.h"
+
+using namespace provgate;
+
+namespace {
+
+Glob MustCompile(const std::string& pattern, Glob::Dialect d = Glob::Dialect::kReference) {
+  auto g = Glob::Compile(pattern, d);
+  REQUIRE_MESSAGE(g.ok(), g.status().ToString());
+  return *g;
+}
+
+Reference MustParse(const std::string& text) {
+  auto r = ParseReference(text);
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  return *r;
+}
+
+ReferenceMatcher Matcher(std::vector<std::string> refs, std::vector<std::string> namespaces = {},
+                         std::vector<Source> sources = {}) {
+  std::vector<Glob> r, n;
+  for (const auto& p : refs) r.push_back(MustCompile(NormalizeReferenceGlob(p)));
+  for (const auto& p : namespaces) n.push_back(MustCompile(p, Glob::Dialect::kNamespace));
+  return ReferenceMatcher(std::move(r), std::move(n), std::move(sources));
+}
+
+const std::string kDigest = "sha256:" + std::string(64, 'a');
+
+}  // namespace
+
+TEST_CASE("reference globs: * stays within a segment, ** crosses segments") {
+  struct Row {
+    const char* pattern;
+    const char* text;
+    bool match;
+  };
+  Row rows[] = {
+      {"registry.example.com/models/**", "registry.example.com/models/mnist", true},
+      {"registry.example.com/models/**", "registry.example.com/models/team/mnist", true},
+      {"registry.example.com/models/**", "registry.example.com/models/", true},
+      {"registry.example.com/models/**", "registry.example.com/models", false},
+      {"registry.example.com/models/**", "registry.example.com/other/mnist", false},
+      {"registry.example.com/models/*", "registry.example.com/models/mnist", true},
+      {"registry.example.com/models/*", "registry.example.com/models/team/mnist", false},
+      {"registry.example.com/*/mnist", "registry.example.com/models/mnist", true},
+      {"registry.example.com/*/mnist", "registry.example.com/a/b/mnist", false},
+      {"registry.example.com/**/mnist", "registry.example.com/a/b/mnist", true},
+      {"*/models/*", "ghcr.io/models/mnist", true},
+      {"*/models/*", "ghcr.io/acme/models/mnist", false},
+      {"**", "anything/at/all:v1", true},
+      {"registry.example.com/models/mnist:v*", "registry.example.com/models/mnist:v1", true},
+      {"registry.example.com/models/mnist:v*", "registry.example.com/models/mnist:latest", false},
+      {"registry.example.com/models/mnist", "registry.example.com/models/mnist", true},
+      {"registry.example.com/models/mnist", "registry.example.com/models/mnist2", false},
+      {"registry.example.com/models/mnist", "registry.example.com/models/mnis", false},
+      {"a*b*c", "axxbyyc", true},
+      {"a*b*c", "axxbyy", false},
+      {"a**", "a/b/c", true},
+      {"*", "", true},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.pattern);
+    CAPTURE(r.text);
+    CHECK(MustCompile(r.pattern).Matches(r.text) == r.match);
+  }
+}
+
+TEST_CASE("glob matching is linear: no backtracking blowup") {
+  std::string pattern;
+  for (int i = 0; i < 30; ++i) pattern += "*a";
+  pattern += "*b";
+  Glob g = MustCompile(pattern);
+  CHECK_FALSE(g.Matches(std::string(400, 'a')));  // exponential for a naive backtracker
+  Glob dbl = MustCompile("**a**a**a**a**a**a**a**a**b");
+  CHECK_FALSE(dbl.Matches(std::string(400, 'a')));
+}
+
+TEST_CASE("namespace globs: * matches any characters") {
+  struct Row {
+    const char* pattern;
+    const char* ns;
+    bool match;
+  };
+  Row rows[] = {
+      {"serving-*", "serving-prod", true},     {"serving-*", "serving-", true},  {"serving-*", "serving", false},
+      {"serving-*", "ml-serving-prod", false}, {"*-prod", "serving-prod", true}, {"default", "default", true},
+      {"default", "default2", false},          {"*", "kube-system", true},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.pattern);
+    CAPTURE(r.ns);
+    CHECK(MustCompile(r.pattern, Glob::Dialect::kNamespace).Matches(r.ns) == r.match);
+  }
+}
+
+TEST_CASE("bad globs are rejected with a reason") {
+  struct Row {
+    const char* pattern;
+    Glob::Dialect dialect;
+    const char* reason;
+  };
+  Row rows[] = {
+      {"", Glob::Dialect::kReference, "empty"},
+      {"registry.example.com/***", Glob::Dialect::kReference, "3 consecutive '*'"},
+      {"registry.example.com/models/[a-z]*", Glob::Dialect::kReference, "only * and ** are wildcards"},
+      {"registry.example.com/model?", Glob::Dialect::kReference, "character \"?\""},
+      {"registry.example.com/ models", Glob::Dialect::kReference, "whitespace"},
+      {"Serving", Glob::Dialect::kNamespace, "can never occur in a namespace name"},
+      {"serving/x", Glob::Dialect::kNamespace, "character \"/\""},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.pattern);
+    auto g = Glob::Compile(r.pattern, r.dialect);
+    REQUIRE_FALSE(g.ok());
+    CHECK(g.status().message().find(r.reason) != std::string::npos);
+  }
+  CHECK_FALSE(Glob::Compile(std::string(kMaxGlobLength + 1, 'a'), Glob::Dialect::kReference).ok());
+}
+
+TEST_CASE("reference globs are normalised like references") {
+  struct Row {
+    const char* in;
+    const char* want;
+  };
+  Row rows[] = {
+      {"busybox", "docker.io/library/busybox"},
+      {"busybox*", "docker.io/library/busybox*"},
+      {"acme/*", "docker.io/acme/*"},
+      {"index.docker.io/acme/model", "docker.io/acme/model"},
+      {"docker.io/library/*", "docker.io/library/*"},
+      {"docker.io/busybox", "docker.io/library/busybox"},
+      {"index.docker.io/busybox", "docker.io/library/busybox"},
+      {"docker.io/*", "docker.io/library/*"},
+      {"docker.io/**", "docker.io/**"},
+      {"registry.example.com/models/**", "registry.example.com/models/**"},
+      {"localhost/models/*", "localhost/models/*"},
+      {"localhost:5000/m", "localhost:5000/m"},
+      {"*/models/**", "*/models/**"},
+      {"**", "**"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.in);
+    CHECK(NormalizeReferenceGlob(r.in) == r.want);
+  }
+}
+
+TEST_CASE("a matcher compares each glob with the name, name:tag, name@digest and full forms") {
+  ReferenceMatcher tree = Matcher({"registry.example.com/models/**"});
+  CHECK(tree.MatchesReference(MustParse("registry.example.com/models/mnist:v1")));
+  CHECK(tree.MatchesReference(MustParse("registry.example.com/models/mnist@" + kDigest)));
+  CHECK(tree.MatchesReference(MustParse("registry.example.com/models/mnist:v1@" + kDigest)));
+  CHECK(tree.MatchesReference(MustParse("oci://registry.example.com/models/a/b:v1")));
+  CHECK_FALSE(tree.MatchesReference(MustParse("registry.example.com/other/mnist:v1")));
+
+  ReferenceMatcher repo = Matcher({"registry.example.com/models/mnist"});
+  CHECK(repo.MatchesReference(MustParse("registry.example.com/models/mnist:v1")));
+  CHECK(repo.MatchesReference(MustParse("registry.example.com/models/mnist@" + kDigest)));
+  CHECK_FALSE(repo.MatchesReference(MustParse("registry.example.com/models/mnist2:v1")));
+
+  ReferenceMatcher tags = Matcher({"registry.example.com/models/mnist:v*"});
+  CHECK(tags.MatchesReference(MustParse("registry.example.com/models/mnist:v1")));
+  CHECK(tags.MatchesReference(MustParse("registry.example.com/models/mnist:v1@" + kDigest)));
+  CHECK_FALSE(tags.MatchesReference(MustParse("registry.example.com/models/mnist:latest")));
+  CHECK_FALSE(tags.MatchesReference(MustParse("registry.example.com/models/mnist@" + kDigest)));
+
+  ReferenceMatcher pinned = Matcher({"registry.example.com/models/mnist@" + kDigest});
+  CHECK(pinned.MatchesReference(MustParse("registry.example.com/models/mnist:v1@" + kDigest)));
+  CHECK_FALSE(pinned.MatchesReference(MustParse("registry.example.com/models/mnist:v1")));
+
+  // Docker Hub short names on both sides.
+  ReferenceMatcher hub = Matcher({"busybox"});
+  CHECK(hub.MatchesReference(MustParse("busybox")));
+  CHECK(hub.MatchesReference(MustParse("docker.io/library/busybox:1.36")));
+  CHECK_FALSE(hub.MatchesReference(MustParse("acme/busybox")));
+  ReferenceMatcher user = Matcher({"acme/*"});
+  CHECK(user.MatchesReference(MustParse("acme/model:v1")));
+  CHECK_FALSE(user.MatchesReference(MustParse("ghcr.io/acme/model:v1")));
+}
+
+TEST_CASE("namespaces and sources: omitted means all") {
+  Reference ref = MustParse("registry.example.com/models/mnist:v1");
+  ReferenceMatcher all = Matcher({"registry.example.com/**"});
+  CHECK(all.Matches(ref, "anything", Source::kContainer));
+  CHECK(all.Matches(ref, "", Source::kStorageUri));
+
+  ReferenceMatcher scoped =
+      Matcher({"registry.example.com/**"}, {"serving-*", "ml"}, {Source::kImageVolume, Source::kStorageUri});
+  CHECK(scoped.Matches(ref, "serving-prod", Source::kImageVolume));
+  CHECK(scoped.Matches(ref, "ml", Source::kStorageUri));
+  CHECK_FALSE(scoped.Matches(ref, "default", Source::kImageVolume));
+  CHECK_FALSE(scoped.Matches(ref, "serving-prod", Source::kContainer));
+  CHECK_FALSE(scoped.Matches(MustParse("ghcr.io/x/y:v1"), "serving-prod", Source::kImageVolume));
+}

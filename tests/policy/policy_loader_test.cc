@@ -1,0 +1,333 @@
+// The policy loader: every error kind located at file:line:column (fixtures
+// in tests/testdata/policies/invalid), valid files, YAML scalar typing.
+#include "policy/policy_loader.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "policy/condition.h"
+#include "policy/glob.h"
+
+using namespace provgate;
+
+namespace {
+
+const std::string kPolicies = std::string(PROVGATE_TESTDATA) + "/policies";
+
+std::vector<std::string> Lines(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t nl = s.find('\n', start);
+    out.push_back(s.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return out;
+}
+
+struct InvalidCase {
+  const char* file;      // in invalid/
+  const char* position;  // "line:column"
+  const char* message;   // substring of that error line
+};
+
+// One row per file in invalid/; each file's first line says what is wrong.
+const InvalidCase kInvalid[] = {
+    {"unknown-field-top", "13:1", "unknown field \"status\""},
+    {"unknown-field-match", "9:5", "spec.match: unknown field \"refs\""},
+    {"unknown-field-key", "12:9", "spec.authorities[0].key: unknown field \"pme\""},
+    {"unknown-field-condition", "18:9", "unknown field \"equal\" (did you mean equals?)"},
+    {"wrong-type-references", "8:17", "spec.match.references: expected a list, got a string"},
+    {"wrong-type-require", "14:14", "spec.signatures.require: expected an integer, got a string"},
+    {"wrong-type-spec", "7:3", "spec: expected a mapping, got a list"},
+    {"missing-name", "5:3", "metadata: missing required field \"name\""},
+    {"missing-match", "7:3", "spec: missing required field \"match\""},
+    {"missing-predicate-type", "14:7", "spec.attestations[0]: missing required field \"predicateType\""},
+    {"bad-api-version", "2:13", "apiVersion: expected \"provgate.dev/v1alpha1\", got \"provgate.dev/v1\""},
+    {"bad-kind", "3:7", "kind: expected \"ModelPolicy\", got \"ClusterImagePolicy\""},
+    {"bad-mode", "7:9", "spec.mode: unknown mode \"deny\""},
+    {"bad-reference-glob", "9:9", "bad reference glob: glob \"registry.example.com/***\": 3 consecutive '*'"},
+    {"bad-reference-glob-charclass", "8:18", "only * and ** are wildcards"},
+    {"bad-namespace-glob", "9:18", "bad namespace glob: glob \"Serving-*\""},
+    {"unknown-source", "9:26", "spec.match.sources[1]: unknown source \"init-container\""},
+    {"bad-regex", "18:18", "conditions.matches: invalid regular expression \"^(unclosed\": missing )"},
+    {"bad-keyless-regex", "13:24", "keyless.subjectRegExp: invalid regular expression"},
+    {"unparsable-pem", "12:14", "key.pem: unusable public key"},
+    {"unsupported-key", "12:14", "RSA key of 1024 bits is too small"},
+    {"unsupported-key-file", "12:15", "EC curve secp256k1 is not supported"},
+    {"key-file-unreadable", "12:15", "key.file: cannot read key file"},
+    {"key-pem-and-file", "12:9", "key: give exactly one of pem or file"},
+    {"duplicate-policy-name", "17:9", "duplicate policy name \"p\" (first defined at "},
+    {"duplicate-authority-name", "13:7", "duplicate authority name \"ci\""},
+    {"duplicate-attestation-name", "16:7", "duplicate attestation name \"built\""},
+    {"unknown-attestation-authority", "16:25", "unknown authority \"tekton\" (this policy's authorities: ci)"},
+    {"authority-neither", "10:7", "an authority needs exactly one of key or keyless"},
+    {"authority-both", "10:7", "exactly one of key or keyless, not both"},
+    {"keyless-no-issuer", "12:9", "needs an issuer constraint"},
+    {"keyless-no-subject", "12:9", "needs a subject constraint"},
+    {"require-zero-with-attestations", "14:14", "0 is not allowed with attestations or metadata"},
+    {"require-zero-with-metadata", "14:14", "0 is not allowed with attestations or metadata"},
+    {"require-negative", "14:14", "must not be negative"},
+    {"require-too-many", "14:14", "2 is more than the number of authorities (1)"},
+    {"condition-no-operator", "18:13", "condition on path \"predicate.builder.id\" has no operator"},
+    {"condition-two-operators", "19:9", "condition has 2 operators (equals and startsWith)"},
+    {"condition-mixed", "20:9", "\"all\" cannot be combined with \"path\""},
+    {"condition-empty-any", "17:14", "conditions.any: must not be empty"},
+    {"condition-too-deep", "49:73", "conditions nest deeper than 32 levels"},
+    {"condition-bad-path", "17:15", "expected a quoted key, an index or * after [ at character 21"},
+    {"condition-in-not-list", "18:13", "in expects a non-empty list"},
+    {"condition-numeric-operand", "16:23", "greaterOrEqual expects a number or a numeric string, got \"high\""},
+    {"condition-exists-not-bool", "18:17", "exists expects true or false, got \"true\""},
+    {"metadata-no-conditions", "13:13", "spec.metadata: missing required field \"conditions\""},
+    {"yaml-syntax-error", "9:14", "YAML syntax error: end of sequence flow not found"},
+    {"yaml-duplicate-key", "9:3", "spec: duplicate field \"match\""},
+    {"not-a-mapping", "2:1", "document: expected a mapping, got a list"},
+    {"empty-references", "8:17", "spec.match.references: must not be empty"},
+    {"unsupported-tag", "18:17", "unsupported YAML tag"},
+    {"bad-policy-name", "5:9", "metadata.name: invalid name \"team/p\""},
+};
+
+}  // namespace
+
+TEST_CASE("every invalid policy fixture fails at its line:column with its message") {
+  for (const auto& c : kInvalid) {
+    std::string path = kPolicies + "/invalid/" + c.file + ".yaml";
+    CAPTURE(path);
+    auto r = LoadPolicies({path});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kInvalidArgument);
+    std::string want_prefix = path + ":" + c.position + ": ";
+    bool found = false;
+    for (const auto& line : Lines(r.status().message())) {
+      if (line.rfind(want_prefix, 0) == 0 && line.find(c.message) != std::string::npos) found = true;
+    }
+    CHECK_MESSAGE(found, "want " << want_prefix << "..." << c.message << "\ngot:\n" << r.status().message());
+  }
+}
+
+TEST_CASE("every file in invalid/ has a row, and says what is wrong on its first line") {
+  std::set<std::string> rows;
+  for (const auto& c : kInvalid) rows.insert(std::string(c.file) + ".yaml");
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(kPolicies + "/invalid")) {
+    ++files;
+    std::string name = e.path().filename().string();
+    CHECK_MESSAGE(rows.count(name) == 1, name << " has no row in kInvalid");
+    auto text = ReadFileBounded(e.path().string(), kMaxPolicyFileBytes);
+    REQUIRE(text.ok());
+    CHECK_MESSAGE(text->rfind("# ", 0) == 0, name << " does not open with a comment");
+  }
+  CHECK(files == rows.size());
+}
+
+TEST_CASE("every valid policy fixture loads") {
+  for (const auto& e : std::filesystem::directory_iterator(kPolicies + "/valid")) {
+    CAPTURE(e.path().string());
+    auto r = LoadPolicies({e.path().string()});
+    CHECK_MESSAGE(r.ok(), r.status().message());
+  }
+  auto all = LoadPolicies({kPolicies + "/valid"});
+  REQUIRE_MESSAGE(all.ok(), all.status().message());
+  CHECK((*all)->policies().size() == 5);
+}
+
+TEST_CASE("the SPEC example policy compiles to what it says") {
+  auto r = LoadPolicies({kPolicies + "/valid/spec-example.yaml"});
+  REQUIRE_MESSAGE(r.ok(), r.status().message());
+  const Policy& p = (*r)->policies().at(0);
+  CHECK(p.name == "production-models");
+  CHECK(p.file == kPolicies + "/valid/spec-example.yaml:3");
+  CHECK(p.mode == Mode::kEnforce);
+  REQUIRE(p.match);
+  CHECK(p.match->references().at(0).pattern() == "registry.example.com/models/**");
+  CHECK(p.match->namespaces().at(0).pattern() == "serving-*");
+  CHECK(p.match->sources().size() == 3);
+  REQUIRE(p.authorities.size() == 2);
+  CHECK(p.authorities[0].name == "tekton-chains");
+  REQUIRE(p.authorities[0].key.has_value());
+  CHECK(p.authorities[0].key->type() == KeyType::kEcdsaP256);
+  CHECK_FALSE(p.authorities[0].keyless.has_value());
+  REQUIRE(p.authorities[1].keyless.has_value());
+  CHECK(p.authorities[1].keyless->issuer == "https://token.actions.githubusercontent.com");
+  CHECK(p.authorities[1].keyless->subject_regexp == "^https://github\\.com/acme/models/");
+  CHECK(p.authorities[1].keyless->trusted_root == "/etc/provgate/trusted_root.json");
+  CHECK(p.signatures_require == 1);
+  REQUIRE(p.attestations.size() == 1);
+  CHECK(p.attestations[0].name == "built-by-chains");
+  CHECK(p.attestations[0].predicate_type == "https://slsa.dev/provenance/v0.2");
+  CHECK(p.attestations[0].authorities == std::vector<std::string>{"tekton-chains"});
+  REQUIRE(p.attestations[0].conditions);
+  CHECK(p.attestations[0].conditions->kind() == Condition::Kind::kAll);
+  REQUIRE(p.metadata);
+  CHECK(p.metadata->ToJson()["all"][0] ==
+        Json::parse(R"({"path": "config.customProperties.accuracy", "greaterOrEqual": 0.95})"));
+
+  auto keys = p.Keys();
+  REQUIRE(keys.size() == 1);  // keyless authorities have no key
+  CHECK(keys[0].authority == "production-models/tekton-chains");
+}
+
+TEST_CASE("defaults, multiple documents and key.file relative to the policy file") {
+  auto r = LoadPolicies({kPolicies + "/valid/multi-document.yaml"});
+  REQUIRE_MESSAGE(r.ok(), r.status().message());
+  const auto& ps = (*r)->policies();
+  REQUIRE(ps.size() == 2);
+  CHECK(ps[0].name == "first");
+  CHECK(ps[0].mode == Mode::kEnforce);
+  CHECK(ps[0].signatures_require == 1);
+  CHECK(ps[0].match->namespaces().empty());
+  CHECK(ps[0].match->sources().empty());
+  CHECK(ps[1].name == "second");
+  CHECK(ps[1].mode == Mode::kAudit);
+  CHECK(ps[1].match->references().at(0).pattern() == "docker.io/library/busybox");
+  REQUIRE(ps[1].authorities.at(0).key.has_value());
+  CHECK(ps[1].authorities[0].key->Fingerprint() != ps[0].authorities[0].key->Fingerprint());
+}
+
+namespace {
+
+// Parses `yaml` with key files served from memory.
+StatusOr<std::vector<Policy>> Parse(const std::string& yaml) {
+  FileReader reader = [](const std::string& path) -> StatusOr<std::string> {
+    if (path == "/keys/ci.pub") {
+      return ReadFileBounded(kPolicies + "/keys/ec-p256.pub", kMaxKeyFileBytes);
+    }
+    return InvalidArgument("no such file in the test reader");
+  };
+  return ParsePolicyDocuments(yaml, "mem.yaml", reader);
+}
+
+std::string PolicyWithCondition(const std::string& leaf) {
+  return "apiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata: {name: p}\nspec:\n"
+         "  match: {references: [\"**\"]}\n"
+         "  authorities: [{name: ci, key: {file: /keys/ci.pub}}]\n"
+         "  metadata:\n    conditions: " +
+         leaf + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("YAML scalars become JSON values: plain ones are typed, quoted ones stay strings") {
+  struct Row {
+    const char* operand;  // as written in YAML
+    const char* json;     // the operand the condition holds
+  };
+  Row rows[] = {
+      {"0.95", "0.95"},
+      {"\"0.95\"", "\"0.95\""},
+      {"'0.95'", "\"0.95\""},
+      {"42", "42"},
+      {"-7", "-7"},
+      {"+3", "3"},
+      {"1e3", "1000.0"},
+      {"true", "true"},
+      {"False", "false"},
+      {"\"true\"", "\"true\""},
+      {"null", "null"},
+      {"~", "null"},
+      {"yes", "\"yes\""},
+      {"on", "\"on\""},
+      {"0x10", "\"0x10\""},
+      {"v1.2", "\"v1.2\""},
+      {"[a, 1, {b: c}]", R"(["a", 1, {"b": "c"}])"},
+      {"!!str 12", "\"12\""},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.operand);
+    auto ps = Parse(PolicyWithCondition(std::string("{path: a, equals: ") + r.operand + "}"));
+    REQUIRE_MESSAGE(ps.ok(), ps.status().message());
+    Json got = ps->at(0).metadata->ToJson()["equals"];
+    Json want = Json::parse(r.json);
+    CHECK(got == want);
+    CHECK(got.is_string() == want.is_string());
+    CHECK(got.is_number_float() == want.is_number_float());
+  }
+}
+
+TEST_CASE("ParsePolicyDocuments reports every error, each on its own line, in file order") {
+  std::string yaml =
+      "apiVersion: provgate.dev/v1alpha1\n"                          // 1
+      "kind: ModelPolicy\n"                                          // 2
+      "metadata: {name: p}\n"                                        // 3
+      "spec:\n"                                                      // 4
+      "  mode: block\n"                                              // 5
+      "  match: {references: [\"**\"], sources: [pod]}\n"            // 6
+      "  authorities: [{name: ci, key: {file: /keys/other.pub}}]\n"  // 7
+      "  signatures: {require: -1}\n"                                // 8
+      "---\n"                                                        // 9
+      "apiVersion: provgate.dev/v1alpha1\n"                          // 10
+      "kind: ModelPolicy\n"                                          // 11
+      "metadata: {name: q, nmae: x}\n"                               // 12
+      "spec: {match: {references: [\"**\"]}, authorities: [{name: ci, key: {file: /keys/ci.pub}}]}\n";
+  auto r = Parse(yaml);
+  REQUIRE_FALSE(r.ok());
+  std::vector<std::string> lines = Lines(r.status().message());
+  REQUIRE_MESSAGE(lines.size() == 5, r.status().message());
+  CHECK(lines[0].rfind("mem.yaml:5:9: spec.mode: unknown mode \"block\"", 0) == 0);
+  CHECK(lines[1].rfind("mem.yaml:6:41: spec.match.sources[0]: unknown source \"pod\"", 0) == 0);
+  CHECK(lines[2] ==
+        "mem.yaml:7:40: spec.authorities[0].key.file: cannot read key file \"/keys/other.pub\": "
+        "no such file in the test reader");
+  CHECK(lines[3] == "mem.yaml:8:25: spec.signatures.require: must not be negative, got -1");
+  CHECK(lines[4].rfind("mem.yaml:12:21: metadata: unknown field \"nmae\" (did you mean name?)", 0) == 0);
+}
+
+TEST_CASE("empty documents and comment-only texts yield no policies") {
+  for (const char* yaml : {"", "---\n", "# nothing\n", "---\n---\n...\n"}) {
+    CAPTURE(yaml);
+    auto r = Parse(yaml);
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    CHECK(r->empty());
+  }
+}
+
+TEST_CASE("size and count bounds") {
+  auto big = Parse(std::string(kMaxPolicyFileBytes + 1, '#'));
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.status().message().find("larger than") != std::string::npos);
+
+  std::string many;
+  for (size_t i = 0; i <= kMaxDocumentsPerFile; ++i) many += "---\n{}\n";
+  auto r = Parse(many);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("more than 1000 documents") != std::string::npos);
+
+  // Aliases describing an exponentially large operand are refused, not expanded.
+  std::string bomb =
+      "apiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata: {name: p}\nspec:\n"
+      "  match: {references: [\"**\"]}\n"
+      "  authorities: [{name: ci, key: {file: /keys/ci.pub}}]\n"
+      "  metadata:\n    conditions:\n      all:\n"
+      "        - {path: a, in: &l0 [x, x]}\n";
+  for (int i = 1; i <= 25; ++i) {
+    std::string prev = "l" + std::to_string(i - 1);
+    bomb += "        - {path: a, in: &l" + std::to_string(i) + " [*" + prev + ", *" + prev + "]}\n";
+  }
+  auto b = Parse(bomb);
+  REQUIRE_FALSE(b.ok());
+  CHECK_MESSAGE(b.status().message().find("too many nodes") != std::string::npos, b.status().message());
+
+  // A self-referencing alias cannot loop the converter.
+  auto cycle = Parse(PolicyWithCondition("{path: a, equals: &c [*c]}"));
+  REQUIRE_FALSE(cycle.ok());
+  CHECK_MESSAGE(cycle.status().message().find("nests too deeply") != std::string::npos, cycle.status().message());
+}
+
+TEST_CASE("every example policy loads") {
+  std::string dir = std::string(PROVGATE_SOURCE_DIR) + "/examples/policies";
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::string name = e.path().filename().string();
+    if (name.size() < 5 || name.substr(name.size() - 5) != ".yaml") continue;
+    ++files;
+    CAPTURE(name);
+    auto r = LoadPolicies({e.path().string()});
+    CHECK_MESSAGE(r.ok(), r.status().message());
+  }
+  CHECK(files >= 5);
+  auto all = LoadPolicies({dir});  // names are unique across the examples too
+  CHECK_MESSAGE(all.ok(), all.status().message());
+}

@@ -1,0 +1,56 @@
+// AdmissionReview v1 (FORMATS.md §8.1): parsing requests, building
+// responses, and the JSONPatch that pins verified digests. Pure, thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/json_util.h"
+#include "base/status.h"
+#include "webhook/decide_object.h"
+
+namespace provgate {
+
+inline constexpr char kAdmissionApiVersion[] = "admission.k8s.io/v1";
+inline constexpr size_t kMaxAdmissionBodyBytes = 3 << 20;  // the API server's own request limit
+
+struct AdmissionRequest {
+  std::string uid;
+  std::string operation;  // CREATE, UPDATE, DELETE, CONNECT
+  std::string namespace_name;
+  std::string name;
+  std::string kind;  // request.kind.kind
+  std::string sub_resource;
+  bool dry_run = false;
+  Json object;  // null for DELETE
+};
+
+// Parses an AdmissionReview. Fails with InvalidArgument (-> HTTP 400) for a
+// body that is not JSON, too deep, not an AdmissionReview of
+// admission.k8s.io/v1, or has no request / request.uid / request.operation,
+// or whose object is present but not a JSON object.
+StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body);
+
+struct AdmissionResponse {
+  std::string uid;
+  bool allowed = true;
+  std::string message;  // for denials: status.message
+  std::vector<std::string> warnings;
+  std::string patch;  // JSONPatch JSON text; empty = none
+};
+
+// The AdmissionReview v1 JSON carrying `r`: status.code 403 on denial,
+// patch base64-encoded with patchType JSONPatch.
+std::string AdmissionResponseJson(const AdmissionResponse& r);
+
+// The JSONPatch (RFC 6902) that pins every reference of `d` whose digest
+// was verified and which was not denied: `repo:tag` -> `repo:tag@sha256:..`,
+// keeping the text as written (and any oci:// scheme). References already
+// carrying a digest are left alone. Returns "" when nothing is pinned.
+std::string PinningPatch(const ObjectDecision& d);
+
+// {"error": message} for HTTP 400 answers.
+std::string ErrorJson(const std::string& message);
+
+}  // namespace provgate

@@ -1,0 +1,209 @@
+#include "webhook/admission_server.h"
+
+#include <httplib.h>
+
+#include "webhook/admission.h"
+
+namespace provgate {
+namespace {
+
+// Mode label for metrics: which enforcement mode produced the object's decision.
+std::pair<std::string, std::string> DecisionLabels(const ObjectDecision& d) {
+  if (!d.allowed) return {"deny", "enforce"};
+  if (!d.warnings.empty()) return {"warn", "warn"};
+  if (d.AnyAudit()) return {"audit", "audit"};
+  return {"allow", "none"};
+}
+
+}  // namespace
+
+AdmissionServer::AdmissionServer(ServerOptions options, PolicyStore* policies, VerificationService* verifier,
+                                 Metrics* metrics, JsonLog* log)
+    : options_(std::move(options)), policies_(policies), verifier_(verifier), metrics_(metrics), log_(log) {}
+
+AdmissionServer::~AdmissionServer() { Stop(); }
+
+HttpAnswer AdmissionServer::Ready() const {
+  auto set = policies_->Current();
+  std::string err = policies_->LastError();
+  if (!set) {
+    return {503, Json{{"ready", false}, {"error", err.empty() ? "policies not loaded" : err}}.dump(-1, ' ', false, Json::error_handler_t::replace)};
+  }
+  Json j = {{"ready", true}, {"policies", set->policies().size()}, {"hash", set->hash()}};
+  if (!err.empty()) j["lastReloadError"] = err;  // the last good set is still active
+  return {200, j.dump(-1, ' ', false, Json::error_handler_t::replace)};
+}
+
+HttpAnswer AdmissionServer::Validate(const std::string& body) { return Admit(body, false); }
+HttpAnswer AdmissionServer::Mutate(const std::string& body) { return Admit(body, true); }
+
+HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
+  auto start = std::chrono::steady_clock::now();
+  const char* webhook = mutate ? "mutate" : "validate";
+  auto req = ParseAdmissionReview(body);
+  if (!req.ok()) {
+    if (log_) log_->Warn("malformed admission review", {{"webhook", webhook}, {"error", req.status().message()}});
+    return {400, ErrorJson(req.status().message())};
+  }
+  AdmissionResponse resp;
+  resp.uid = req->uid;
+  auto finish = [&](const std::string& decision, const std::string& mode) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (metrics_) {
+      metrics_->CountAdmission(webhook, decision, mode);
+      metrics_->ObserveAdmission(secs);
+    }
+    return HttpAnswer{200, AdmissionResponseJson(resp)};
+  };
+  Json base = {{"uid", req->uid}, {"namespace", req->namespace_name}, {"kind", req->kind}, {"name", req->name},
+               {"webhook", webhook}};
+  if (req->operation == "DELETE" || req->operation == "CONNECT" || req->object.is_null()) {
+    return finish("allow", "none");
+  }
+  if (options_.exclude_namespaces.count(req->namespace_name)) return finish("allow", "none");
+
+  auto set = policies_->Current();
+  if (!set) {
+    // No policy set ever loaded: nothing can be decided. Fail closed on
+    // /validate; /mutate denies nothing.
+    if (!mutate) {
+      resp.allowed = false;
+      resp.message = "provgate: no valid policy set is loaded: " + policies_->LastError();
+    }
+    if (log_) log_->Error("admission without a policy set", base);
+    return finish(mutate ? "allow" : "deny", mutate ? "none" : "enforce");
+  }
+  // The request's namespace is authoritative (objects often omit it on CREATE).
+  Json object = std::move(req->object);
+  if (!req->namespace_name.empty()) object["metadata"]["namespace"] = req->namespace_name;
+  if (object["metadata"].is_object() && !req->name.empty() && !object["metadata"].contains("name")) {
+    object["metadata"]["name"] = req->name;
+  }
+  Deadline deadline = std::chrono::steady_clock::now() + options_.verify_timeout;
+  auto decision = DecideObject(object, req->namespace_name, set, *verifier_, options_.decision, deadline);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (!decision.ok()) {
+    // The object cannot be read (e.g. too many references): fail closed.
+    if (!mutate) {
+      resp.allowed = false;
+      resp.message = "provgate: " + decision.status().message();
+    }
+    if (log_) {
+      Json f = base;
+      f["decision"] = mutate ? "allow" : "deny";
+      f["reasons"] = Json::array({decision.status().message()});
+      f["duration_ms"] = ms;
+      log_->Warn("decision", f);
+    }
+    return finish(mutate ? "allow" : "deny", "enforce");
+  }
+  if (mutate) {
+    // /mutate denies nothing; it only pins what was verified.
+    resp.patch = PinningPatch(*decision);
+  } else {
+    resp.allowed = decision->allowed;
+    resp.message = decision->message;
+    resp.warnings = decision->warnings;
+  }
+  if (log_) {
+    bool logged = false;
+    for (const auto& r : decision->references) {
+      if (r.policies.empty()) continue;  // unmatched, allowed: not a decision worth a line
+      for (const auto& p : r.policies) {
+        Json f = base;
+        f["reference"] = r.ref.parsed ? r.ref.reference.String() : r.ref.raw;
+        f["field"] = r.ref.field_path;
+        if (!r.digest.empty()) f["digest"] = r.digest;
+        f["policy"] = p.name;
+        f["mode"] = ModeName(p.mode);
+        f["decision"] = DecisionName(r.decision);
+        f["passed"] = p.passed;
+        f["reasons"] = p.reasons;
+        f["duration_ms"] = ms;
+        f["dryRun"] = req->dry_run;
+        log_->Info("decision", std::move(f));
+        logged = true;
+      }
+    }
+    if (!logged) {
+      Json f = base;
+      f["decision"] = "allow";
+      f["references"] = decision->references.size();
+      f["duration_ms"] = ms;
+      log_->Debug("decision", std::move(f));
+    }
+  }
+  auto labels = DecisionLabels(*decision);
+  if (mutate) labels = {"allow", "none"};
+  return finish(labels.first, labels.second);
+}
+
+StatusOr<int> AdmissionServer::Bind() {
+  if (!options_.insecure_http) {
+    if (options_.tls_cert.empty() || options_.tls_key.empty()) {
+      return InvalidArgument("--tls-cert and --tls-key are required (or --insecure-http for local testing)");
+    }
+    certs_ = std::make_unique<TlsCertificates>(options_.tls_cert, options_.tls_key);
+    RETURN_IF_ERROR(certs_->Load());
+    TlsCertificates* certs = certs_.get();
+    auto ssl = std::make_unique<httplib::SSLServer>([certs](SSL_CTX& ctx) { return certs->Configure(&ctx); });
+    if (!ssl->is_valid()) return Internal("cannot create the TLS context");
+    server_ = std::move(ssl);
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  auto& s = *server_;
+  size_t threads = options_.threads;
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  s.set_tcp_nodelay(true);  // Nagle + delayed ACK cost ~40 ms per response (TOOLING.md)
+  s.set_keep_alive_max_count(10000);
+  s.set_keep_alive_timeout(30);
+  s.set_read_timeout(10, 0);
+  s.set_write_timeout(10, 0);
+  s.set_payload_max_length(kMaxAdmissionBodyBytes);
+  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.status == 413) {
+      res.status = 400;  // malformed input answers are 400 with a JSON error (SPEC §3)
+      res.set_content(ErrorJson("request body larger than 3 MiB"), "application/json");
+    } else if (res.body.empty()) {
+      res.set_content(ErrorJson("HTTP " + std::to_string(res.status)), "application/json");
+    }
+  });
+  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    res.status = 500;
+    res.set_content(ErrorJson("internal error"), "application/json");
+  });
+  auto answer = [](httplib::Response& res, const HttpAnswer& a) {
+    res.status = a.status;
+    res.set_content(a.body, a.content_type.c_str());
+  };
+  s.Post("/validate", [this, answer](const httplib::Request& req, httplib::Response& res) {
+    answer(res, Validate(req.body));
+  });
+  s.Post("/mutate", [this, answer](const httplib::Request& req, httplib::Response& res) {
+    answer(res, Mutate(req.body));
+  });
+  s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+  s.Get("/readyz", [this, answer](const httplib::Request&, httplib::Response& res) { answer(res, Ready()); });
+  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_->Render(), "text/plain; version=0.0.4");
+  });
+  int port = options_.port;
+  if (port == 0) {
+    port = s.bind_to_any_port(options_.host);
+    if (port < 0) return Unavailable("cannot bind " + options_.host);
+  } else if (!s.bind_to_port(options_.host, port)) {
+    return Unavailable("cannot bind " + options_.host + ":" + std::to_string(port));
+  }
+  return port;
+}
+
+void AdmissionServer::Serve() {
+  if (server_) server_->listen_after_bind();
+}
+
+void AdmissionServer::Stop() {
+  if (server_ && server_->is_running()) server_->stop();
+}
+
+}  // namespace provgate

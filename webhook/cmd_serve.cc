@@ -1,0 +1,112 @@
+// `provgate serve`: wires the real parts together and runs the admission
+// server until SIGTERM or SIGINT.
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "base/clock.h"
+#include "webhook/admission_server.h"
+#include "webhook/cli_support.h"
+#include "webhook/commands.h"
+
+namespace provgate {
+namespace {
+
+std::string OwnNamespace() {
+  if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) return ns;
+  std::ifstream in("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+  std::string ns;
+  std::getline(in, ns);
+  return ns;
+}
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out.push_back(part);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int RunServe(const ServeOptions& o) {
+  ServerOptions so;
+  auto colon = o.listen.rfind(':');
+  if (colon == std::string::npos) return FailInput(InvalidArgument("--listen must be ADDR:PORT"));
+  so.host = o.listen.substr(0, colon);
+  try {
+    so.port = std::stoi(o.listen.substr(colon + 1));
+  } catch (const std::exception&) {
+    return FailInput(InvalidArgument("--listen port is not a number"));
+  }
+  if (so.host.size() > 2 && so.host.front() == '[') so.host = so.host.substr(1, so.host.size() - 2);
+  so.tls_cert = o.tls_cert;
+  so.tls_key = o.tls_key;
+  so.insecure_http = o.insecure_http;
+  so.verify_timeout = std::chrono::milliseconds(static_cast<long long>(o.verify_timeout_seconds * 1000));
+  so.decision.unmatched = o.unmatched == "deny" ? UnmatchedAction::kDeny : UnmatchedAction::kAllow;
+  if (!o.model_annotations.empty()) so.decision.model_annotations = SplitComma(o.model_annotations);
+  if (o.exclude_namespaces_set) {
+    for (auto& ns : SplitComma(o.exclude_namespaces)) so.exclude_namespaces.insert(ns);
+  } else {
+    so.exclude_namespaces.insert("kube-system");
+    if (auto own = OwnNamespace(); !own.empty()) so.exclude_namespaces.insert(own);
+  }
+
+  JsonLog log(stderr, o.common.verbose);
+  Metrics metrics;
+  auto config = std::make_shared<RegistryConfig>();
+  if (!o.common.registry_config.empty()) {
+    auto loaded = RegistryConfig::Load(o.common.registry_config);
+    if (!loaded.ok()) return FailInput(loaded.status());
+    config = std::make_shared<RegistryConfig>(std::move(*loaded));
+  }
+  CurlTransport transport;
+  RegistryClient client(&transport, config, RegistryLimits{}, &metrics);
+  SteadyClock clock;
+  VerificationService::Options vo;
+  vo.cache_ttl = std::chrono::milliseconds(static_cast<long long>(o.cache_ttl_seconds * 1000));
+  VerificationService verifier(&client, &clock, vo, &metrics);
+  PolicyStore policies(o.policies, &log, &metrics);
+  policies.Reload();
+  if (!policies.Current()) {
+    log.Error("no valid policy set; /readyz answers 503 until the files are fixed", {{"error", policies.LastError()}});
+  }
+  policies.Watch(std::chrono::milliseconds(static_cast<long long>(o.reload_interval_seconds * 1000)));
+
+  // Block the stop signals in every thread; one thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  AdmissionServer server(so, &policies, &verifier, &metrics, &log);
+  auto port = server.Bind();
+  if (!port.ok()) return FailInput(port.status());
+  log.Info("serving", {{"listen", so.host + ":" + std::to_string(*port)},
+                       {"tls", !so.insecure_http},
+                       {"verifyTimeoutSeconds", o.verify_timeout_seconds},
+                       {"cacheTtlSeconds", o.cache_ttl_seconds}});
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log.Info("stopping", {{"signal", sig}});
+    server.Stop();
+  });
+  server.Serve();
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  return kExitOk;
+}
+
+}  // namespace provgate

@@ -1,0 +1,118 @@
+#include "webhook/metrics.h"
+
+#include <cstdio>
+#include <set>
+
+namespace provgate {
+namespace {
+
+constexpr size_t kMaxRegistryHostLabels = 64;  // bound label cardinality
+
+std::string Escape(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string Fmt(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+void Histogram::Observe(double seconds) {
+  size_t i = 0;
+  while (i < kBounds.size() && seconds > kBounds[i]) ++i;
+  buckets_[i]++;
+  count_++;
+  sum_micros_ += static_cast<uint64_t>(seconds * 1e6);
+}
+
+void Histogram::Render(const std::string& name, std::string* out) const {
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kBounds.size(); ++i) {
+    cumulative += buckets_[i];
+    *out += name + "_bucket{le=\"" + Fmt(kBounds[i]) + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  cumulative += buckets_[kBounds.size()];
+  *out += name + "_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
+  *out += name + "_sum " + Fmt(static_cast<double>(sum_micros_) / 1e6) + "\n";
+  *out += name + "_count " + std::to_string(count_.load()) + "\n";
+}
+
+void Metrics::Count(const std::string& key) {
+  std::lock_guard<std::mutex> l(mu_);
+  labelled_[key]++;
+}
+
+void Metrics::CountAdmission(const std::string& webhook, const std::string& decision, const std::string& mode) {
+  Count("provgate_admission_requests_total{webhook=\"" + Escape(webhook) + "\",decision=\"" + Escape(decision) +
+        "\",mode=\"" + Escape(mode) + "\"}");
+}
+
+void Metrics::OnRegistryRequest(const std::string& host, int code, double seconds) {
+  registry_requests_++;
+  registry_duration_.Observe(seconds);
+  std::string h = host;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    std::string probe = "provgate_registry_requests_total{host=\"" + Escape(h) + "\"";
+    bool known = labelled_.lower_bound(probe) != labelled_.end() &&
+                 labelled_.lower_bound(probe)->first.compare(0, probe.size(), probe) == 0;
+    if (!known) {
+      if (registry_hosts_ >= kMaxRegistryHostLabels) {
+        h = "other";
+      } else {
+        ++registry_hosts_;
+      }
+    }
+  }
+  Count("provgate_registry_requests_total{host=\"" + Escape(h) + "\",code=\"" + std::to_string(code) + "\"}");
+}
+
+void Metrics::OnVerification(const std::string& result, double seconds) {
+  verification_duration_.Observe(seconds);
+  Count("provgate_verifications_total{result=\"" + Escape(result) + "\"}");
+}
+
+std::string Metrics::Render() const {
+  std::string out;
+  auto series = [&](const std::string& prefix, const char* type, const char* help) {
+    out += "# HELP " + prefix + " " + help + "\n# TYPE " + prefix + " " + type + "\n";
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [k, v] : labelled_) {
+      if (k.compare(0, prefix.size() + 1, prefix + "{") == 0) out += k + " " + std::to_string(v) + "\n";
+    }
+  };
+  series("provgate_admission_requests_total", "counter", "Admission reviews answered, by webhook, decision and mode.");
+  out += "# HELP provgate_admission_duration_seconds Time to answer an admission review.\n"
+         "# TYPE provgate_admission_duration_seconds histogram\n";
+  admission_duration_.Render("provgate_admission_duration_seconds", &out);
+  series("provgate_verifications_total", "counter", "Artifact verifications (cache misses), by result.");
+  out += "# HELP provgate_verification_duration_seconds Time to fetch and verify one artifact.\n"
+         "# TYPE provgate_verification_duration_seconds histogram\n";
+  verification_duration_.Render("provgate_verification_duration_seconds", &out);
+  out += "# HELP provgate_cache_hits_total Verifications answered from the cache or a shared in-flight one.\n"
+         "# TYPE provgate_cache_hits_total counter\nprovgate_cache_hits_total " + std::to_string(cache_hits_.load()) + "\n";
+  series("provgate_registry_requests_total", "counter", "HTTP requests to registries, by host and status code (0 = no response).");
+  out += "# HELP provgate_registry_duration_seconds Time of one registry HTTP request.\n"
+         "# TYPE provgate_registry_duration_seconds histogram\n";
+  registry_duration_.Render("provgate_registry_duration_seconds", &out);
+  out += "# HELP provgate_policies_loaded Policies in the active set.\n# TYPE provgate_policies_loaded gauge\n"
+         "provgate_policies_loaded " + std::to_string(policies_loaded_.load()) + "\n";
+  out += "# HELP provgate_policy_reload_errors_total Policy reloads that failed and kept the last good set.\n"
+         "# TYPE provgate_policy_reload_errors_total counter\nprovgate_policy_reload_errors_total " +
+         std::to_string(policy_reload_errors_.load()) + "\n";
+  return out;
+}
+
+}  // namespace provgate

@@ -1,0 +1,64 @@
+// Prometheus metrics of the admission server (SPEC §8), rendered in the text
+// exposition format. Thread-safe; counters are cheap enough for hot paths.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "verifier/registry/registry_client.h"
+#include "webhook/verification_service.h"
+
+namespace provgate {
+
+class Histogram {
+ public:
+  static constexpr std::array<double, 12> kBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                     0.1,   0.25,   0.5,   1,    2.5,   5};
+  void Observe(double seconds);
+  // Appends the _bucket/_sum/_count lines of `name`.
+  void Render(const std::string& name, std::string* out) const;
+
+ private:
+  std::array<std::atomic<uint64_t>, kBounds.size() + 1> buckets_{};  // last = +Inf only
+  std::atomic<uint64_t> count_{0};
+  std::atomic<uint64_t> sum_micros_{0};
+};
+
+class Metrics : public RegistryObserver, public VerificationObserver {
+ public:
+  // provgate_admission_requests_total{webhook,decision,mode}
+  void CountAdmission(const std::string& webhook, const std::string& decision, const std::string& mode);
+  void ObserveAdmission(double seconds) { admission_duration_.Observe(seconds); }
+  void SetPoliciesLoaded(size_t n) { policies_loaded_ = n; }
+  void CountPolicyReloadError() { ++policy_reload_errors_; }
+
+  // RegistryObserver
+  void OnRegistryRequest(const std::string& host, int code, double seconds) override;
+  // VerificationObserver
+  void OnCacheHit() override { ++cache_hits_; }
+  void OnVerification(const std::string& result, double seconds) override;
+
+  uint64_t cache_hits() const { return cache_hits_; }
+  uint64_t registry_requests() const { return registry_requests_; }
+
+  std::string Render() const;
+
+ private:
+  void Count(const std::string& key);
+
+  mutable std::mutex mu_;
+  std::map<std::string, uint64_t> labelled_;  // full series name with labels -> value
+  Histogram admission_duration_;
+  Histogram registry_duration_;
+  Histogram verification_duration_;
+  std::atomic<uint64_t> cache_hits_{0};
+  std::atomic<uint64_t> registry_requests_{0};
+  std::atomic<size_t> policies_loaded_{0};
+  std::atomic<uint64_t> policy_reload_errors_{0};
+  size_t registry_hosts_ = 0;
+};
+
+}  // namespace provgate
