@@ -105,6 +105,8 @@ HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
     resp.message = decision->message;
     resp.warnings = decision->warnings;
   }
+  base["name"] = decision->object.name;
+  base["kind"] = decision->object.kind;
   if (log_) {
     bool logged = false;
     for (const auto& r : decision->references) {
