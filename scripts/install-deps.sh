@@ -9,7 +9,7 @@ PACKAGES=(
   nlohmann-json3-dev libyaml-cpp-dev libsodium-dev libre2-dev
   libcli11-dev doctest-dev
   docker-registry apache2-utils openssl curl ca-certificates
-  wrk
+  wrk python3
 )
 
 missing=()
