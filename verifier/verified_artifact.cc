@@ -4,6 +4,7 @@
 #include "verifier/digest.h"
 #include "verifier/dsse.h"
 #include "verifier/in_toto.h"
+#include "verifier/sigstore_bundle.h"
 #include "verifier/simple_signing.h"
 
 namespace provgate {
@@ -69,6 +70,34 @@ SignatureFact CheckSignatureLayer(const AttachedLayer& layer, const std::string&
   return f;
 }
 
+// The DSSE checks shared by .att layers and bundles: signature over the PAE,
+// in-toto payload type, statement parsed from the verified bytes, subject.
+void CheckEnvelope(const DsseEnvelope& env, const std::string& digest, const std::vector<TrustedKey>& keys,
+                   AttestationFact* f) {
+  std::string pae = PreAuthEncoding(env.payload_type, env.payload);
+  for (const auto& s : env.signatures) {
+    for (auto& a : SignersOf(keys, pae, s.sig)) {
+      bool dup = false;
+      for (const auto& x : f->signers) dup |= x == a;
+      if (!dup) f->signers.push_back(a);
+    }
+  }
+  if (env.payload_type != kInTotoPayloadType) {
+    f->problem = "DSSE payloadType " + Quote(env.payload_type) + " is not " + kInTotoPayloadType;
+    return;
+  }
+  // Parse exactly the bytes whose signature was checked.
+  auto st = ParseStatement(env.payload);
+  if (!st.ok()) {
+    f->problem = st.status().message();
+    return;
+  }
+  f->statement_type = st->type;
+  f->predicate_type = st->predicate_type;
+  f->predicate = std::move(st->predicate);
+  if (!StatementCoversDigest(*st, digest)) f->problem = "statement has no subject with digest " + digest;
+}
+
 AttestationFact CheckAttestationLayer(const AttachedLayer& layer, const std::string& digest,
                                       const std::vector<TrustedKey>& keys) {
   AttestationFact f;
@@ -87,33 +116,62 @@ AttestationFact CheckAttestationLayer(const AttachedLayer& layer, const std::str
     f.problem = env.status().message();
     return f;
   }
-  std::string pae = PreAuthEncoding(env->payload_type, env->payload);
-  for (const auto& s : env->signatures) {
-    for (auto& a : SignersOf(keys, pae, s.sig)) {
-      bool dup = false;
-      for (const auto& x : f.signers) dup |= x == a;
-      if (!dup) f.signers.push_back(a);
-    }
-  }
-  if (env->payload_type != kInTotoPayloadType) {
-    f.problem = "DSSE payloadType " + Quote(env->payload_type) + " is not " + kInTotoPayloadType;
-    return f;
-  }
-  // Parse exactly the bytes whose signature was checked.
-  auto st = ParseStatement(env->payload);
-  if (!st.ok()) {
-    f.problem = st.status().message();
-    return f;
-  }
-  f.statement_type = st->type;
-  f.predicate_type = st->predicate_type;
-  f.predicate = std::move(st->predicate);
-  if (!StatementCoversDigest(*st, digest)) {
-    f.problem = "statement has no subject with digest " + digest;
-    return f;
-  }
-  if (f.signers.empty()) f.problem = NoSignerProblem(layer, keys.size());
+  CheckEnvelope(*env, digest, keys, &f);
+  if (f.problem.empty() && f.signers.empty()) f.problem = NoSignerProblem(layer, keys.size());
   return f;
+}
+
+std::string NoBundleSignerProblem(const SigstoreBundle& b, size_t key_count) {
+  if (key_count == 0) return "no trusted keys to verify against";
+  if (b.has_certificate && !b.has_public_key) {
+    return "bundle is signed with a certificate (keyless); certificate verification is not supported by this build";
+  }
+  return "signature does not verify with any trusted key";
+}
+
+// A bundle becomes a signature fact (cosign v3 sign, message signatures) or
+// an attestation fact (any other statement).
+void CheckBundleLayer(const AttachedLayer& layer, const ArtifactMaterial& m, const std::vector<TrustedKey>& keys,
+                      VerifiedArtifact* out) {
+  auto as_signature = [&](const std::vector<std::string>& signers, const std::string& problem) {
+    SignatureFact s;
+    s.layer_digest = layer.descriptor.digest;
+    s.origin = kOriginBundle;
+    s.signers = signers;
+    s.problem = problem;
+    out->signatures.push_back(std::move(s));
+  };
+  AttestationFact f;
+  f.layer_digest = layer.descriptor.digest;
+  f.origin = kOriginBundle;
+  f.predicate = Json::object();
+  if (Status s = CheckDigest(layer.blob, layer.descriptor.digest, "bundle layer"); !s.ok()) {
+    as_signature({}, s.message());
+    return;
+  }
+  auto bundle = ParseSigstoreBundle(layer.blob);
+  if (!bundle.ok()) {
+    as_signature({}, bundle.status().message());
+    return;
+  }
+  if (!bundle->is_dsse) {
+    // A message signature binds only when it signs this manifest's bytes.
+    std::vector<std::string> signers = SignersOf(keys, m.manifest_bytes, bundle->message_signature);
+    if ("sha256:" + HexEncode(bundle->message_digest) != m.digest) {
+      as_signature(signers, "message signature is over sha256:" + HexEncode(bundle->message_digest) +
+                                ", not the artifact's " + m.digest);
+    } else {
+      as_signature(signers, signers.empty() ? NoBundleSignerProblem(*bundle, keys.size()) : "");
+    }
+    return;
+  }
+  CheckEnvelope(bundle->dsse, m.digest, keys, &f);
+  if (f.problem.empty() && f.signers.empty()) f.problem = NoBundleSignerProblem(*bundle, keys.size());
+  if (f.predicate_type == kCosignSignPredicateType) {
+    as_signature(f.signers, f.problem);
+  } else {
+    out->attestations.push_back(std::move(f));
+  }
 }
 
 }  // namespace
@@ -149,6 +207,7 @@ VerifiedArtifact VerifyArtifact(const ArtifactMaterial& m, const std::vector<Tru
   for (const auto& layer : m.attestation_layers) {
     a.attestations.push_back(CheckAttestationLayer(layer, m.digest, keys));
   }
+  for (const auto& layer : m.bundle_layers) CheckBundleLayer(layer, m, keys, &a);
   return a;
 }
 
@@ -161,13 +220,13 @@ Json VerifiedArtifactToJson(const VerifiedArtifact& a) {
   j["signedBy"] = a.SignedBy();
   j["signatures"] = Json::array();
   for (const auto& s : a.signatures) {
-    Json e{{"layer", s.layer_digest}, {"verified", s.verified()}, {"signers", s.signers}};
+    Json e{{"layer", s.layer_digest}, {"origin", s.origin}, {"verified", s.verified()}, {"signers", s.signers}};
     if (!s.problem.empty()) e["problem"] = s.problem;
     j["signatures"].push_back(std::move(e));
   }
   j["attestations"] = Json::array();
   for (const auto& at : a.attestations) {
-    Json e{{"layer", at.layer_digest}, {"verified", at.verified()}, {"signers", at.signers}};
+    Json e{{"layer", at.layer_digest}, {"origin", at.origin}, {"verified", at.verified()}, {"signers", at.signers}};
     if (!at.predicate_type.empty()) e["predicateType"] = at.predicate_type;
     if (!at.problem.empty()) e["problem"] = at.problem;
     j["attestations"].push_back(std::move(e));

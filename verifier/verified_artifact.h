@@ -38,11 +38,18 @@ struct ArtifactMaterial {
   std::optional<std::string> config_bytes;  // images whose config was fetched
   std::vector<AttachedLayer> signature_layers;    // from sha256-<hex>.sig
   std::vector<AttachedLayer> attestation_layers;  // from sha256-<hex>.att
+  std::vector<AttachedLayer> bundle_layers;       // Sigstore bundles attached as referrers
   std::vector<std::string> notes;                 // what the fetcher skipped, and why
 };
 
+// Where a signature or attestation was found.
+inline constexpr char kOriginSigTag[] = "cosign-sig-tag";        // sha256-<hex>.sig
+inline constexpr char kOriginAttTag[] = "cosign-att-tag";        // sha256-<hex>.att
+inline constexpr char kOriginBundle[] = "sigstore-bundle";       // bundle referrer
+
 struct SignatureFact {
   std::string layer_digest;
+  std::string origin = kOriginSigTag;
   std::vector<std::string> signers;  // authorities whose key verified the signature
   std::string problem;               // why it does not count; empty when it does
   bool verified() const { return problem.empty() && !signers.empty(); }
@@ -50,6 +57,7 @@ struct SignatureFact {
 
 struct AttestationFact {
   std::string layer_digest;
+  std::string origin = kOriginAttTag;
   std::string statement_type;
   std::string predicate_type;  // from the verified statement, never the layer annotation
   Json predicate;              // object; empty when the statement could not be read
@@ -76,7 +84,10 @@ struct VerifiedArtifact {
 // every key in `keys`. Binding checks: a simple-signing payload must name
 // material.digest; a DSSE signature must cover the PAE of the payload; the
 // payloadType must be in-toto; the statement must have a subject with
-// material.digest. The config blob is hashed against the manifest's config
+// material.digest. A Sigstore bundle whose statement has predicateType
+// https://sigstore.dev/cosign/sign/v1 (cosign v3 `sign`), or whose
+// messageSignature signs the manifest bytes, counts as a signature; other
+// bundle statements are attestations. The config blob is hashed against the manifest's config
 // descriptor before it is parsed.
 VerifiedArtifact VerifyArtifact(const ArtifactMaterial& material, const std::vector<TrustedKey>& keys);
 

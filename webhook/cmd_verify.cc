@@ -24,12 +24,13 @@ void PrintText(const VerifiedArtifact& a, bool verified) {
   std::printf("signed by:  %s\n", signers.empty() ? "(nobody)" : signers.c_str());
   std::printf("signatures: %zu\n", a.signatures.size());
   for (const auto& s : a.signatures) {
-    std::printf("  %s  %s\n", s.layer_digest.c_str(), s.verified() ? "verified" : ("NOT VERIFIED: " + s.problem).c_str());
+    std::printf("  %s  [%s]  %s\n", s.layer_digest.c_str(), s.origin.c_str(),
+                s.verified() ? "verified" : ("NOT VERIFIED: " + s.problem).c_str());
   }
   std::printf("attestations: %zu\n", a.attestations.size());
   for (const auto& at : a.attestations) {
     std::string type = at.predicate_type.empty() ? "(unreadable statement)" : at.predicate_type;
-    std::printf("  %s  %s  %s\n", at.layer_digest.c_str(), type.c_str(),
+    std::printf("  %s  [%s]  %s  %s\n", at.layer_digest.c_str(), at.origin.c_str(), type.c_str(),
                 at.verified() ? "verified" : ("NOT VERIFIED: " + at.problem).c_str());
   }
   if (!a.annotations.empty()) {

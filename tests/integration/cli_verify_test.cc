@@ -58,7 +58,7 @@ TEST_CASE("provgate CLI: verify a pushed, signed, attested model and refuse tamp
     auto v = cli.Run("verify " + a + " --key " + dir.File("release.pub"));
     CHECK_MESSAGE(v.exit_code == 0, v.output);
     CHECK(v.output.find("result:     verified") != std::string::npos);
-    CHECK(v.output.find("https://slsa.dev/provenance/v0.2  verified") != std::string::npos);
+    CHECK(v.output.find("[cosign-att-tag]  https://slsa.dev/provenance/v0.2  verified") != std::string::npos);
     CHECK(v.output.find("digest:     " + digest_a) != std::string::npos);
     auto j = cli.Run("verify oci://" + a + " --key " + dir.File("release.pub") + " -o json");
     REQUIRE(j.exit_code == 0);

@@ -6,6 +6,7 @@ namespace provgate {
 namespace {
 
 constexpr size_t kParallelLayerFetches = 8;
+constexpr char kBundlePrefix[] = "application/vnd.dev.sigstore.bundle";
 
 struct Attachments {
   std::vector<AttachedLayer> layers;
@@ -67,6 +68,55 @@ StatusOr<Attachments> FetchAttachments(RegistryClient& client, const Reference& 
   return out;
 }
 
+// Sigstore bundles attached as referrers: select by artifactType, fetch each
+// referrer manifest (by digest, hashed) and its bundle layer.
+StatusOr<Attachments> FetchBundles(RegistryClient& client, const Reference& ref, const std::string& digest,
+                                   Deadline deadline) {
+  Attachments out;
+  const auto& limits = client.limits();
+  ASSIGN_OR_RETURN(std::vector<Descriptor> referrers,
+                   client.GetReferrers(ref, digest, deadline, limits.max_manifest_entries));
+  std::vector<Descriptor> bundles;
+  for (auto& d : referrers) {
+    if (d.artifact_type.rfind(kBundlePrefix, 0) == 0) bundles.push_back(std::move(d));
+  }
+  if (bundles.size() > limits.max_attached_layers) {
+    return ResourceExhausted("artifact has " + std::to_string(bundles.size()) +
+                             " sigstore bundle referrers, more than the limit of " +
+                             std::to_string(limits.max_attached_layers));
+  }
+  std::vector<std::future<StatusOr<AttachedLayer>>> futures;
+  for (const auto& d : bundles) {
+    futures.push_back(std::async(std::launch::async, [&client, &ref, &limits, d, digest, deadline]() -> StatusOr<AttachedLayer> {
+      ASSIGN_OR_RETURN(FetchedManifest m, client.GetManifest(ref, d.digest, deadline, 4));
+      if (m.manifest.kind != Manifest::Kind::kImage || m.manifest.layers.empty()) {
+        return InvalidArgument("bundle referrer " + d.digest + " has no layers");
+      }
+      if (m.manifest.subject && m.manifest.subject->digest != digest) {
+        return InvalidArgument("bundle referrer " + d.digest + " has subject " + m.manifest.subject->digest);
+      }
+      const Descriptor& layer = m.manifest.layers[0];
+      if (static_cast<uint64_t>(layer.size) > limits.max_attachment_bytes) {
+        return ResourceExhausted("bundle layer " + layer.digest + " of " + std::to_string(layer.size) +
+                                 " bytes exceeds the limit of " + std::to_string(limits.max_attachment_bytes) + " bytes");
+      }
+      ASSIGN_OR_RETURN(std::string blob, client.GetBlob(ref, layer.digest, static_cast<size_t>(layer.size), deadline));
+      return AttachedLayer{layer, std::move(blob)};
+    }));
+  }
+  for (auto& f : futures) {
+    auto layer = f.get();
+    if (!layer.ok()) {
+      // A referrer that does not belong to this artifact is ignored, not fatal;
+      // registry failures and bounds are.
+      if (layer.status().code() == StatusCode::kInvalidArgument) continue;
+      return layer.status();
+    }
+    out.layers.push_back(std::move(*layer));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string AttachmentTag(std::string_view digest, std::string_view suffix) {
@@ -96,6 +146,7 @@ StatusOr<ArtifactMaterial> FetchAttachedMaterial(RegistryClient& client, const R
   auto att = std::async(std::launch::async, [&] {
     return FetchAttachments(client, ref, AttachmentTag(mat.digest, "att"), "attestation", deadline);
   });
+  auto bundles = std::async(std::launch::async, [&] { return FetchBundles(client, ref, mat.digest, deadline); });
   Status config_status;
   if (mat.manifest.kind == Manifest::Kind::kImage) {
     const Descriptor& c = mat.manifest.config;
@@ -113,9 +164,12 @@ StatusOr<ArtifactMaterial> FetchAttachedMaterial(RegistryClient& client, const R
   }
   auto sig_result = sig.get();
   auto att_result = att.get();
+  auto bundle_result = bundles.get();
   RETURN_IF_ERROR(config_status);
   if (!sig_result.ok()) return sig_result.status();
   if (!att_result.ok()) return att_result.status();
+  if (!bundle_result.ok()) return bundle_result.status().WithPrefix("sigstore bundles");
+  mat.bundle_layers = std::move(bundle_result->layers);
   mat.signature_layers = std::move(sig_result->layers);
   mat.attestation_layers = std::move(att_result->layers);
   return mat;

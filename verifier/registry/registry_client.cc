@@ -317,6 +317,54 @@ StatusOr<std::string> RegistryClient::ResolveDigest(const Reference& ref, Deadli
   return m.digest;
 }
 
+StatusOr<std::vector<Descriptor>> RegistryClient::GetReferrers(const Reference& ref, std::string_view digest,
+                                                               Deadline deadline, size_t max_entries) {
+  RETURN_IF_ERROR(ValidateDigest(digest));
+  std::vector<Descriptor> out;
+  std::string url = BaseUrl(ref.registry) + "/v2/" + ref.repository + "/referrers/" + std::string(digest);
+  for (int page = 0; page < 8 && !url.empty(); ++page) {
+    HttpRequest req;
+    req.url = url;
+    req.headers.emplace_back("Accept", kOciIndex);
+    req.max_response_bytes = limits_.max_manifest_bytes;
+    req.deadline = deadline;
+    ASSIGN_OR_RETURN(HttpResponse resp, Do(ref, req, PullScope(ref)));
+    if (resp.status == 404 && page == 0) {
+      // No referrers API: the referrers tag schema (FORMATS.md §1.5).
+      std::string tag(digest);
+      tag[tag.find(':')] = '-';
+      auto index = GetManifest(ref, tag, deadline, max_entries);
+      if (!index.ok()) {
+        if (index.status().code() == StatusCode::kNotFound) return out;
+        return index.status();
+      }
+      if (index->manifest.kind != Manifest::Kind::kIndex) return out;  // not a referrers index
+      return std::move(index->manifest.manifests);
+    }
+    if (resp.status != 200) return StatusForResponse(resp, "referrers of " + std::string(digest), ref.registry);
+    auto index = ParseManifest(resp.body, kOciIndex, max_entries);
+    if (!index.ok()) return index.status().WithPrefix("referrers of " + std::string(digest));
+    for (auto& d : index->manifests) {
+      if (out.size() >= max_entries) {
+        return ResourceExhausted("more than " + std::to_string(max_entries) + " referrers of " + std::string(digest));
+      }
+      out.push_back(std::move(d));
+    }
+    // Link: </v2/...?n=..&last=..>; rel="next"
+    url.clear();
+    std::string link = resp.Header("link");
+    auto lt = link.find('<'), gt = link.find('>');
+    if (lt != std::string::npos && gt != std::string::npos && gt > lt && link.find("rel=\"next\"") != std::string::npos) {
+      std::string next = link.substr(lt + 1, gt - lt - 1);
+      if (next.rfind("/v2/", 0) != 0) {
+        return Unavailable(ref.registry + " sent a referrers page link outside /v2/");
+      }
+      url = BaseUrl(ref.registry) + next;
+    }
+  }
+  return out;
+}
+
 StatusOr<std::string> RegistryClient::GetBlob(const Reference& ref, std::string_view digest, size_t max_bytes,
                                               Deadline deadline) {
   RETURN_IF_ERROR(ValidateDigest(digest));

@@ -66,6 +66,14 @@ class RegistryClient {
   StatusOr<FetchedManifest> GetManifest(const Reference& ref, std::string_view tag_or_digest, Deadline deadline,
                                         size_t max_entries = 0);
 
+  // The referrers of `digest` (OCI 1.1): the referrers API, following
+  // `Link: rel="next"` pages (at most 8), falling back to the
+  // "sha256-<hex>" tag when the API answers 404 (docker-registry 2.8 has no
+  // API). No referrers anywhere is an empty list. More than `max_entries`
+  // descriptors fail with ResourceExhausted.
+  StatusOr<std::vector<Descriptor>> GetReferrers(const Reference& ref, std::string_view digest, Deadline deadline,
+                                                 size_t max_entries);
+
   // GETs a blob of ref's repository, bounded by `max_bytes`, and checks its digest.
   StatusOr<std::string> GetBlob(const Reference& ref, std::string_view digest, size_t max_bytes, Deadline deadline);
 

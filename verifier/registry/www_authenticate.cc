@@ -30,7 +30,8 @@ std::optional<AuthChallenge> ParseWwwAuthenticate(std::string_view h) {
   c.scheme = Lower(h.substr(start, i - start));
   while (i < h.size()) {
     skip_ws();
-    if (i < h.size() && h[i] == ',') {
+    if (i >= h.size()) break;  // trailing whitespace (RFC 7230 OWS) ends the list
+    if (h[i] == ',') {
       ++i;
       continue;
     }

@@ -1,0 +1,44 @@
+// Sigstore bundles (FORMATS.md §4): the JSON that cosign v3, Tekton Chains'
+// sigstore-bundle mode and sigstore-js attach to OCI artifacts as
+// referrers. Parsing only; the signature is checked by VerifyArtifact.
+// Pure, thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "verifier/dsse.h"
+
+namespace provgate {
+
+inline constexpr char kBundleMediaTypePrefix[] = "application/vnd.dev.sigstore.bundle";
+// cosign v3 `sign` writes a DSSE statement of this predicate type whose
+// subject is the signed image: it is a signature, not an attestation.
+inline constexpr char kCosignSignPredicateType[] = "https://sigstore.dev/cosign/sign/v1";
+
+struct SigstoreBundle {
+  std::string media_type;
+  bool is_dsse = false;
+  DsseEnvelope dsse;  // when is_dsse
+  // messageSignature: the SHA-256 digest (raw bytes) of the signed bytes, and the signature.
+  std::string message_digest;
+  std::string message_signature;
+  // Verification material: which kind was given (for reasons).
+  std::string public_key_hint;  // publicKey.hint, may be empty
+  bool has_public_key = false;
+  bool has_certificate = false;  // certificate or x509CertificateChain (keyless / PKI)
+};
+
+// True for the bundle media types sigstore clients accept: "…bundle.v0.3+json"
+// and "…bundle+json;version=0.1|0.2|0.3".
+bool IsSupportedBundleMediaType(std::string_view media_type);
+
+// Parses a bundle. Fails with InvalidArgument naming the field for malformed
+// JSON, an unsupported mediaType, neither or both of dsseEnvelope and
+// messageSignature, a DSSE envelope without exactly one signature (bundles
+// carry one), a message digest that is not SHA2_256 of 32 bytes, or missing
+// verification material.
+StatusOr<SigstoreBundle> ParseSigstoreBundle(std::string_view bytes);
+
+}  // namespace provgate
