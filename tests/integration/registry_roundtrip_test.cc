@@ -223,12 +223,40 @@ TEST_CASE("registry over TLS: verified against caFile, refused without it") {
   REQUIRE_MESSAGE(fetched.ok(), fetched.status().ToString());
   CHECK(fetched->digest == digest);
 
+  // Configured for TLS (not insecure) but without the test CA: refused.
   CurlTransport t;
-  RegistryClient no_ca(&t, std::make_shared<RegistryConfig>());
+  auto no_ca_cfg = std::make_shared<RegistryConfig>();
+  no_ca_cfg->SetHost({reg.host(), false, "", ""});
+  RegistryClient no_ca(&t, no_ca_cfg);
   auto refused = no_ca.GetManifest(ref, "v1", Soon());
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().code() == StatusCode::kUnavailable);
   CHECK(refused.status().message().find("failed") != std::string::npos);
+  CHECK(refused.status().message().find("https://") != std::string::npos);
+}
+
+TEST_CASE("loopback registries default to plain HTTP, like Docker; others to TLS") {
+  CHECK(IsLoopbackHost("127.0.0.1:5000"));
+  CHECK(IsLoopbackHost("127.1.2.3"));
+  CHECK(IsLoopbackHost("localhost:5000"));
+  CHECK(IsLoopbackHost("[::1]:5000"));
+  CHECK_FALSE(IsLoopbackHost("127.0.0.1.example.com"));
+  CHECK_FALSE(IsLoopbackHost("128.0.0.1:5000"));
+  CHECK_FALSE(IsLoopbackHost("registry.example.com"));
+  CHECK_FALSE(IsLoopbackHost("localhost.example.com"));
+  RegistryConfig empty;
+  CHECK(empty.ForHost("127.0.0.1:5000").insecure);
+  CHECK_FALSE(empty.ForHost("registry.example.com").insecure);
+
+  TestRegistry reg;
+  CurlTransport t;
+  RegistryClient client(&t, std::make_shared<RegistryConfig>());  // no configuration at all
+  TempDir dir;
+  auto ref = Ref(reg, "models/plain:v1");
+  std::string digest = PushSample(client, ref, dir, "weights");
+  auto fetched = FetchArtifact(client, ref, Soon());
+  REQUIRE_MESSAGE(fetched.ok(), fetched.status().ToString());
+  CHECK(fetched->digest == digest);
 }
 
 TEST_CASE("missing tags, stopped registries and spent deadlines are reported precisely") {

@@ -146,7 +146,32 @@ RegistryHostConfig RegistryConfig::ForHost(const std::string& host) const {
   if (it != hosts_.end()) return it->second;
   RegistryHostConfig d;
   d.host = host;
+  // Like Docker, registries on loopback (127.0.0.0/8, ::1, localhost) speak
+  // plain HTTP unless configured otherwise: nothing leaves the machine.
+  d.insecure = IsLoopbackHost(host);
   return d;
+}
+
+bool IsLoopbackHost(const std::string& host_port) {
+  std::string host = host_port;
+  if (!host.empty() && host.front() == '[') {
+    auto close = host.find(']');
+    host = close == std::string::npos ? host : host.substr(1, close - 1);
+    return host == "::1";
+  }
+  if (auto colon = host.rfind(':'); colon != std::string::npos) host = host.substr(0, colon);
+  if (host == "localhost") return true;
+  // 127.a.b.c with numeric octets.
+  if (host.rfind("127.", 0) != 0) return false;
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
 }
 
 std::optional<Credentials> RegistryConfig::CredentialsFor(const std::string& host) const {

@@ -36,7 +36,9 @@ class RegistryConfig {
   // Reads and parses `path`.
   static StatusOr<RegistryConfig> Load(const std::string& path);
 
-  // Settings for `host` (defaults: TLS, system CAs, anonymous).
+  // Settings for `host`. Hosts not configured get TLS with the system CAs,
+  // anonymous access — except loopback hosts (127.0.0.0/8, [::1], localhost),
+  // which default to plain HTTP as Docker treats them.
   RegistryHostConfig ForHost(const std::string& host) const;
   // Credentials for `host` from its dockerConfig, if any.
   std::optional<Credentials> CredentialsFor(const std::string& host) const;
@@ -50,6 +52,9 @@ class RegistryConfig {
   std::map<std::string, RegistryHostConfig> hosts_;
   std::map<std::string, Credentials> credentials_;  // keyed by host
 };
+
+// True for "127.x.y.z[:port]", "localhost[:port]" and "[::1][:port]".
+bool IsLoopbackHost(const std::string& host_port);
 
 // Parses a docker config.json `auths` map (FORMATS.md §1.7): keys may be
 // "host", "host:port", or URLs ("https://index.docker.io/v1/"); `auth` is
