@@ -33,6 +33,8 @@ bool ObjectDecision::AnyAudit() const {
 
 std::string FetchFailureReason(const Status& s) {
   if (s.code() == StatusCode::kNotFound) return "not-found: " + s.message();
+  // StatusCodeName(kUnavailable) is "registry-unavailable" itself: say it once.
+  if (s.code() == StatusCode::kUnavailable) return "registry-unavailable: " + s.message();
   return std::string("registry-unavailable: ") + StatusCodeName(s.code()) + ": " + s.message();
 }
 

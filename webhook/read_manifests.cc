@@ -25,10 +25,14 @@ StatusOr<std::vector<Json>> ReadManifestObjects(std::string_view text, const std
   std::vector<Json> out;
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos && (text[first] == '{' || text[first] == '[')) {
-    // JSON (kubectl -o json); one document.
-    ASSIGN_OR_RETURN(Json doc, ParseJson(text, file_name, 128));
-    RETURN_IF_ERROR(Append(std::move(doc), file_name, &out));
-    return out;
+    // JSON (kubectl -o json); one document. Text that is not one JSON
+    // document may still be YAML (flow style `{kind: Pod}`, or JSON
+    // documents separated by `---`): the YAML reader below decides, and its
+    // errors carry file:line:column.
+    if (auto doc = ParseJson(text, file_name, 128); doc.ok()) {
+      RETURN_IF_ERROR(Append(std::move(*doc), file_name, &out));
+      return out;
+    }
   }
   std::vector<YAML::Node> docs;
   try {

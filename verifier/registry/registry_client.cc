@@ -106,7 +106,8 @@ Status RegistryClient::StatusForResponse(const HttpResponse& r, const std::strin
   return Unavailable(host + " answered " + detail + " for " + what);
 }
 
-StatusOr<HttpResponse> RegistryClient::SendFollowingRedirects(HttpRequest req, const std::string& registry_host) {
+StatusOr<HttpResponse> RegistryClient::SendFollowingRedirects(HttpRequest req, const std::string& registry_host,
+                                                              std::string* final_url) {
   auto origin = SplitUrl(req.url);
   if (!origin) return InvalidArgument("bad URL " + req.url);
   bool insecure_ok = config_->ForHost(registry_host).insecure;
@@ -119,6 +120,7 @@ StatusOr<HttpResponse> RegistryClient::SendFollowingRedirects(HttpRequest req, c
       observer_->OnRegistryRequest(parts ? parts->host : registry_host, resp.ok() ? resp->status : 0, secs);
     }
     if (!resp.ok()) return resp;
+    if (final_url) *final_url = req.url;
     int s = resp->status;
     bool redirect = s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
     std::string location = resp->Header("location");
@@ -182,7 +184,17 @@ StatusOr<std::string> RegistryClient::FetchToken(const std::string& host,
       req.headers.emplace_back("Authorization", "Basic " + Base64Encode(creds->username + ":" + creds->password));
     }
   }
-  ASSIGN_OR_RETURN(HttpResponse resp, SendFollowingRedirects(req, host));
+  auto sent = SendFollowingRedirects(req, host);
+  if (!sent.ok()) {
+    // An oversized token response is the token server's failure; passed up
+    // as ResourceExhausted it would read as the manifest or blob being too big.
+    if (sent.status().code() == StatusCode::kResourceExhausted) {
+      return PermissionDenied("token server for " + host + " sent a response larger than " +
+                              std::to_string(limits_.max_token_bytes) + " bytes");
+    }
+    return sent.status();
+  }
+  HttpResponse resp = std::move(*sent);
   if (resp.status != 200) {
     return PermissionDenied("token server for " + host + " answered HTTP " + std::to_string(resp.status));
   }
@@ -239,9 +251,17 @@ StatusOr<std::string> RegistryClient::Authorize(const std::string& host, const s
 StatusOr<HttpResponse> RegistryClient::Do(const Reference& ref, HttpRequest req, const std::string& scope) {
   const std::string& host = ref.registry;
   req.ca_file = config_->ForHost(host).ca_file;
+  // Credentials go only to the registry's own origin: an upload Location or
+  // a redirect to another host (object storage, a CDN) gets none, and a
+  // challenge such a host sends is not answered with them.
+  const std::string origin = BaseUrl(host);
+  auto same_origin = [&](const std::string& url) {
+    return url.compare(0, origin.size(), origin) == 0 && (url.size() == origin.size() || url[origin.size()] == '/');
+  };
+  bool send_auth = same_origin(req.url);
   std::string auth;
   std::string known_challenge;
-  {
+  if (send_auth) {
     std::lock_guard<std::mutex> l(mu_);
     auto it = auth_cache_.find(host + " " + scope);
     if (it != auth_cache_.end() && it->second.expires > Clock::now()) auth = it->second.header;
@@ -255,8 +275,9 @@ StatusOr<HttpResponse> RegistryClient::Do(const Reference& ref, HttpRequest req,
   }
   for (int attempt = 0;; ++attempt) {
     SetHeader(req, "Authorization", auth);
-    ASSIGN_OR_RETURN(HttpResponse resp, SendFollowingRedirects(req, host));
-    if (resp.status != 401 || attempt > 0) return resp;
+    std::string final_url;
+    ASSIGN_OR_RETURN(HttpResponse resp, SendFollowingRedirects(req, host, &final_url));
+    if (resp.status != 401 || attempt > 0 || !send_auth || !same_origin(final_url)) return resp;
     std::string challenge = resp.Header("www-authenticate");
     if (challenge.empty()) return resp;
     ASSIGN_OR_RETURN(auth, Authorize(host, scope, challenge, req.deadline));
@@ -408,41 +429,41 @@ StatusOr<std::string> RegistryClient::StartUpload(const Reference& ref, Deadline
   if (loc.rfind("/", 0) == 0) loc = BaseUrl(ref.registry) + loc;
   auto parts = SplitUrl(loc);
   if (!parts) return Unavailable(ref.registry + " sent a malformed upload Location");
+  // The upload URL receives the blob and our Authorization: the redirect rule
+  // applies (https, or plain http only on the configured insecure host).
+  if (parts->scheme != "https" &&
+      !(parts->scheme == "http" && config_->ForHost(ref.registry).insecure && parts->host == ref.registry)) {
+    return Unavailable(ref.registry + " sent a non-https upload Location");
+  }
   return loc;
 }
 
-Status RegistryClient::PushBlob(const Reference& ref, std::string_view bytes, Deadline deadline) {
-  std::string digest = Sha256Digest(bytes);
+Status RegistryClient::Upload(const Reference& ref, const std::string& digest, HttpRequest put, Deadline deadline) {
   ASSIGN_OR_RETURN(bool exists, BlobExists(ref, digest, deadline));
   if (exists) return Status::Ok();
   ASSIGN_OR_RETURN(std::string loc, StartUpload(ref, deadline));
-  HttpRequest req;
-  req.method = "PUT";
-  req.url = loc + (loc.find('?') == std::string::npos ? "?" : "&") + "digest=" + UrlEncode(digest);
-  req.headers.emplace_back("Content-Type", "application/octet-stream");
-  req.body = std::string(bytes);
-  req.deadline = deadline;
-  ASSIGN_OR_RETURN(HttpResponse resp, Do(ref, req, PushScope(ref)));
+  put.method = "PUT";
+  put.url = loc + (loc.find('?') == std::string::npos ? "?" : "&") + "digest=" + UrlEncode(digest);
+  put.headers.emplace_back("Content-Type", "application/octet-stream");
+  put.deadline = deadline;
+  ASSIGN_OR_RETURN(HttpResponse resp, Do(ref, put, PushScope(ref)));
   if (resp.status != 201) return StatusForResponse(resp, "blob upload " + digest, ref.registry);
   return Status::Ok();
+}
+
+Status RegistryClient::PushBlob(const Reference& ref, std::string_view bytes, Deadline deadline) {
+  HttpRequest put;
+  put.body = std::string(bytes);
+  return Upload(ref, Sha256Digest(bytes), std::move(put), deadline);
 }
 
 Status RegistryClient::PushBlobFile(const Reference& ref, const std::string& path, const std::string& digest,
                                     uint64_t size, Deadline deadline) {
-  ASSIGN_OR_RETURN(bool exists, BlobExists(ref, digest, deadline));
-  if (exists) return Status::Ok();
-  ASSIGN_OR_RETURN(std::string loc, StartUpload(ref, deadline));
-  HttpRequest req;
-  req.method = "PUT";
-  req.url = loc + (loc.find('?') == std::string::npos ? "?" : "&") + "digest=" + UrlEncode(digest);
-  req.headers.emplace_back("Content-Type", "application/octet-stream");
-  req.body_file = path;
-  req.body_file_size = size;
-  req.show_progress = size > (8u << 20);
-  req.deadline = deadline;
-  ASSIGN_OR_RETURN(HttpResponse resp, Do(ref, req, PushScope(ref)));
-  if (resp.status != 201) return StatusForResponse(resp, "blob upload " + digest, ref.registry);
-  return Status::Ok();
+  HttpRequest put;
+  put.body_file = path;
+  put.body_file_size = size;
+  put.show_progress = size > (8u << 20);
+  return Upload(ref, digest, std::move(put), deadline);
 }
 
 StatusOr<std::string> RegistryClient::PushManifest(const Reference& ref, std::string_view tag,

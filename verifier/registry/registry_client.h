@@ -95,7 +95,9 @@ class RegistryClient {
   // Sends `req` to ref's registry with auth for `scope`; follows redirects
   // per the rules above; answers one 401 by obtaining credentials.
   StatusOr<HttpResponse> Do(const Reference& ref, HttpRequest req, const std::string& scope);
-  StatusOr<HttpResponse> SendFollowingRedirects(HttpRequest req, const std::string& host);
+  // `final_url`, when given, receives the URL that produced the response.
+  StatusOr<HttpResponse> SendFollowingRedirects(HttpRequest req, const std::string& host,
+                                                std::string* final_url = nullptr);
   StatusOr<std::string> Authorize(const std::string& host, const std::string& scope, const std::string& challenge,
                                   Deadline deadline);
   StatusOr<std::string> FetchToken(const std::string& host, const std::map<std::string, std::string>& params,
@@ -104,6 +106,8 @@ class RegistryClient {
   Status StatusForResponse(const HttpResponse& r, const std::string& what, const std::string& host) const;
   StatusOr<std::string> StartUpload(const Reference& ref, Deadline deadline);
   StatusOr<bool> BlobExists(const Reference& ref, std::string_view digest, Deadline deadline);
+  // Monolithic upload of `put`'s body unless the blob exists.
+  Status Upload(const Reference& ref, const std::string& digest, HttpRequest put, Deadline deadline);
 
   HttpTransport* transport_;
   std::shared_ptr<const RegistryConfig> config_;

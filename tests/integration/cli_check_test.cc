@@ -1,0 +1,266 @@
+// `provgate check` end to end against a real registry on loopback: the
+// decision rules of SPEC §5 as a serving team sees them, in text and in the
+// `-o json` document of SPEC §2.
+#include <doctest/doctest.h>
+
+#include "tests/integration/cli_check_env.h"
+#include "verifier/reference.h"
+
+using namespace provgate;
+using namespace provgate::testing;
+
+namespace {
+
+// Asserts the SPEC §2 shape of a `check -o json` document, recursively.
+void CheckJsonShape(const Json& out) {
+  REQUIRE(out.is_object());
+  CHECK(out["allowed"].is_boolean());
+  REQUIRE(out["objects"].is_array());
+  for (const auto& o : out["objects"]) {
+    for (const char* k : {"kind", "namespace", "name"}) CHECK_MESSAGE(o[k].is_string(), k);
+    CHECK(o["allowed"].is_boolean());
+    REQUIRE(o["warnings"].is_array());
+    for (const auto& w : o["warnings"]) CHECK(w.is_string());
+    REQUIRE(o["references"].is_array());
+    for (const auto& r : o["references"]) {
+      CHECK(r["reference"].is_string());
+      CHECK(r["source"].is_string());
+      const std::string source = r["source"].get<std::string>();
+      CHECK((source == "container" || source == "image-volume" || source == "storage-uri"));
+      const std::string decision = r["decision"].get<std::string>();
+      CHECK((decision == "allow" || decision == "deny" || decision == "warn" || decision == "audit" ||
+             decision == "unmatched"));
+      if (r.contains("digest")) CHECK(ValidateDigest(r["digest"].get<std::string>()).ok());
+      REQUIRE(r["policies"].is_array());
+      for (const auto& p : r["policies"]) {
+        CHECK(p["name"].is_string());
+        CHECK(p["mode"].is_string());
+        CHECK(p["passed"].is_boolean());
+        REQUIRE(p["reasons"].is_array());
+        for (const auto& reason : p["reasons"]) CHECK(reason.is_string());
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("check: a signed, attested model is allowed; JSON and text say so") {
+  CheckEnv env;
+  std::string digest = env.PushTrusted("mnist");
+  std::string pol = env.WritePolicies("prod.yaml", {PolicySpec("production-models").Rules(BuiltByChainsRule())});
+
+  auto r = env.CheckPod("mnist", pol);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.out << r.err);
+  CheckJsonShape(r.json);
+  CHECK(r.json["allowed"] == true);
+  REQUIRE(r.json["objects"].size() == 1);
+  const Json& obj = r.json["objects"][0];
+  CHECK(obj["kind"] == "Pod");
+  CHECK(obj["namespace"] == "serving");
+  CHECK(obj["name"] == "predictor");
+  CHECK(obj["allowed"] == true);
+  CHECK(obj["warnings"].empty());
+
+  // The serving runtime: matched by no policy, never fetched.
+  Json runtime = RefAt(r.json, "spec.containers[0].image");
+  CHECK(runtime["decision"] == "unmatched");
+  CHECK(runtime["source"] == "container");
+  CHECK_FALSE(runtime.contains("digest"));
+  CHECK(runtime["policies"].empty());
+
+  Json model = ModelRef(r.json);
+  CHECK(model["reference"] == env.Ref("mnist"));
+  CHECK(model["source"] == "image-volume");
+  CHECK(model["digest"] == digest);
+  CHECK(model["decision"] == "allow");
+  REQUIRE(model["policies"].size() == 1);
+  CHECK(model["policies"][0]["name"] == "production-models");
+  CHECK(model["policies"][0]["mode"] == "enforce");
+  CHECK(model["policies"][0]["passed"] == true);
+
+  auto text = env.Run("check -f " + env.dir.File("pod-mnist.yaml") + " --policies " + pol);
+  CHECK(text.exit_code == 0);
+  CHECK_MESSAGE(Contains(text.out, "ALLOW     Pod serving/predictor spec.volumes[0].image.reference " + env.Ref("mnist") +
+                                       "@" + digest + ": production-models (enforce): passed"),
+                text.out);
+  CHECK(Contains(text.out, "UNMATCHED Pod serving/predictor spec.containers[0].image registry.example.com/runtime:v1"));
+}
+
+TEST_CASE("check: trust failures deny, each with the reason that names what is missing") {
+  CheckEnv env;
+  std::string pol = env.WritePolicies("prod.yaml", {PolicySpec("production-models").Rules(BuiltByChainsRule())});
+  const std::string chains = R"({"builder":{"id":")" + std::string(kChainsBuilder) + R"("}})";
+
+  env.Push("unsigned");
+
+  env.Push("untrusted");
+  env.Sign("untrusted", "other");
+  env.Attest("untrusted", chains, kSlsaV02, "other");
+
+  env.Push("slsa-v1");
+  env.Sign("slsa-v1");
+  env.Attest("slsa-v1", chains, "https://slsa.dev/provenance/v1");
+
+  env.Push("wrong-builder");
+  env.Sign("wrong-builder");
+  env.Attest("wrong-builder", R"({"builder":{"id":"x"}})");
+
+  struct Row {
+    const char* model;
+    std::vector<std::string> reasons;
+  };
+  Row rows[] = {
+      {"unsigned", {"signatures: 0 of required 1 authorities signed", "no signatures found",
+                    "attestation built-by-chains: no attestations found"}},
+      {"untrusted", {"signatures: 0 of required 1 authorities signed", "release: no valid signature"}},
+      {"slsa-v1",
+       {R"(attestation built-by-chains: no attestation with predicateType "https://slsa.dev/provenance/v0.2")",
+        R"(found "https://slsa.dev/provenance/v1")"}},
+      {"wrong-builder",
+       {R"(attestation built-by-chains: predicate.builder.id is "x", expected "https://tekton.dev/chains/v2")"}},
+  };
+  for (const auto& row : rows) {
+    const std::string model = row.model;
+    CAPTURE(model);
+    auto r = env.CheckPod(model, pol);
+    CHECK(r.exit_code == 1);
+    CheckJsonShape(r.json);
+    CHECK(r.json["allowed"] == false);
+    CHECK(r.json["objects"][0]["allowed"] == false);
+    Json ref = ModelRef(r.json);
+    CHECK(ref["decision"] == "deny");
+    CHECK(ValidateDigest(ref["digest"].get<std::string>()).ok());  // resolved, then refused
+    REQUIRE(ref["policies"].size() == 1);
+    CHECK(ref["policies"][0]["passed"] == false);
+    for (const auto& reason : row.reasons) CHECK_MESSAGE(Contains(Reasons(ref), reason), Reasons(ref));
+  }
+
+  // The text form: one DENY line per failing reference, with the reason.
+  auto text = env.Run("check -f " + env.dir.File("pod-wrong-builder.yaml") + " --policies " + pol);
+  CHECK(text.exit_code == 1);
+  CHECK_MESSAGE(Contains(text.out, "DENY      Pod serving/predictor spec.volumes[0].image.reference " +
+                                       env.Ref("wrong-builder") + "@sha256:"),
+                text.out);
+  CHECK(Contains(text.out, R"(production-models (enforce): attestation built-by-chains: predicate.builder.id is "x")"));
+}
+
+TEST_CASE("check: metadata below the threshold is denied, in config and +json annotation form") {
+  CheckEnv env;
+  env.Push("accurate", R"({"name":"a","customProperties":{"accuracy":0.97}})");
+  env.Sign("accurate");
+  env.Push("sloppy", R"({"name":"s","customProperties":{"accuracy":0.9}})");
+  env.Sign("sloppy");
+  env.Push("no-metrics", R"({"name":"n"})");
+  env.Sign("no-metrics");
+
+  for (const std::string form : {"config", "annotations"}) {
+    CAPTURE(form);
+    std::string path = form + ".customProperties.accuracy";
+    std::string pol = env.WritePolicies(
+        form + ".yaml", {PolicySpec("accuracy-gate")
+                              .Rules("  metadata:\n    conditions:\n      path: " + path + "\n      greaterOrEqual: 0.95\n")});
+    auto ok = env.CheckPod("accurate", pol);
+    CHECK_MESSAGE(ok.exit_code == 0, ok.out << ok.err);
+    CHECK(ModelRef(ok.json)["decision"] == "allow");
+
+    auto low = env.CheckPod("sloppy", pol);
+    CHECK(low.exit_code == 1);
+    Json ref = ModelRef(low.json);
+    CHECK(ref["decision"] == "deny");
+    CHECK_MESSAGE(Contains(Reasons(ref), "metadata: " + path + " is 0.9, expected >= 0.95"), Reasons(ref));
+
+    auto missing = env.CheckPod("no-metrics", pol);
+    CHECK(missing.exit_code == 1);
+    CHECK_MESSAGE(Contains(Reasons(ModelRef(missing.json)), "metadata: " + path + " is missing, expected >= 0.95"),
+                  Reasons(ModelRef(missing.json)));
+  }
+}
+
+TEST_CASE("check: modes, AND across policies, and require-N authorities") {
+  CheckEnv env;
+  env.Push("unsigned");
+  env.PushTrusted("trusted");
+  env.Push("one-signer");
+  env.Sign("one-signer", "release");
+
+  SUBCASE("warn: allowed, exit 0, with a warning naming the policy") {
+    std::string pol = env.WritePolicies("warn.yaml", {PolicySpec("rollout").Mode("warn")});
+    auto r = env.CheckPod("unsigned", pol);
+    CHECK_MESSAGE(r.exit_code == 0, r.out << r.err);
+    CHECK(r.json["allowed"] == true);
+    Json ref = ModelRef(r.json);
+    CHECK(ref["decision"] == "warn");
+    CHECK(ref["policies"][0]["mode"] == "warn");
+    CHECK(ref["policies"][0]["passed"] == false);
+    const Json& warnings = r.json["objects"][0]["warnings"];
+    REQUIRE(warnings.size() == 1);
+    std::string w = warnings[0].get<std::string>();
+    CHECK(Contains(w, "spec.volumes[0].image.reference"));
+    CHECK(Contains(w, "policy rollout"));
+    CHECK(Contains(w, "signatures: 0 of required 1"));
+    CHECK(w.size() < 256);
+
+    auto text = env.Run("check -f " + env.dir.File("pod-unsigned.yaml") + " --policies " + pol);
+    CHECK(text.exit_code == 0);
+    CHECK(Contains(text.out, "WARN      Pod serving/predictor spec.volumes[0].image.reference"));
+    CHECK(Contains(text.out, "warning: provgate: spec.volumes[0].image.reference"));
+  }
+  SUBCASE("audit: allowed without a warning") {
+    std::string pol = env.WritePolicies("audit.yaml", {PolicySpec("observe").Mode("audit")});
+    auto r = env.CheckPod("unsigned", pol);
+    CHECK(r.exit_code == 0);
+    CHECK(ModelRef(r.json)["decision"] == "audit");
+    CHECK(r.json["objects"][0]["warnings"].empty());
+  }
+  SUBCASE("require 2 authorities: one signer is not enough, two are") {
+    std::string pol = env.WritePolicies(
+        "two.yaml", {PolicySpec("two-person").Authorities({"release", "second"}).Require(2)});
+    auto r = env.CheckPod("one-signer", pol);
+    CHECK(r.exit_code == 1);
+    Json ref = ModelRef(r.json);
+    CHECK(ref["decision"] == "deny");
+    CHECK_MESSAGE(Contains(Reasons(ref), "signatures: 1 of required 2 authorities signed (second: no valid signature"),
+                  Reasons(ref));
+    CHECK_FALSE(Contains(Reasons(ref), "release: no valid signature"));
+
+    env.Sign("one-signer", "second");
+    auto both = env.CheckPod("one-signer", pol);
+    CHECK_MESSAGE(both.exit_code == 0, both.out << both.err);
+    CHECK(ModelRef(both.json)["decision"] == "allow");
+  }
+  SUBCASE("two matching policies are ANDed: one failing denies") {
+    // Both match; the signature policy passes, the provenance policy fails.
+    std::string pol = env.WritePolicies(
+        "and.yaml", {PolicySpec("signed"), PolicySpec("provenance").Rules(BuiltByChainsRule())});
+    auto r = env.CheckPod("one-signer", pol);
+    CHECK(r.exit_code == 1);
+    Json ref = ModelRef(r.json);
+    CHECK(ref["decision"] == "deny");
+    REQUIRE(ref["policies"].size() == 2);
+    CHECK(ref["policies"][0]["name"] == "signed");
+    CHECK(ref["policies"][0]["passed"] == true);
+    CHECK(ref["policies"][1]["name"] == "provenance");
+    CHECK(ref["policies"][1]["passed"] == false);
+
+    auto trusted = env.CheckPod("trusted", pol);
+    CHECK(trusted.exit_code == 0);
+    CHECK(ModelRef(trusted.json)["policies"][1]["passed"] == true);
+  }
+  SUBCASE("a warn policy and an enforce policy") {
+    std::string pol = env.WritePolicies(
+        "mixed.yaml", {PolicySpec("enforced-signature"), PolicySpec("soft-provenance").Mode("warn").Rules(BuiltByChainsRule())});
+    // Enforce passes, warn fails: allowed with a warning.
+    auto soft = env.CheckPod("one-signer", pol);
+    CHECK_MESSAGE(soft.exit_code == 0, soft.out << soft.err);
+    CHECK(ModelRef(soft.json)["decision"] == "warn");
+    REQUIRE(soft.json["objects"][0]["warnings"].size() == 1);
+    CHECK(Contains(soft.json["objects"][0]["warnings"][0].get<std::string>(), "policy soft-provenance"));
+    // Both fail: denied, and the warn policy still warns.
+    auto hard = env.CheckPod("unsigned", pol);
+    CHECK(hard.exit_code == 1);
+    CHECK(ModelRef(hard.json)["decision"] == "deny");
+    REQUIRE(hard.json["objects"][0]["warnings"].size() == 1);
+    CHECK(Contains(hard.json["objects"][0]["warnings"][0].get<std::string>(), "policy soft-provenance"));
+  }
+}

@@ -1,0 +1,168 @@
+// ReadManifestObjects: YAML and JSON manifests for `provgate check`, and the
+// example manifests shipped in examples/manifests (so they cannot rot).
+#include "webhook/read_manifests.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/test_util.h"
+#include "webhook/find_model_references.h"
+
+using namespace provgate;
+
+namespace {
+
+std::vector<Json> MustRead(const std::string& text, const std::string& file = "m.yaml") {
+  auto objs = ReadManifestObjects(text, file);
+  REQUIRE_MESSAGE(objs.ok(), objs.status().ToString());
+  return *objs;
+}
+
+std::vector<std::string> Names(const std::vector<Json>& objs) {
+  std::vector<std::string> out;
+  for (const auto& o : objs) out.push_back(o["kind"].get<std::string>() + "/" + o["metadata"]["name"].get<std::string>());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ReadManifestObjects: documents that must read") {
+  struct Row {
+    const char* name;
+    const char* text;
+    std::vector<std::string> objects;  // kind/name, in order
+  };
+  Row rows[] = {
+      {"one YAML document", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n", {"Pod/a"}},
+      {"multi-document YAML with a leading ---, comments and empty documents",
+       "# generated\n---\nkind: Pod\nmetadata: {name: a}\n---\n---\n# only a comment\n---\n"
+       "kind: Deployment\nmetadata: {name: b}\n...\n---\nkind: Job\nmetadata: {name: c}\n",
+       {"Pod/a", "Deployment/b", "Job/c"}},
+      {"kind: List is expanded in place",
+       "kind: Pod\nmetadata: {name: first}\n---\n"
+       "apiVersion: v1\nkind: List\nitems:\n- kind: Pod\n  metadata: {name: a}\n- kind: CronJob\n  metadata: {name: b}\n"
+       "---\nkind: Pod\nmetadata: {name: last}\n",
+       {"Pod/first", "Pod/a", "CronJob/b", "Pod/last"}},
+      {"a List inside a List", "kind: List\nitems:\n- kind: List\n  items:\n  - kind: Pod\n    metadata: {name: inner}\n",
+       {"Pod/inner"}},
+      {"an empty List", "kind: List\nitems: []\n", {}},
+      {"JSON (kubectl -o json)", R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"j"}})", {"Pod/j"}},
+      {"JSON List", R"(  {"kind":"List","items":[{"kind":"Pod","metadata":{"name":"a"}},
+          {"kind":"Deployment","metadata":{"name":"b"}}]})",
+       {"Pod/a", "Deployment/b"}},
+      {"YAML flow style is not JSON, but still YAML", "{kind: Pod, metadata: {name: a}}\n", {"Pod/a"}},
+      {"JSON documents separated by ---",
+       "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}}\n---\n{\"kind\": \"Job\", \"metadata\": {\"name\": \"b\"}}\n",
+       {"Pod/a", "Job/b"}},
+      {"JSON documents are YAML too, after a comment",
+       "# kubectl get -o json\n{\"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}}\n", {"Pod/a"}},
+      {"an empty file", "", {}},
+      {"only whitespace and comments", "\n  \n# nothing\n", {}},
+  };
+  for (const auto& row : rows) {
+    const std::string name = row.name;
+    CAPTURE(name);
+    CHECK(Names(MustRead(row.text)) == row.objects);
+  }
+}
+
+TEST_CASE("ReadManifestObjects: YAML scalars become the JSON a Kubernetes API server would see") {
+  auto objs = MustRead(
+      "kind: Pod\nmetadata:\n  name: a\n  annotations:\n    provgate.dev/model: oci://registry.example.com/m:v1\n"
+      "spec:\n  containers:\n  - name: c\n    image: \"registry.example.com/serve:1.0\"\n    args: [\"--port\", 8080]\n"
+      "    stdin: true\n");
+  REQUIRE(objs.size() == 1);
+  const Json& c = objs[0]["spec"]["containers"][0];
+  CHECK(c["image"] == "registry.example.com/serve:1.0");
+  CHECK(c["args"][1] == 8080);
+  CHECK(c["stdin"] == true);
+  CHECK(objs[0]["metadata"]["annotations"]["provgate.dev/model"] == "oci://registry.example.com/m:v1");
+}
+
+TEST_CASE("ReadManifestObjects: input that must be refused, with where") {
+  struct Row {
+    const char* name;
+    const char* text;
+    std::vector<std::string> in_message;
+  };
+  Row rows[] = {
+      {"YAML syntax error names file:line:column", "kind: Pod\nmetadata:\n  name: [a, b\n",
+       {"deploy.yaml:4:1: "}},
+      {"bad indentation, second document", "kind: Pod\n---\nkind: Pod\nmetadata:\n  name: a\n   bad: x\n",
+       {"deploy.yaml:6:"}},
+      {"a document that is a list", "kind: Pod\nmetadata: {name: a}\n---\n- kind: Pod\n- kind: Job\n",
+       {"deploy.yaml:4", "document is not an object"}},
+      {"a document that is a scalar", "just some text\n", {"deploy.yaml:1", "document is not an object"}},
+      {"a List item that is not an object", "kind: List\nitems:\n- kind: Pod\n- 42\n",
+       {"deploy.yaml:1", "document is not an object"}},
+      {"malformed JSON", "{\"kind\": \"Pod\",\n \"metadata\": \n", {"deploy.yaml:3:1: "}},
+      {"a JSON array", R"([{"kind":"Pod"}])", {"deploy.yaml", "document is not an object"}},
+      {"duplicate keys", "kind: Pod\nmetadata:\n  name: a\n  name: b\n", {"deploy.yaml:4:3", "duplicate key"}},
+  };
+  for (const auto& row : rows) {
+    const std::string name = row.name;
+    CAPTURE(name);
+    auto objs = ReadManifestObjects(row.text, "deploy.yaml");
+    REQUIRE_FALSE(objs.ok());
+    CHECK(objs.status().code() == StatusCode::kInvalidArgument);
+    for (const auto& part : row.in_message) {
+      CHECK_MESSAGE(objs.status().message().find(part) != std::string::npos, objs.status().message());
+    }
+  }
+}
+
+TEST_CASE("ReadManifestObjects: deep nesting is refused, not a stack overflow") {
+  std::string yaml = "kind: Pod\nspec: " + std::string(5000, '[') + std::string(5000, ']') + "\n";
+  CHECK_FALSE(ReadManifestObjects(yaml, "deep.yaml").ok());
+  std::string json = R"({"kind":"Pod","spec":)" + std::string(5000, '[') + std::string(5000, ']') + "}";
+  CHECK_FALSE(ReadManifestObjects(json, "deep.json").ok());
+}
+
+TEST_CASE("examples/manifests: every object reads and has model references") {
+  const std::filesystem::path dir = std::filesystem::path(PROVGATE_SOURCE_DIR) / "examples" / "manifests";
+  REQUIRE(std::filesystem::is_directory(dir));
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::string ext = e.path().extension().string();
+    if (ext == ".yaml" || ext == ".yml" || ext == ".json") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() >= 4);
+
+  std::set<std::string> kinds;
+  std::set<Source> sources;
+  for (const auto& f : files) {
+    const std::string file = f.string();
+    CAPTURE(file);
+    auto objs = MustRead(testing::ReadFile(f.string()), f.filename().string());
+    REQUIRE_FALSE(objs.empty());
+    for (const auto& obj : objs) {
+      auto id = IdentifyObject(obj);
+      const std::string object_name = id.kind + "/" + id.name;
+      CAPTURE(object_name);
+      kinds.insert(id.kind);
+      auto refs = FindModelReferences(obj, DefaultModelAnnotations());
+      REQUIRE_MESSAGE(refs.ok(), refs.status().ToString());
+      CHECK_FALSE(refs->empty());
+      bool has_model = false;
+      for (const auto& r : *refs) {
+        CHECK_MESSAGE(r.parsed, std::string(r.raw + ": " + r.parse_error));
+        sources.insert(r.source);
+        has_model |= r.parsed && r.reference.Name().rfind("registry.example.com/models/", 0) == 0;
+      }
+      CHECK_MESSAGE(has_model, "no reference under registry.example.com/models/");
+    }
+  }
+  // What the examples promise to show.
+  for (const char* k : {"Pod", "Deployment", "InferenceService", "CronJob"}) {
+    CHECK_MESSAGE(kinds.count(k) == 1, k);
+  }
+  CHECK(sources.count(Source::kImageVolume) == 1);
+  CHECK(sources.count(Source::kStorageUri) == 1);
+  CHECK(sources.count(Source::kContainer) == 1);
+}
