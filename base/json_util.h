@@ -11,6 +11,9 @@
 namespace provgate {
 
 using Json = nlohmann::json;
+// Keeps keys in insertion order: for output documents whose order is part
+// of their readability (check -o json).
+using OrderedJson = nlohmann::ordered_json;
 
 inline constexpr int kDefaultMaxJsonDepth = 64;
 

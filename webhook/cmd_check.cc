@@ -54,7 +54,6 @@ void PrintObjectText(const ObjectDecision& d) {
   for (const auto& r : d.references) {
     std::string ref = r.ref.parsed ? r.ref.reference.String() : r.ref.raw;
     if (!r.digest.empty() && r.ref.parsed && r.ref.reference.digest.empty()) ref += "@" + r.digest;
-    std::string line = std::string(Upper(r.decision)) + " " + obj + " " + r.ref.field_path + " " + ref;
     std::string why = PolicySummary(r.policies);
     if (r.decision == Decision::kUnmatched) why = "no policy matches";
     std::printf("%-9s %s %s %s: %s\n", Upper(r.decision), obj.c_str(), r.ref.field_path.c_str(), ref.c_str(),
@@ -98,22 +97,23 @@ int RunCheck(const CheckOptions& o) {
   options.unmatched = o.unmatched_deny ? UnmatchedAction::kDeny : UnmatchedAction::kAllow;
 
   bool allowed = true;
-  Json out = {{"objects", Json::array()}};
+  OrderedJson objects_json = OrderedJson::array();
   for (const auto& obj : objects) {
     auto d = DecideObject(obj, o.namespace_name, *set, verifier, options, ctx->deadline);
     if (!d.ok()) return FailInput(d.status());
     allowed = allowed && d->allowed;
     if (o.output == "json") {
-      out["objects"].push_back(ObjectDecisionToJson(*d));
+      objects_json.push_back(ObjectDecisionToJson(*d));
     } else {
       PrintObjectText(*d);
       for (const auto& w : d->warnings) std::printf("          warning: %s\n", w.c_str());
     }
   }
   if (o.output == "json") {
+    OrderedJson out;
     out["allowed"] = allowed;
-    Json ordered = {{"allowed", allowed}, {"objects", out["objects"]}};
-    std::printf("%s\n", ordered.dump(2).c_str());
+    out["objects"] = std::move(objects_json);
+    std::printf("%s\n", out.dump(2).c_str());
   }
   return allowed ? kExitOk : kExitDenied;
 }

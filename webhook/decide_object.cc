@@ -117,23 +117,30 @@ StatusOr<ObjectDecision> DecideObject(const Json& object, const std::string& nam
   return out;
 }
 
-Json ObjectDecisionToJson(const ObjectDecision& d) {
-  Json j = {{"kind", d.object.kind},
-            {"namespace", d.object.namespace_name},
-            {"name", d.object.name},
-            {"allowed", d.allowed},
-            {"warnings", d.warnings}};
-  j["references"] = Json::array();
+OrderedJson ObjectDecisionToJson(const ObjectDecision& d) {
+  OrderedJson j;
+  j["kind"] = d.object.kind;
+  j["namespace"] = d.object.namespace_name;
+  j["name"] = d.object.name;
+  j["allowed"] = d.allowed;
+  j["warnings"] = d.warnings;
+  j["references"] = OrderedJson::array();
   for (const auto& r : d.references) {
-    Json ref = {{"reference", r.ref.parsed ? r.ref.reference.String() : r.ref.raw},
-                {"field", r.ref.field_path},
-                {"source", SourceName(r.ref.source)},
-                {"decision", DecisionName(r.decision)}};
+    // The order of SPEC §2's example, plus the field path.
+    OrderedJson ref;
+    ref["reference"] = r.ref.parsed ? r.ref.reference.String() : r.ref.raw;
+    ref["source"] = SourceName(r.ref.source);
+    ref["field"] = r.ref.field_path;
     if (!r.digest.empty()) ref["digest"] = r.digest;
-    ref["policies"] = Json::array();
+    ref["decision"] = DecisionName(r.decision);
+    ref["policies"] = OrderedJson::array();
     for (const auto& p : r.policies) {
-      ref["policies"].push_back(
-          {{"name", p.name}, {"mode", ModeName(p.mode)}, {"passed", p.passed}, {"reasons", p.reasons}});
+      OrderedJson pj;
+      pj["name"] = p.name;
+      pj["mode"] = ModeName(p.mode);
+      pj["passed"] = p.passed;
+      pj["reasons"] = p.reasons;
+      ref["policies"].push_back(std::move(pj));
     }
     j["references"].push_back(std::move(ref));
   }

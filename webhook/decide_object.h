@@ -53,6 +53,6 @@ StatusOr<ObjectDecision> DecideObject(const Json& object, const std::string& nam
 std::string FetchFailureReason(const Status& s);
 
 // "check -o json" rendering of one object's decision (SPEC §2).
-Json ObjectDecisionToJson(const ObjectDecision& d);
+OrderedJson ObjectDecisionToJson(const ObjectDecision& d);
 
 }  // namespace provgate
