@@ -1,5 +1,7 @@
 #include "webhook/verification_service.h"
 
+#include <algorithm>
+
 #include "verifier/registry/fetch_artifact.h"
 
 namespace provgate {
@@ -44,8 +46,11 @@ void VerificationService::Store(const std::string& key, std::shared_ptr<const Ve
     lru_.erase(it->second.lru);
     cache_.erase(it);
   }
+  bool all_passed = true;
+  for (const auto& [name, r] : v->results) all_passed = all_passed && r.passed;
+  auto ttl = all_passed ? options_.cache_ttl : std::min(options_.cache_ttl, options_.failure_ttl);
   lru_.push_front(key);
-  cache_[key] = CacheEntry{std::move(v), clock_->Now() + options_.cache_ttl, lru_.begin()};
+  cache_[key] = CacheEntry{std::move(v), clock_->Now() + ttl, lru_.begin()};
   while (cache_.size() > options_.max_entries) {
     cache_.erase(lru_.back());
     lru_.pop_back();

@@ -47,6 +47,9 @@ class VerificationService {
  public:
   struct Options {
     std::chrono::milliseconds cache_ttl{std::chrono::seconds(300)};
+    // A verification some policy failed is kept at most this long, so a model
+    // signed or attested after a denial is admitted soon after.
+    std::chrono::milliseconds failure_ttl{std::chrono::seconds(30)};
     std::chrono::milliseconds resolve_ttl{std::chrono::seconds(5)};
     size_t max_entries = 100000;
     bool keep_artifact = false;  // keep the full VerifiedArtifact in results (CLI)

@@ -1,0 +1,242 @@
+// VerificationService over an in-memory registry behind a fake transport and
+// a fake clock: cache hits, TTLs (shorter for failures), tag resolution
+// lifetime, single flight, LRU bound, errors never cached.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "base/encoding.h"
+#include "policy/policy_loader.h"
+#include "verifier/digest.h"
+#include "verifier/oci_manifest.h"
+#include "verifier/simple_signing.h"
+#include "webhook/verification_service.h"
+
+using namespace provgate;
+
+namespace {
+
+class FakeClock : public Clock {
+ public:
+  TimePoint Now() const override { return now_; }
+  void Advance(std::chrono::milliseconds d) { now_ += d; }
+
+ private:
+  TimePoint now_ = std::chrono::steady_clock::now();
+};
+
+// Serves GET/HEAD of paths from a map; counts requests; optional latency.
+class MemoryRegistry : public HttpTransport {
+ public:
+  StatusOr<HttpResponse> Send(const HttpRequest& req) override {
+    if (latency.count() > 0) std::this_thread::sleep_for(latency);
+    std::string path = req.url.substr(req.url.find("/v2/"));
+    std::lock_guard<std::mutex> l(mu);
+    ++requests;
+    ++by_path[path];
+    if (down) return Unavailable("connection refused");
+    auto it = content.find(path);
+    if (it == content.end()) return HttpResponse{404, {}, R"({"errors":[{"code":"MANIFEST_UNKNOWN"}]})"};
+    HttpResponse r{200, {}, it->second.second};
+    r.headers.emplace("content-type", it->second.first);
+    return r;
+  }
+  void Put(const std::string& path, const std::string& type, const std::string& body) {
+    std::lock_guard<std::mutex> l(mu);
+    content[path] = {type, body};
+  }
+  int Count(const std::string& path) {
+    std::lock_guard<std::mutex> l(mu);
+    return by_path[path];
+  }
+  std::mutex mu;
+  std::map<std::string, std::pair<std::string, std::string>> content;
+  std::map<std::string, int> by_path;
+  std::atomic<int> requests{0};
+  std::atomic<bool> down{false};
+  std::chrono::milliseconds latency{0};
+};
+
+std::string Desc(const std::string& type, const std::string& body,
+                 const std::map<std::string, std::string>& annotations = {}) {
+  Json d = {{"mediaType", type}, {"digest", Sha256Digest(body)}, {"size", body.size()}};
+  if (!annotations.empty()) d["annotations"] = annotations;
+  return d.dump();
+}
+
+// Pushes repo `m` with tag `tag` holding `content`; signs it with `key` when given. Returns the digest.
+std::string AddModel(MemoryRegistry& reg, const std::string& tag, const std::string& content, const PrivateKey* key) {
+  std::string config = R"({"name":")" + content + R"("})";
+  std::string manifest = R"({"schemaVersion":2,"mediaType":")" + std::string(kOciManifest) + R"(","config":)" +
+                         Desc("application/x-config", config) + R"(,"layers":[]})";
+  std::string digest = Sha256Digest(manifest);
+  reg.Put("/v2/m/manifests/" + tag, kOciManifest, manifest);
+  reg.Put("/v2/m/manifests/" + digest, kOciManifest, manifest);
+  reg.Put("/v2/m/blobs/" + Sha256Digest(config), "application/octet-stream", config);
+  if (key) {
+    std::string payload = MakeSimpleSigningPayload("reg.example.com/m", digest, {});
+    std::string sig_manifest = R"({"schemaVersion":2,"mediaType":")" + std::string(kOciManifest) + R"(","config":)" +
+                               Desc("application/vnd.oci.image.config.v1+json", "{}") + R"(,"layers":[)" +
+                               Desc(kSimpleSigningMediaType, payload,
+                                    {{"dev.cosignproject.cosign/signature", Base64Encode(*key->Sign(payload))}}) +
+                               "]}";
+    std::string tag_sig = digest;
+    tag_sig[6] = '-';
+    reg.Put("/v2/m/manifests/" + tag_sig + ".sig", kOciManifest, sig_manifest);
+    reg.Put("/v2/m/blobs/" + Sha256Digest(payload), "application/octet-stream", payload);
+  }
+  return digest;
+}
+
+std::shared_ptr<const PolicySet> Policies(const PrivateKey& key) {
+  std::string pem = key.Public().ToPem();
+  std::string indented;
+  for (size_t pos = 0; pos < pem.size();) {
+    size_t nl = pem.find('\n', pos);
+    indented += "          " + pem.substr(pos, nl - pos) + "\n";
+    pos = nl + 1;
+  }
+  std::string yaml = "apiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata:\n  name: p\nspec:\n  match:\n"
+                     "    references: [\"reg.example.com/**\"]\n  authorities:\n    - name: k\n      key:\n        pem: |\n" +
+                     indented + "  signatures:\n    require: 1\n";
+  auto policies = ParsePolicyDocuments(yaml, "p.yaml", [](const std::string&) -> StatusOr<std::string> {
+    return InvalidArgument("no files");
+  });
+  REQUIRE_MESSAGE(policies.ok(), policies.status().ToString());
+  return std::make_shared<const PolicySet>(std::move(*policies));
+}
+
+struct Fixture {
+  MemoryRegistry reg;
+  FakeClock clock;
+  PrivateKey key = *PrivateKey::GenerateEcdsaP256();
+  std::shared_ptr<const PolicySet> policies = Policies(key);
+  std::shared_ptr<RegistryConfig> config = std::make_shared<RegistryConfig>();
+  std::unique_ptr<RegistryClient> client;
+  std::unique_ptr<VerificationService> service;
+  explicit Fixture(VerificationService::Options o = {}) {
+    client = std::make_unique<RegistryClient>(&reg, config);
+    service = std::make_unique<VerificationService>(client.get(), &clock, o);
+  }
+  StatusOr<std::shared_ptr<const Verification>> Verify(const std::string& ref) {
+    return service->Verify(*ParseReference(ref), policies, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a verification is cached by digest: the second admission costs no registry request") {
+  Fixture f;
+  std::string digest = AddModel(f.reg, "v1", "a", &f.key);
+  auto v = f.Verify("reg.example.com/m:v1");
+  REQUIRE_MESSAGE(v.ok(), v.status().ToString());
+  CHECK((*v)->digest == digest);
+  CHECK((*v)->results.at("p").passed);
+  int after_first = f.reg.requests;
+  CHECK(after_first > 0);
+  auto again = f.Verify("reg.example.com/m:v1");
+  REQUIRE(again.ok());
+  CHECK(f.reg.requests == after_first);
+  // By digest: the same cache entry.
+  auto by_digest = f.Verify("reg.example.com/m@" + digest);
+  REQUIRE(by_digest.ok());
+  CHECK(f.reg.requests == after_first);
+  CHECK(f.service->cache_size() == 1);
+}
+
+TEST_CASE("tag resolutions expire after seconds; the verification stays cached by digest") {
+  Fixture f;
+  std::string digest = AddModel(f.reg, "v1", "a", &f.key);
+  REQUIRE(f.Verify("reg.example.com/m:v1").ok());
+  int sig_fetches = f.reg.Count("/v2/m/manifests/sha256-" + digest.substr(7) + ".sig");
+  CHECK(sig_fetches == 1);
+  f.clock.Advance(std::chrono::seconds(6));
+  REQUIRE(f.Verify("reg.example.com/m:v1").ok());
+  CHECK(f.reg.Count("/v2/m/manifests/v1") == 2);  // the tag was resolved again
+  CHECK(f.reg.Count("/v2/m/manifests/sha256-" + digest.substr(7) + ".sig") == 1);  // not verified again
+
+  // The tag moves to an unsigned artifact: resolved anew, verified anew, failing.
+  std::string moved = AddModel(f.reg, "v1", "b", nullptr);
+  f.clock.Advance(std::chrono::seconds(6));
+  auto v = f.Verify("reg.example.com/m:v1");
+  REQUIRE(v.ok());
+  CHECK((*v)->digest == moved);
+  CHECK_FALSE((*v)->results.at("p").passed);
+}
+
+TEST_CASE("cache TTL, and a shorter one for failed verifications") {
+  VerificationService::Options o;
+  o.cache_ttl = std::chrono::seconds(300);
+  o.failure_ttl = std::chrono::seconds(30);
+  Fixture f(o);
+  std::string good = AddModel(f.reg, "good", "a", &f.key);
+  std::string bad = AddModel(f.reg, "bad", "b", nullptr);
+  REQUIRE(f.Verify("reg.example.com/m@" + good).ok());
+  REQUIRE(f.Verify("reg.example.com/m@" + bad).ok());
+  int n = f.reg.requests;
+  f.clock.Advance(std::chrono::seconds(31));
+  REQUIRE(f.Verify("reg.example.com/m@" + good).ok());
+  CHECK(f.reg.requests == n);  // still cached
+  REQUIRE(f.Verify("reg.example.com/m@" + bad).ok());
+  CHECK(f.reg.requests > n);  // the failure expired: verified again
+  n = f.reg.requests;
+  f.clock.Advance(std::chrono::seconds(300));
+  REQUIRE(f.Verify("reg.example.com/m@" + good).ok());
+  CHECK(f.reg.requests > n);
+}
+
+TEST_CASE("concurrent requests for the same artifact share one verification") {
+  Fixture f;
+  f.reg.latency = std::chrono::milliseconds(50);
+  std::string digest = AddModel(f.reg, "v1", "a", &f.key);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&] {
+      auto v = f.Verify("reg.example.com/m:v1");
+      if (v.ok() && (*v)->digest == digest) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == 16);
+  CHECK(f.reg.Count("/v2/m/manifests/v1") == 1);
+  CHECK(f.reg.Count("/v2/m/manifests/sha256-" + digest.substr(7) + ".sig") == 1);
+}
+
+TEST_CASE("the cache is bounded: least recently used entries go first") {
+  VerificationService::Options o;
+  o.max_entries = 2;
+  Fixture f(o);
+  std::string a = AddModel(f.reg, "a", "a", &f.key), b = AddModel(f.reg, "b", "b", &f.key),
+              c = AddModel(f.reg, "c", "c", &f.key);
+  REQUIRE(f.Verify("reg.example.com/m@" + a).ok());
+  REQUIRE(f.Verify("reg.example.com/m@" + b).ok());
+  REQUIRE(f.Verify("reg.example.com/m@" + a).ok());  // a is now the most recent
+  REQUIRE(f.Verify("reg.example.com/m@" + c).ok());  // evicts b
+  CHECK(f.service->cache_size() == 2);
+  int n = f.reg.requests;
+  REQUIRE(f.Verify("reg.example.com/m@" + a).ok());
+  CHECK(f.reg.requests == n);
+  REQUIRE(f.Verify("reg.example.com/m@" + b).ok());
+  CHECK(f.reg.requests > n);
+}
+
+TEST_CASE("registry failures are reported and never cached") {
+  Fixture f;
+  std::string digest = AddModel(f.reg, "v1", "a", &f.key);
+  f.reg.down = true;
+  auto v = f.Verify("reg.example.com/m:v1");
+  REQUIRE_FALSE(v.ok());
+  CHECK(v.status().code() == StatusCode::kUnavailable);
+  CHECK(f.service->cache_size() == 0);
+  f.reg.down = false;
+  auto ok = f.Verify("reg.example.com/m:v1");
+  REQUIRE(ok.ok());
+  CHECK((*ok)->digest == digest);
+  auto missing = f.Verify("reg.example.com/m:absent");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().code() == StatusCode::kNotFound);
+}
