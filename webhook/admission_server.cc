@@ -1,6 +1,9 @@
 #include "webhook/admission_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
+
+#include <atomic>
 
 #include "webhook/admission.h"
 
@@ -159,7 +162,9 @@ StatusOr<int> AdmissionServer::Bind() {
   s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.set_tcp_nodelay(true);  // Nagle + delayed ACK cost ~40 ms per response (TOOLING.md)
   s.set_keep_alive_max_count(10000);
-  s.set_keep_alive_timeout(30);
+  // Each keep-alive connection holds a pool thread while it is open: idle
+  // ones are closed after 5 s so they cannot starve new connections for long.
+  s.set_keep_alive_timeout(5);
   s.set_read_timeout(10, 0);
   s.set_write_timeout(10, 0);
   s.set_payload_max_length(kMaxAdmissionBodyBytes);
@@ -190,6 +195,15 @@ StatusOr<int> AdmissionServer::Bind() {
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_->Render(), "text/plain; version=0.0.4");
   });
+  // cpp-httplib 0.11 listens with a backlog of 5, compiled into Debian's
+  // library: a burst of new connections (a rollout) overflows it and waits
+  // for TCP retransmissions (1 s, 2 s, ...). Capture the listening socket and
+  // listen() again with a real backlog once it is bound.
+  auto listen_fd = std::make_shared<std::atomic<int>>(-1);
+  s.set_socket_options([listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd->store(sock);
+  });
   int port = options_.port;
   if (port == 0) {
     port = s.bind_to_any_port(options_.host);
@@ -197,6 +211,7 @@ StatusOr<int> AdmissionServer::Bind() {
   } else if (!s.bind_to_port(options_.host, port)) {
     return Unavailable("cannot bind " + options_.host + ":" + std::to_string(port));
   }
+  if (listen_fd->load() >= 0) ::listen(listen_fd->load(), SOMAXCONN);
   return port;
 }
 

@@ -31,7 +31,7 @@ struct ServerOptions {
   std::chrono::milliseconds verify_timeout{8000};
   std::set<std::string> exclude_namespaces;
   DecisionOptions decision;
-  size_t threads = 64;
+  size_t threads = 128;  // one per open connection (cpp-httplib's model)
 };
 
 struct HttpAnswer {

@@ -48,19 +48,34 @@ StatusOr<ObjectDecision> DecideObject(const Json& object, const std::string& nam
   ASSIGN_OR_RETURN(std::vector<ModelReference> refs, FindModelReferences(object, options.model_annotations));
 
   // Which policies match each reference; which distinct references to verify.
+  // Cache hits are answered inline; misses run in parallel (one inline when
+  // it is the only one), so a warm admission starts no thread.
+  using Result = StatusOr<std::shared_ptr<const Verification>>;
   std::vector<std::vector<const Policy*>> matched(refs.size());
-  std::map<std::string, std::shared_future<StatusOr<std::shared_ptr<const Verification>>>> work;
+  std::map<std::string, Result> done;
+  std::map<std::string, std::future<Result>> pending;
+  std::vector<Reference> misses;
   for (size_t i = 0; i < refs.size(); ++i) {
     if (!refs[i].parsed) continue;
     matched[i] = policies->Matching(refs[i].reference, out.object.namespace_name, refs[i].source);
     if (matched[i].empty()) continue;
     const std::string key = refs[i].reference.String();
-    if (work.count(key)) continue;
-    Reference r = refs[i].reference;
-    work[key] = std::async(std::launch::async, [&verifier, r, policies, deadline] {
-                  return verifier.Verify(r, policies, deadline);
-                }).share();
+    if (done.count(key)) continue;
+    if (auto hit = verifier.Cached(refs[i].reference, *policies)) {
+      done.emplace(key, hit);
+    } else {
+      done.emplace(key, Internal("pending"));
+      misses.push_back(refs[i].reference);
+    }
   }
+  for (size_t i = 1; i < misses.size(); ++i) {
+    Reference r = misses[i];
+    pending.emplace(r.String(), std::async(std::launch::async, [&verifier, r, policies, deadline] {
+                      return verifier.Verify(r, policies, deadline);
+                    }));
+  }
+  if (!misses.empty()) done.insert_or_assign(misses[0].String(), verifier.Verify(misses[0], policies, deadline));
+  for (auto& [key, f] : pending) done.insert_or_assign(key, f.get());
 
   std::string denials;
   for (size_t i = 0; i < refs.size(); ++i) {
@@ -81,7 +96,7 @@ StatusOr<ObjectDecision> DecideObject(const Json& object, const std::string& nam
         rd.policies.push_back(pr);
       }
     } else {
-      auto v = work[rd.ref.reference.String()].get();
+      const Result& v = done.at(rd.ref.reference.String());
       if (v.ok()) rd.digest = (*v)->digest;
       for (const Policy* p : matched[i]) {
         if (!v.ok()) {

@@ -69,9 +69,20 @@ std::string VerificationService::KnownDigest(const Reference& ref) {
   return it->second.digest;
 }
 
+std::shared_ptr<const Verification> VerificationService::Cached(const Reference& ref, const PolicySet& policies) {
+  std::shared_ptr<const Verification> hit;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    std::string digest = KnownDigest(ref);
+    if (!digest.empty()) hit = Lookup(digest + " " + policies.hash());
+  }
+  if (hit && observer_) observer_->OnCacheHit();
+  return hit;
+}
+
 StatusOr<std::shared_ptr<const Verification>> VerificationService::Verify(
     const Reference& ref, const std::shared_ptr<const PolicySet>& policies, Deadline deadline) {
-  std::shared_future<Result> waiting;
+  std::shared_future<Result> waiting, self;
   std::promise<Result> leader;
   std::string flight_key;
   {
@@ -90,7 +101,8 @@ StatusOr<std::shared_ptr<const Verification>> VerificationService::Verify(
     if (it != in_flight_.end()) {
       waiting = it->second;
     } else {
-      in_flight_[flight_key] = leader.get_future().share();
+      self = leader.get_future().share();
+      in_flight_[flight_key] = self;
     }
   }
   if (waiting.valid()) {
@@ -101,16 +113,20 @@ StatusOr<std::shared_ptr<const Verification>> VerificationService::Verify(
     if (observer_) observer_->OnCacheHit();
     return waiting.get();
   }
-  Result result = DoVerify(ref, policies, deadline);
+  std::string digest_flight_key;
+  Result result = DoVerify(ref, policies, deadline, self, flight_key, &digest_flight_key);
   leader.set_value(result);
   std::lock_guard<std::mutex> l(mu_);
   in_flight_.erase(flight_key);
+  if (!digest_flight_key.empty()) in_flight_.erase(digest_flight_key);
   return result;
 }
 
 VerificationService::Result VerificationService::DoVerify(const Reference& ref,
                                                           const std::shared_ptr<const PolicySet>& policies,
-                                                          Deadline deadline) {
+                                                          Deadline deadline, const std::shared_future<Result>& self,
+                                                          const std::string& flight_key,
+                                                          std::string* digest_flight_key) {
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   std::string known;
@@ -127,6 +143,7 @@ VerificationService::Result VerificationService::DoVerify(const Reference& ref,
   }
   const std::string digest = manifest->digest;
   const std::string key = digest + " " + policies->hash();
+  std::shared_future<Result> other;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (ref.digest.empty()) resolutions_[ref.String()] = {digest, clock_->Now() + options_.resolve_ttl};
@@ -134,6 +151,20 @@ VerificationService::Result VerificationService::DoVerify(const Reference& ref,
       if (observer_) observer_->OnCacheHit();
       return hit;
     }
+    auto it = in_flight_.find(key);
+    if (it == in_flight_.end()) {
+      in_flight_[key] = self;
+      *digest_flight_key = key;
+    } else if (key != flight_key) {
+      other = it->second;  // someone else is verifying this digest already
+    }
+  }
+  if (other.valid()) {
+    if (other.wait_until(deadline) != std::future_status::ready) {
+      return DeadlineExceeded("timed out waiting for the verification of " + ref.String());
+    }
+    if (observer_) observer_->OnCacheHit();
+    return other.get();
   }
   auto material = FetchAttachedMaterial(*client_, ref, std::move(*manifest), deadline);
   if (!material.ok()) {

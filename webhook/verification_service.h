@@ -67,6 +67,10 @@ class VerificationService {
                                                        const std::shared_ptr<const PolicySet>& policies,
                                                        Deadline deadline);
 
+  // The cached verification of `ref` when its digest is known (pinned, or a
+  // fresh tag resolution) and cached; null otherwise. Never blocks on I/O.
+  std::shared_ptr<const Verification> Cached(const Reference& ref, const PolicySet& policies);
+
   size_t cache_size() const;
 
  private:
@@ -81,7 +85,12 @@ class VerificationService {
     Clock::TimePoint expires;
   };
 
-  Result DoVerify(const Reference& ref, const std::shared_ptr<const PolicySet>& policies, Deadline deadline);
+  // `self` is the caller's in-flight future: registered under the digest
+  // key too once the tag is resolved, so requests that arrive by digest (or
+  // after the resolution) join this verification instead of starting one.
+  Result DoVerify(const Reference& ref, const std::shared_ptr<const PolicySet>& policies, Deadline deadline,
+                  const std::shared_future<Result>& self, const std::string& flight_key,
+                  std::string* digest_flight_key);
   std::shared_ptr<const Verification> Lookup(const std::string& key);
   void Store(const std::string& key, std::shared_ptr<const Verification> v);
   std::string KnownDigest(const Reference& ref);

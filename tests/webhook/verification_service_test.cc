@@ -206,6 +206,26 @@ TEST_CASE("concurrent requests for the same artifact share one verification") {
   CHECK(f.reg.Count("/v2/m/manifests/sha256-" + digest.substr(7) + ".sig") == 1);
 }
 
+TEST_CASE("requests by tag and by digest arriving together still share one verification") {
+  Fixture f;
+  f.reg.latency = std::chrono::milliseconds(30);
+  std::string digest = AddModel(f.reg, "v1", "a", &f.key);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  // One request by tag starts; the others arrive (by digest, or by tag after
+  // the resolution is known) while its attachments are still being fetched.
+  for (int i = 0; i < 24; ++i) {
+    threads.emplace_back([&, i] {
+      if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(45));
+      auto v = f.Verify(i % 2 == 0 ? "reg.example.com/m:v1" : "reg.example.com/m@" + digest);
+      if (v.ok() && (*v)->digest == digest) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == 24);
+  CHECK(f.reg.Count("/v2/m/manifests/sha256-" + digest.substr(7) + ".sig") == 1);
+}
+
 TEST_CASE("the cache is bounded: least recently used entries go first") {
   VerificationService::Options o;
   o.max_entries = 2;
