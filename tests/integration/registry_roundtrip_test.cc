@@ -2,6 +2,9 @@
 // loopback, through the library API; plus the registry-facing failure modes.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "tests/integration/test_registry.h"
 #include "verifier/digest.h"
 #include "verifier/registry/curl_transport.h"
@@ -276,4 +279,37 @@ TEST_CASE("missing tags, stopped registries and spent deadlines are reported pre
   auto down = FetchArtifact(*c.client, ref, Soon());
   REQUIRE_FALSE(down.ok());
   CHECK(down.status().code() == StatusCode::kUnavailable);
+}
+
+TEST_CASE("many threads fetching through one transport and client at once") {
+  // Admission requests verify in parallel through one CurlTransport: this is
+  // the concurrency the server has under load (run under ASan/UBSan in CI).
+  TestRegistry reg;
+  Client c(reg);
+  TempDir dir;
+  auto key = *PrivateKey::GenerateEcdsaP256();
+  std::vector<std::string> digests;
+  for (int i = 0; i < 4; ++i) {
+    auto ref = Ref(reg, "models/par" + std::to_string(i) + ":v1");
+    digests.push_back(PushSample(*c.client, ref, dir, "weights-" + std::to_string(i)));
+    REQUIRE(SignArtifact(*c.client, ref, key, {}, Soon()).ok());
+  }
+  std::atomic<int> verified{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 24; ++t) {
+    threads.emplace_back([&, t] {
+      for (int n = 0; n < 6; ++n) {
+        int i = (t + n) % 4;
+        auto m = FetchArtifact(*c.client, Ref(reg, "models/par" + std::to_string(i) + ":v1"), Soon());
+        if (m.ok() && m->digest == digests[i] && !VerifyArtifact(*m, {{"k", key.Public()}}).SignedBy().empty()) {
+          ++verified;
+        } else {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failed == 0);
+  CHECK(verified == 24 * 6);
 }

@@ -101,7 +101,7 @@ struct CurlTransport::Impl {
   }
   void Release(CURL* h) {
     std::lock_guard<std::mutex> l(pool_mu);
-    if (pool.size() < 32) {
+    if (pool.size() < 256) {  // about the peak number of concurrent requests
       pool.push_back(h);
     } else {
       curl_easy_cleanup(h);
@@ -117,7 +117,10 @@ CurlTransport::CurlTransport() : impl_(std::make_unique<Impl>()) {
   curl_share_setopt(impl_->share, CURLSHOPT_USERDATA, &impl_->locks);
   curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-  curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  // Not CURL_LOCK_DATA_CONNECT: libcurl documents that sharing the connection
+  // cache between concurrent threads is unsafe (it corrupted the heap under
+  // parallel verifications here). Each pooled easy handle keeps its own
+  // connections instead, and handles are reused, so connections still are.
 }
 
 CurlTransport::~CurlTransport() {

@@ -1,6 +1,6 @@
-// HttpTransport over libcurl. Connections, DNS and TLS sessions are shared
-// between a pool of easy handles, so sequential and parallel requests to one
-// registry reuse connections. Thread-safe.
+// HttpTransport over libcurl. A pool of easy handles, each keeping its own
+// connections; DNS and TLS sessions are shared between them. Sequential and
+// parallel requests to one registry reuse connections. Thread-safe.
 #pragma once
 
 #include <memory>
