@@ -1,0 +1,95 @@
+// bench_parse_review: Google Benchmark of the CPU-bound steps of one warm
+// admission that do not touch the network, on bench/pod-review.json.in (the
+// 3.4 KB Pod review of the load tests). Shows what the JSON parse costs next
+// to the rest, and what a SAX pass alone (the lexer, no DOM) would cost.
+//
+//   build-bench/bench/bench_parse_review [--benchmark_filter=...]
+#include <benchmark/benchmark.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "base/json_util.h"
+#include "webhook/admission.h"
+#include "webhook/decide_object.h"
+#include "webhook/find_model_references.h"
+
+namespace {
+
+using provgate::Json;
+
+const std::string& Review() {
+  static const std::string body = [] {
+    std::ifstream in(PROVGATE_BENCH_REVIEW);
+    std::ostringstream s;
+    s << in.rdbuf();
+    std::string b = s.str();
+    for (auto [from, to] : {std::pair<std::string, std::string>{"@@REF@@", "registry.example.com/models/m:v1"},
+                            {"@@UID@@", "0b8a4c1e-2f3d-4a5b-9c6d-7e8f9a0b1c2d"}}) {
+      b.replace(b.find(from), from.size(), to);
+    }
+    return b;
+  }();
+  return body;
+}
+
+void BM_ParseAdmissionReview(benchmark::State& state) {
+  for (auto _ : state) {
+    auto r = provgate::ParseAdmissionReview(Review());
+    if (!r.ok()) state.SkipWithError("parse failed");
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * Review().size()));
+}
+BENCHMARK(BM_ParseAdmissionReview);
+
+void BM_NlohmannParse(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(Json::parse(Review()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * Review().size()));
+}
+BENCHMARK(BM_NlohmannParse);
+
+// The lexer and grammar alone: what any nlohmann-based filter must pay.
+struct NullSax : nlohmann::json_sax<Json> {
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+};
+
+void BM_NlohmannSaxOnly(benchmark::State& state) {
+  for (auto _ : state) {
+    NullSax sax;
+    benchmark::DoNotOptimize(Json::sax_parse(Review(), &sax));
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * Review().size()));
+}
+BENCHMARK(BM_NlohmannSaxOnly);
+
+void BM_FindModelReferences(benchmark::State& state) {
+  auto req = provgate::ParseAdmissionReview(Review());
+  const auto annotations = provgate::DefaultModelAnnotations();
+  for (auto _ : state) benchmark::DoNotOptimize(provgate::FindModelReferences(req->object, annotations));
+}
+BENCHMARK(BM_FindModelReferences);
+
+void BM_AdmissionResponseJson(benchmark::State& state) {
+  provgate::AdmissionResponse r;
+  r.uid = "0b8a4c1e-2f3d-4a5b-9c6d-7e8f9a0b1c2d";
+  for (auto _ : state) benchmark::DoNotOptimize(provgate::AdmissionResponseJson(r));
+}
+BENCHMARK(BM_AdmissionResponseJson);
+
+}  // namespace
+
+BENCHMARK_MAIN();
