@@ -15,14 +15,21 @@ void JsonLog::Write(const char* level, const std::string& msg, Json fields) {
   char ts[96];
   std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  Json line = Json::object();
-  line["time"] = ts;
-  line["level"] = level;
-  line["msg"] = msg;
-  if (fields.is_object()) {
-    for (auto it = fields.begin(); it != fields.end(); ++it) line[it.key()] = std::move(it.value());
+  // Built as text: time, level and msg first, then the caller's fields as
+  // they are (no copy into a second object).
+  std::string text = "{\"time\":\"";
+  text += ts;
+  text += "\",\"level\":\"";
+  text += level;
+  text += "\",\"msg\":";
+  text += Json(msg).dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (fields.is_object() && !fields.empty()) {
+    std::string rest = fields.dump(-1, ' ', false, Json::error_handler_t::replace);
+    text += ',';
+    text.append(rest, 1, std::string::npos);  // drop the opening brace, keep the closing one
+  } else {
+    text += '}';
   }
-  std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace);
   std::lock_guard<std::mutex> l(mu_);
   std::fprintf(out_, "%s\n", text.c_str());
   std::fflush(out_);

@@ -146,7 +146,15 @@ VerificationService::Result VerificationService::DoVerify(const Reference& ref,
   std::shared_future<Result> other;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (ref.digest.empty()) resolutions_[ref.String()] = {digest, clock_->Now() + options_.resolve_ttl};
+    if (ref.digest.empty()) {
+      auto now = clock_->Now();
+      resolutions_[ref.String()] = {digest, now + options_.resolve_ttl};
+      // Bounded: expired resolutions are swept once the map doubles.
+      if (resolutions_.size() > 2 * resolutions_high_water_) {
+        std::erase_if(resolutions_, [now](const auto& e) { return e.second.expires <= now; });
+        resolutions_high_water_ = std::max<size_t>(resolutions_.size(), 1024);
+      }
+    }
     if (auto hit = Lookup(key)) {  // the tag points at a digest verified already
       if (observer_) observer_->OnCacheHit();
       return hit;

@@ -104,6 +104,7 @@ class VerificationService {
   std::unordered_map<std::string, CacheEntry> cache_;  // "digest policyhash"
   std::list<std::string> lru_;                         // most recent first
   std::unordered_map<std::string, Resolution> resolutions_;  // normalised tag ref -> digest
+  size_t resolutions_high_water_ = 1024;
   std::unordered_map<std::string, std::shared_future<Result>> in_flight_;
 };
 

@@ -811,3 +811,40 @@ TEST_CASE("blob uploads go to the registry's Location, never downgraded to plain
   CHECK_MESSAGE(s.ok(), s.ToString());
   CHECK_SCRIPT_DONE(t);
 }
+
+TEST_CASE("referrers: the API first; a registry without it is remembered and read from the fallback tag") {
+  ScriptedTransport t;
+  RegistryClient client(&t, Config());
+  const std::string digest = Sha256Digest("artifact");
+  const std::string tag = "sha256-" + digest.substr(7);
+  const std::string index =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+      Sha256Digest("bundle") + R"(","size":6,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"}]})";
+  HttpResponse index_response = Response(200, index, {{"content-type", "application/vnd.oci.image.index.v1+json"}});
+  // First artifact: the API answers 404, the fallback tag holds the index.
+  t.Expect("GET", std::string(kBase) + "models/mnist/referrers/" + digest, Response(404, "404 page not found"));
+  t.Expect("GET", std::string(kBase) + "models/mnist/manifests/" + tag, index_response);
+  auto first = client.GetReferrers(kMnist, digest, Soon(), 64);
+  REQUIRE_MESSAGE(first.ok(), first.status().ToString());
+  REQUIRE(first->size() == 1);
+  CHECK(first->at(0).artifact_type == "application/vnd.dev.sigstore.bundle.v0.3+json");
+  // Second: straight to the fallback tag; a missing tag is "no referrers".
+  t.Expect("GET", std::string(kBase) + "models/mnist/manifests/" + tag, Response(404, R"({"errors":[{"code":"MANIFEST_UNKNOWN"}]})"));
+  auto second = client.GetReferrers(kMnist, digest, Soon(), 64);
+  REQUIRE(second.ok());
+  CHECK(second->empty());
+  CHECK_SCRIPT_DONE(t);
+
+  // A registry with the API: its answer is used, and more entries than the bound fail.
+  ScriptedTransport t2;
+  RegistryClient with_api(&t2, Config());
+  t2.Expect("GET", std::string(kBase) + "models/mnist/referrers/" + digest, index_response);
+  auto listed = with_api.GetReferrers(kMnist, digest, Soon(), 64);
+  REQUIRE(listed.ok());
+  CHECK(listed->size() == 1);
+  t2.Expect("GET", std::string(kBase) + "models/mnist/referrers/" + digest, index_response);
+  auto bounded = with_api.GetReferrers(kMnist, digest, Soon(), 0);
+  REQUIRE_FALSE(bounded.ok());
+  CHECK(bounded.status().code() == StatusCode::kResourceExhausted);
+  CHECK_SCRIPT_DONE(t2);
+}

@@ -343,14 +343,28 @@ StatusOr<std::vector<Descriptor>> RegistryClient::GetReferrers(const Reference& 
   RETURN_IF_ERROR(ValidateDigest(digest));
   std::vector<Descriptor> out;
   std::string url = BaseUrl(ref.registry) + "/v2/" + ref.repository + "/referrers/" + std::string(digest);
+  bool api_known_absent = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = no_referrers_api_.find(ref.registry);
+    api_known_absent = it != no_referrers_api_.end() && it->second > Clock::now();
+  }
   for (int page = 0; page < 8 && !url.empty(); ++page) {
-    HttpRequest req;
-    req.url = url;
-    req.headers.emplace_back("Accept", kOciIndex);
-    req.max_response_bytes = limits_.max_manifest_bytes;
-    req.deadline = deadline;
-    ASSIGN_OR_RETURN(HttpResponse resp, Do(ref, req, PullScope(ref)));
+    HttpResponse resp;
+    resp.status = 404;
+    if (!api_known_absent || page > 0) {
+      HttpRequest req;
+      req.url = url;
+      req.headers.emplace_back("Accept", kOciIndex);
+      req.max_response_bytes = limits_.max_manifest_bytes;
+      req.deadline = deadline;
+      ASSIGN_OR_RETURN(resp, Do(ref, req, PullScope(ref)));
+    }
     if (resp.status == 404 && page == 0) {
+      if (!api_known_absent) {
+        std::lock_guard<std::mutex> l(mu_);
+        no_referrers_api_[ref.registry] = Clock::now() + std::chrono::minutes(10);
+      }
       // No referrers API: the referrers tag schema (FORMATS.md §1.5).
       std::string tag(digest);
       tag[tag.find(':')] = '-';

@@ -117,6 +117,9 @@ class RegistryClient {
   std::mutex mu_;
   std::map<std::string, CachedAuth> auth_cache_;       // "host scope" -> header
   std::map<std::string, std::string> host_challenge_;  // host -> last WWW-Authenticate
+  // Hosts whose referrers API answered 404, until when: their referrers are
+  // read from the fallback tag directly (one round trip less per artifact).
+  std::map<std::string, std::chrono::steady_clock::time_point> no_referrers_api_;
 };
 
 // The scope strings used for token requests.
