@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config ninja-build
   libssl-dev libcurl4-openssl-dev libcpp-httplib-dev
-  nlohmann-json3-dev libyaml-cpp-dev libsodium-dev libre2-dev
+  nlohmann-json3-dev libyaml-cpp-dev libsodium-dev libre2-dev libsimdjson-dev
   libcli11-dev doctest-dev
   docker-registry apache2-utils openssl curl ca-certificates
   wrk python3 unzip

@@ -5,26 +5,56 @@
 namespace provgate {
 namespace {
 
-StatusOr<std::string> OptionalString(const Json& obj, const char* key) {
-  if (!obj.contains(key) || obj[key].is_null()) return std::string();
-  if (!obj[key].is_string()) return InvalidArgument(std::string("request.") + key + " is not a string");
-  return obj[key].get<std::string>();
+using simdjson::dom::element;
+
+std::string_view SimdjsonErrorText(simdjson::error_code e) {
+  switch (e) {
+    case simdjson::DEPTH_ERROR: return "nested deeper than 100 levels";
+    case simdjson::CAPACITY: return "larger than 3 MiB";
+    case simdjson::EMPTY: return "empty document";
+    case simdjson::UTF8_ERROR: return "invalid UTF-8";
+    case simdjson::STRING_ERROR: return "invalid string";
+    case simdjson::NUMBER_ERROR: return "invalid number";
+    case simdjson::UNCLOSED_STRING: return "unclosed string";
+    case simdjson::TAPE_ERROR: return "unexpected structure";
+    default: return simdjson::error_message(e);
+  }
+}
+
+// request.<key> as a string: absent or null gives "", another type fails.
+StatusOr<std::string> OptionalString(const simdjson::dom::object& req, const char* key) {
+  element v;
+  if (req.at_key(key).get(v) != simdjson::SUCCESS || v.is_null()) return std::string();
+  std::string_view s;
+  if (v.get_string().get(s) != simdjson::SUCCESS) {
+    return InvalidArgument(std::string("request.") + key + " is not a string");
+  }
+  return std::string(s);
+}
+
+std::string_view StringAt(const simdjson::dom::object& obj, const char* key) {
+  std::string_view s;
+  element v;
+  if (obj.at_key(key).get(v) != simdjson::SUCCESS || v.get_string().get(s) != simdjson::SUCCESS) return {};
+  return s;
 }
 
 }  // namespace
 
-StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body) {
+StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, simdjson::dom::parser& parser) {
   if (body.size() > kMaxAdmissionBodyBytes) return InvalidArgument("request body larger than 3 MiB");
-  ASSIGN_OR_RETURN(Json review, ParseJson(body, "AdmissionReview", 100));
-  if (!review.is_object()) return InvalidArgument("AdmissionReview is not a JSON object");
-  if (review.value("kind", Json()) != "AdmissionReview") return InvalidArgument("kind is not AdmissionReview");
-  if (review.value("apiVersion", Json()) != kAdmissionApiVersion) {
-    return InvalidArgument("apiVersion is not admission.k8s.io/v1");
+  element review;
+  if (auto err = parser.parse(body.data(), body.size()).get(review); err != simdjson::SUCCESS) {
+    return InvalidArgument("AdmissionReview: malformed JSON: " + std::string(SimdjsonErrorText(err)));
   }
-  if (!review.contains("request") || !review["request"].is_object()) {
+  simdjson::dom::object top;
+  if (review.get_object().get(top) != simdjson::SUCCESS) return InvalidArgument("AdmissionReview is not a JSON object");
+  if (StringAt(top, "kind") != "AdmissionReview") return InvalidArgument("kind is not AdmissionReview");
+  if (StringAt(top, "apiVersion") != kAdmissionApiVersion) return InvalidArgument("apiVersion is not admission.k8s.io/v1");
+  simdjson::dom::object req;
+  if (top.at_key("request").get_object().get(req) != simdjson::SUCCESS) {
     return InvalidArgument("AdmissionReview has no request object");
   }
-  Json& req = review["request"];
   AdmissionRequest r;
   ASSIGN_OR_RETURN(r.uid, OptionalString(req, "uid"));
   if (r.uid.empty()) return InvalidArgument("request.uid is missing");
@@ -34,16 +64,18 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body) {
   ASSIGN_OR_RETURN(r.namespace_name, OptionalString(req, "namespace"));
   ASSIGN_OR_RETURN(r.name, OptionalString(req, "name"));
   ASSIGN_OR_RETURN(r.sub_resource, OptionalString(req, "subResource"));
-  if (req.contains("kind") && req["kind"].is_object() && req["kind"].contains("kind") && req["kind"]["kind"].is_string()) {
-    r.kind = req["kind"]["kind"];
+  simdjson::dom::object kind;
+  if (req.at_key("kind").get_object().get(kind) == simdjson::SUCCESS) r.kind = std::string(StringAt(kind, "kind"));
+  element dry;
+  if (req.at_key("dryRun").get(dry) == simdjson::SUCCESS && !dry.is_null()) {
+    bool b = false;
+    if (dry.get_bool().get(b) != simdjson::SUCCESS) return InvalidArgument("request.dryRun is not a boolean");
+    r.dry_run = b;
   }
-  if (req.contains("dryRun") && !req["dryRun"].is_null()) {
-    if (!req["dryRun"].is_boolean()) return InvalidArgument("request.dryRun is not a boolean");
-    r.dry_run = req["dryRun"];
-  }
-  if (req.contains("object") && !req["object"].is_null()) {
-    if (!req["object"].is_object()) return InvalidArgument("request.object is not an object");
-    r.object = std::move(req["object"]);
+  element object;
+  if (req.at_key("object").get(object) == simdjson::SUCCESS && !object.is_null()) {
+    if (!object.is_object()) return InvalidArgument("request.object is not an object");
+    r.object = object;
   }
   return r;
 }

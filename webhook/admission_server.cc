@@ -43,7 +43,20 @@ HttpAnswer AdmissionServer::Mutate(const std::string& body) { return Admit(body,
 HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
   auto start = std::chrono::steady_clock::now();
   const char* webhook = mutate ? "mutate" : "validate";
-  auto req = ParseAdmissionReview(body);
+  // One simdjson parser per server thread, its buffers reused; a large body
+  // gets a parser of its own so every thread does not keep megabytes.
+  thread_local simdjson::dom::parser thread_parser(kMaxAdmissionBodyBytes);
+  thread_local bool thread_parser_ready = thread_parser.allocate(64 << 10, kMaxAdmissionDepth) == simdjson::SUCCESS;
+  std::optional<simdjson::dom::parser> big_parser;
+  simdjson::dom::parser* parser = &thread_parser;
+  if (body.size() > (256u << 10) || !thread_parser_ready) {
+    big_parser.emplace(kMaxAdmissionBodyBytes);
+    if (big_parser->allocate(body.size() + 64, kMaxAdmissionDepth) != simdjson::SUCCESS) {
+      return {400, ErrorJson("request body cannot be parsed")};
+    }
+    parser = &*big_parser;
+  }
+  auto req = ParseAdmissionReview(body, *parser);
   if (!req.ok()) {
     if (log_) log_->Warn("malformed admission review", {{"webhook", webhook}, {"error", req.status().message()}});
     return {400, ErrorJson(req.status().message())};
@@ -58,13 +71,19 @@ HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
     }
     return HttpAnswer{200, AdmissionResponseJson(resp)};
   };
-  Json base = {{"uid", req->uid}, {"namespace", req->namespace_name}, {"kind", req->kind}, {"name", req->name},
-               {"webhook", webhook}};
-  if (req->operation == "DELETE" || req->operation == "CONNECT" || req->object.is_null()) {
-    return finish("allow", "none");
-  }
+  if (req->operation == "DELETE" || req->operation == "CONNECT" || !req->object) return finish("allow", "none");
   if (options_.exclude_namespaces.count(req->namespace_name)) return finish("allow", "none");
 
+  // The request's namespace and name are authoritative (objects often omit
+  // them on CREATE).
+  ObjectIdentity id = IdentifyObjectSimdjson(*req->object);
+  if (!req->namespace_name.empty()) id.namespace_name = req->namespace_name;
+  if (id.name.empty()) id.name = req->name;
+  if (id.kind.empty()) id.kind = req->kind;
+  auto base = [&] {
+    return Json{{"uid", req->uid}, {"namespace", id.namespace_name}, {"kind", id.kind}, {"name", id.name},
+                {"webhook", webhook}};
+  };
   auto set = policies_->Current();
   if (!set) {
     // No policy set ever loaded: nothing can be decided. Fail closed on
@@ -73,49 +92,41 @@ HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
       resp.allowed = false;
       resp.message = "provgate: no valid policy set is loaded: " + policies_->LastError();
     }
-    if (log_) log_->Error("admission without a policy set", base);
+    if (log_) log_->Error("admission without a policy set", base());
     return finish(mutate ? "allow" : "deny", mutate ? "none" : "enforce");
   }
-  // The request's namespace is authoritative (objects often omit it on CREATE).
-  Json object = std::move(req->object);
-  if (!req->namespace_name.empty()) object["metadata"]["namespace"] = req->namespace_name;
-  if (object["metadata"].is_object() && !req->name.empty() && !object["metadata"].contains("name")) {
-    object["metadata"]["name"] = req->name;
-  }
-  Deadline deadline = std::chrono::steady_clock::now() + options_.verify_timeout;
-  auto decision = DecideObject(object, req->namespace_name, set, *verifier_, options_.decision, deadline);
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  if (!decision.ok()) {
+  auto refs = FindModelReferencesSimdjson(*req->object, options_.decision.model_annotations);
+  if (!refs.ok()) {
     // The object cannot be read (e.g. too many references): fail closed.
     if (!mutate) {
       resp.allowed = false;
-      resp.message = "provgate: " + decision.status().message();
+      resp.message = "provgate: " + refs.status().message();
     }
     if (log_) {
-      Json f = base;
+      Json f = base();
       f["decision"] = mutate ? "allow" : "deny";
-      f["reasons"] = Json::array({decision.status().message()});
-      f["duration_ms"] = ms;
+      f["reasons"] = Json::array({refs.status().message()});
       log_->Warn("decision", f);
     }
     return finish(mutate ? "allow" : "deny", "enforce");
   }
+  Deadline deadline = std::chrono::steady_clock::now() + options_.verify_timeout;
+  auto decision = DecideReferences(id, std::move(*refs), set, *verifier_, options_.decision, deadline);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (mutate) {
     // /mutate denies nothing; it only pins what was verified.
-    resp.patch = PinningPatch(*decision);
+    resp.patch = PinningPatch(decision);
   } else {
-    resp.allowed = decision->allowed;
-    resp.message = decision->message;
-    resp.warnings = decision->warnings;
+    resp.allowed = decision.allowed;
+    resp.message = decision.message;
+    resp.warnings = decision.warnings;
   }
-  base["name"] = decision->object.name;
-  base["kind"] = decision->object.kind;
   if (log_) {
     bool logged = false;
-    for (const auto& r : decision->references) {
+    for (const auto& r : decision.references) {
       if (r.policies.empty()) continue;  // unmatched, allowed: not a decision worth a line
       for (const auto& p : r.policies) {
-        Json f = base;
+        Json f = base();
         f["reference"] = r.ref.parsed ? r.ref.reference.String() : r.ref.raw;
         f["field"] = r.ref.field_path;
         if (!r.digest.empty()) f["digest"] = r.digest;
@@ -131,14 +142,14 @@ HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
       }
     }
     if (!logged) {
-      Json f = base;
+      Json f = base();
       f["decision"] = "allow";
-      f["references"] = decision->references.size();
+      f["references"] = decision.references.size();
       f["duration_ms"] = ms;
       log_->Debug("decision", std::move(f));
     }
   }
-  auto labels = DecisionLabels(*decision);
+  auto labels = DecisionLabels(decision);
   if (mutate) labels = {"allow", "none"};
   return finish(labels.first, labels.second);
 }

@@ -42,10 +42,17 @@ StatusOr<ObjectDecision> DecideObject(const Json& object, const std::string& nam
                                       const std::shared_ptr<const PolicySet>& policies,
                                       VerificationService& verifier, const DecisionOptions& options,
                                       Deadline deadline) {
-  ObjectDecision out;
-  out.object = IdentifyObject(object);
-  if (out.object.namespace_name.empty()) out.object.namespace_name = namespace_name;
+  ObjectIdentity id = IdentifyObject(object);
+  if (id.namespace_name.empty()) id.namespace_name = namespace_name;
   ASSIGN_OR_RETURN(std::vector<ModelReference> refs, FindModelReferences(object, options.model_annotations));
+  return DecideReferences(std::move(id), std::move(refs), policies, verifier, options, deadline);
+}
+
+ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReference> refs,
+                                const std::shared_ptr<const PolicySet>& policies, VerificationService& verifier,
+                                const DecisionOptions& options, Deadline deadline) {
+  ObjectDecision out;
+  out.object = std::move(object);
 
   // Which policies match each reference; which distinct references to verify.
   // Cache hits are answered inline; misses run in parallel (one inline when

@@ -49,6 +49,12 @@ StatusOr<ObjectDecision> DecideObject(const Json& object, const std::string& nam
                                       VerificationService& verifier, const DecisionOptions& options,
                                       Deadline deadline);
 
+// The same for references already extracted (by FindModelReferences) from
+// the object `object` identifies; its namespace_name selects policies.
+ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReference> refs,
+                                const std::shared_ptr<const PolicySet>& policies, VerificationService& verifier,
+                                const DecisionOptions& options, Deadline deadline);
+
 // The reason prefix for a Status that prevented verification.
 std::string FetchFailureReason(const Status& s);
 

@@ -1,5 +1,8 @@
 #include "webhook/find_model_references.h"
 
+#include <simdjson.h>
+
+#include <optional>
 #include <string_view>
 
 namespace provgate {
@@ -20,14 +23,81 @@ std::string PointerToken(std::string_view s) {
   return out;
 }
 
+// The extraction below is written once over a small adapter, so the server
+// can run it on simdjson's DOM (its hot path) and `check` on nlohmann's with
+// identical results. Adapters iterate arrays (never index them: simdjson
+// indexes in linear time) and look up object keys exactly.
+struct NlohmannAdapter {
+  using Node = const Json*;  // null = absent
+  static Node Get(Node n, std::string_view key) {
+    if (!n || !n->is_object()) return nullptr;
+    auto it = n->find(key);
+    return it == n->end() ? nullptr : &*it;
+  }
+  static bool IsObject(Node n) { return n && n->is_object(); }
+  static std::optional<std::string_view> String(Node n) {
+    if (!n || !n->is_string()) return std::nullopt;
+    return std::string_view(n->get_ref<const std::string&>());
+  }
+  template <typename F>
+  static Status ForEachItem(Node n, F f) {
+    if (!n || !n->is_array()) return Status::Ok();
+    size_t i = 0;
+    for (const auto& item : *n) RETURN_IF_ERROR(f(i++, &item));
+    return Status::Ok();
+  }
+  template <typename F>
+  static Status ForEachMember(Node n, F f) {
+    if (!n || !n->is_object()) return Status::Ok();
+    for (auto it = n->begin(); it != n->end(); ++it) RETURN_IF_ERROR(f(std::string_view(it.key()), &it.value()));
+    return Status::Ok();
+  }
+};
+
+struct SimdjsonAdapter {
+  using Node = std::optional<simdjson::dom::element>;
+  static Node Get(const Node& n, std::string_view key) {
+    if (!n) return std::nullopt;
+    simdjson::dom::object obj;
+    if (n->get_object().get(obj) != simdjson::SUCCESS) return std::nullopt;
+    simdjson::dom::element v;
+    if (obj.at_key(key).get(v) != simdjson::SUCCESS) return std::nullopt;
+    return v;
+  }
+  static bool IsObject(const Node& n) { return n && n->is_object(); }
+  static std::optional<std::string_view> String(const Node& n) {
+    std::string_view s;
+    if (!n || n->get_string().get(s) != simdjson::SUCCESS) return std::nullopt;
+    return s;
+  }
+  template <typename F>
+  static Status ForEachItem(const Node& n, F f) {
+    simdjson::dom::array arr;
+    if (!n || n->get_array().get(arr) != simdjson::SUCCESS) return Status::Ok();
+    size_t i = 0;
+    for (simdjson::dom::element item : arr) RETURN_IF_ERROR(f(i++, Node(item)));
+    return Status::Ok();
+  }
+  template <typename F>
+  static Status ForEachMember(const Node& n, F f) {
+    simdjson::dom::object obj;
+    if (!n || n->get_object().get(obj) != simdjson::SUCCESS) return Status::Ok();
+    for (auto field : obj) RETURN_IF_ERROR(f(field.key, Node(field.value)));
+    return Status::Ok();
+  }
+};
+
+template <typename A>
 class Collector {
  public:
+  using Node = typename A::Node;
   explicit Collector(const std::vector<std::string>& annotations) : annotations_(annotations) {}
 
-  Status Add(const Json& value, const std::string& field_path, const std::string& pointer, Source source,
+  Status Add(const Node& value, const std::string& field_path, const std::string& pointer, Source source,
              bool storage_uri) {
-    if (!value.is_string()) return Status::Ok();
-    const std::string& raw = value.get_ref<const std::string&>();
+    auto text = A::String(value);
+    if (!text) return Status::Ok();
+    std::string_view raw = *text;
     bool scheme = raw.rfind("oci://", 0) == 0 || raw.rfind("oci+native://", 0) == 0 ||
                   raw.rfind("oci+fetch://", 0) == 0;
     if (storage_uri && !scheme) return Status::Ok();  // s3://, gs://, pvc:// ... are not OCI models
@@ -36,7 +106,7 @@ class Collector {
       return InvalidArgument("object has more than " + std::to_string(kMaxReferencesPerObject) + " image references");
     }
     ModelReference m;
-    m.raw = raw;
+    m.raw = std::string(raw);
     m.field_path = field_path;
     m.json_pointer = pointer;
     m.source = source;
@@ -53,82 +123,58 @@ class Collector {
   }
 
   // containers, initContainers, ephemeralContainers, volumes[].image.reference
-  Status PodSpec(const Json& spec, const std::string& path, const std::string& ptr) {
-    if (!spec.is_object()) return Status::Ok();
+  Status PodSpec(const Node& spec, const std::string& path, const std::string& ptr) {
+    if (!A::IsObject(spec)) return Status::Ok();
     for (const char* list : {"initContainers", "containers", "ephemeralContainers"}) {
-      auto it = spec.find(list);
-      if (it == spec.end() || !it->is_array()) continue;
-      for (size_t i = 0; i < it->size(); ++i) {
-        const Json& c = (*it)[i];
-        if (!c.is_object() || !c.contains("image")) continue;
+      RETURN_IF_ERROR(A::ForEachItem(A::Get(spec, list), [&](size_t i, const Node& c) {
         std::string idx = std::to_string(i);
-        RETURN_IF_ERROR(Add(c["image"], path + "." + list + "[" + idx + "].image",
-                            ptr + "/" + list + "/" + idx + "/image", Source::kContainer, false));
-      }
+        return Add(A::Get(c, "image"), path + "." + list + "[" + idx + "].image",
+                   ptr + "/" + list + "/" + idx + "/image", Source::kContainer, false);
+      }));
     }
-    auto vols = spec.find("volumes");
-    if (vols != spec.end() && vols->is_array()) {
-      for (size_t i = 0; i < vols->size(); ++i) {
-        const Json& v = (*vols)[i];
-        if (!v.is_object() || !v.contains("image") || !v["image"].is_object() || !v["image"].contains("reference")) {
-          continue;
-        }
-        std::string idx = std::to_string(i);
-        RETURN_IF_ERROR(Add(v["image"]["reference"], path + ".volumes[" + idx + "].image.reference",
-                            ptr + "/volumes/" + idx + "/image/reference", Source::kImageVolume, false));
-      }
-    }
-    return Status::Ok();
+    return A::ForEachItem(A::Get(spec, "volumes"), [&](size_t i, const Node& v) {
+      std::string idx = std::to_string(i);
+      return Add(A::Get(A::Get(v, "image"), "reference"), path + ".volumes[" + idx + "].image.reference",
+                 ptr + "/volumes/" + idx + "/image/reference", Source::kImageVolume, false);
+    });
   }
 
-  Status Annotations(const Json& metadata, const std::string& path, const std::string& ptr) {
-    if (!metadata.is_object()) return Status::Ok();
-    auto ann = metadata.find("annotations");
-    if (ann == metadata.end() || !ann->is_object()) return Status::Ok();
+  Status Annotations(const Node& metadata, const std::string& path, const std::string& ptr) {
+    Node ann = A::Get(metadata, "annotations");
+    if (!A::IsObject(ann)) return Status::Ok();
     for (const auto& name : annotations_) {
-      auto it = ann->find(name);
-      if (it == ann->end()) continue;
-      RETURN_IF_ERROR(Add(*it, path + ".annotations[\"" + name + "\"]", ptr + "/annotations/" + PointerToken(name),
-                          Source::kStorageUri, true));
+      RETURN_IF_ERROR(Add(A::Get(ann, name), path + ".annotations[\"" + name + "\"]",
+                          ptr + "/annotations/" + PointerToken(name), Source::kStorageUri, true));
     }
     return Status::Ok();
   }
 
   // A pod template: {metadata, spec} at `path`.
-  Status Template(const Json& tmpl, const std::string& path, const std::string& ptr) {
-    if (!tmpl.is_object()) return Status::Ok();
-    if (tmpl.contains("metadata")) RETURN_IF_ERROR(Annotations(tmpl["metadata"], path + ".metadata", ptr + "/metadata"));
-    if (tmpl.contains("spec")) RETURN_IF_ERROR(PodSpec(tmpl["spec"], path + ".spec", ptr + "/spec"));
-    return Status::Ok();
+  Status Template(const Node& tmpl, const std::string& path, const std::string& ptr) {
+    if (!A::IsObject(tmpl)) return Status::Ok();
+    RETURN_IF_ERROR(Annotations(A::Get(tmpl, "metadata"), path + ".metadata", ptr + "/metadata"));
+    return PodSpec(A::Get(tmpl, "spec"), path + ".spec", ptr + "/spec");
   }
 
   // KServe component (predictor, transformer, explainer): storageUri on any
   // framework sub-object or the component itself, storageUris[], and an
   // inline pod spec (containers, volumes).
-  Status KServeComponent(const Json& comp, const std::string& path, const std::string& ptr, bool storage) {
-    if (!comp.is_object()) return Status::Ok();
+  Status KServeComponent(const Node& comp, const std::string& path, const std::string& ptr) {
+    if (!A::IsObject(comp)) return Status::Ok();
     RETURN_IF_ERROR(PodSpec(comp, path, ptr));
-    if (!storage) return Status::Ok();
-    if (comp.contains("storageUri")) {
-      RETURN_IF_ERROR(Add(comp["storageUri"], path + ".storageUri", ptr + "/storageUri", Source::kStorageUri, true));
-    }
-    auto uris = comp.find("storageUris");
-    if (uris != comp.end() && uris->is_array()) {
-      for (size_t i = 0; i < uris->size(); ++i) {
-        const Json& u = (*uris)[i];
-        if (!u.is_object() || !u.contains("uri")) continue;
-        std::string idx = std::to_string(i);
-        RETURN_IF_ERROR(Add(u["uri"], path + ".storageUris[" + idx + "].uri", ptr + "/storageUris/" + idx + "/uri",
-                            Source::kStorageUri, true));
-      }
-    }
-    for (auto it = comp.begin(); it != comp.end(); ++it) {
-      // model, sklearn, pytorch, onnx, huggingface, ...: objects with a storageUri.
-      if (!it.value().is_object() || !it.value().contains("storageUri")) continue;
-      RETURN_IF_ERROR(Add(it.value()["storageUri"], path + "." + it.key() + ".storageUri",
-                          ptr + "/" + PointerToken(it.key()) + "/storageUri", Source::kStorageUri, true));
-    }
-    return Status::Ok();
+    RETURN_IF_ERROR(Add(A::Get(comp, "storageUri"), path + ".storageUri", ptr + "/storageUri", Source::kStorageUri, true));
+    RETURN_IF_ERROR(A::ForEachItem(A::Get(comp, "storageUris"), [&](size_t i, const Node& u) {
+      std::string idx = std::to_string(i);
+      return Add(A::Get(u, "uri"), path + ".storageUris[" + idx + "].uri", ptr + "/storageUris/" + idx + "/uri",
+                 Source::kStorageUri, true);
+    }));
+    // model, sklearn, pytorch, onnx, huggingface, ...: objects with a storageUri.
+    return A::ForEachMember(comp, [&](std::string_view key, const Node& value) {
+      if (!A::IsObject(value)) return Status::Ok();
+      std::string k(key);
+      return Add(A::Get(value, "storageUri"), path + "." + k + ".storageUri", ptr + "/" + PointerToken(k) + "/storageUri",
+                 Source::kStorageUri, true);
+    });
   }
 
   std::vector<ModelReference> Take() { return std::move(out_); }
@@ -138,15 +184,53 @@ class Collector {
   std::vector<ModelReference> out_;
 };
 
-const Json* At(const Json& j, std::initializer_list<const char*> keys) {
-  const Json* cur = &j;
-  for (const char* k : keys) {
-    if (!cur->is_object()) return nullptr;
-    auto it = cur->find(k);
-    if (it == cur->end()) return nullptr;
-    cur = &*it;
+template <typename A>
+ObjectIdentity Identify(const typename A::Node& object) {
+  ObjectIdentity id;
+  if (!A::IsObject(object)) return id;
+  auto str = [](const typename A::Node& n) { return std::string(A::String(n).value_or("")); };
+  id.kind = str(A::Get(object, "kind"));
+  typename A::Node metadata = A::Get(object, "metadata");
+  id.namespace_name = str(A::Get(metadata, "namespace"));
+  if (auto name = A::String(A::Get(metadata, "name"))) {
+    id.name = std::string(*name);
+  } else if (auto gen = A::String(A::Get(metadata, "generateName"))) {
+    id.name = std::string(*gen) + "*";
   }
-  return cur;
+  return id;
+}
+
+template <typename A>
+StatusOr<std::vector<ModelReference>> Find(const typename A::Node& object,
+                                           const std::vector<std::string>& model_annotations) {
+  using Node = typename A::Node;
+  if (!A::IsObject(object)) return InvalidArgument("object is not a JSON object");
+  std::string kind(A::String(A::Get(object, "kind")).value_or(""));
+  std::string_view api = A::String(A::Get(object, "apiVersion")).value_or("");
+  Collector<A> c(model_annotations);
+  auto at = [&](std::initializer_list<const char*> keys) {
+    Node cur = object;
+    for (const char* k : keys) cur = A::Get(cur, k);
+    return cur;
+  };
+  if (kind == "Pod") {
+    RETURN_IF_ERROR(c.Annotations(A::Get(object, "metadata"), "metadata", "/metadata"));
+    RETURN_IF_ERROR(c.PodSpec(A::Get(object, "spec"), "spec", "/spec"));
+  } else if (kind == "Deployment" || kind == "ReplicaSet" || kind == "StatefulSet" || kind == "DaemonSet" ||
+             kind == "Job" || kind == "ReplicationController") {
+    RETURN_IF_ERROR(c.Template(at({"spec", "template"}), "spec.template", "/spec/template"));
+  } else if (kind == "CronJob") {
+    RETURN_IF_ERROR(c.Template(at({"spec", "jobTemplate", "spec", "template"}), "spec.jobTemplate.spec.template",
+                               "/spec/jobTemplate/spec/template"));
+  } else if (kind == "PodTemplate") {
+    RETURN_IF_ERROR(c.Template(A::Get(object, "template"), "template", "/template"));
+  } else if (kind == "InferenceService" && api.rfind("serving.kserve.io/", 0) == 0) {
+    RETURN_IF_ERROR(c.Annotations(A::Get(object, "metadata"), "metadata", "/metadata"));
+    for (const char* comp : {"predictor", "transformer", "explainer"}) {
+      RETURN_IF_ERROR(c.KServeComponent(at({"spec", comp}), std::string("spec.") + comp, std::string("/spec/") + comp));
+    }
+  }
+  return c.Take();
 }
 
 }  // namespace
@@ -155,51 +239,18 @@ std::vector<std::string> DefaultModelAnnotations() {
   return {"serving.kserve.io/storage-initializer-sourceuri", "provgate.dev/model"};
 }
 
-ObjectIdentity IdentifyObject(const Json& object) {
-  ObjectIdentity id;
-  if (!object.is_object()) return id;
-  if (object.contains("kind") && object["kind"].is_string()) id.kind = object["kind"];
-  if (const Json* ns = At(object, {"metadata", "namespace"}); ns && ns->is_string()) id.namespace_name = *ns;
-  if (const Json* n = At(object, {"metadata", "name"}); n && n->is_string()) {
-    id.name = *n;
-  } else if (const Json* g = At(object, {"metadata", "generateName"}); g && g->is_string()) {
-    id.name = g->get<std::string>() + "*";
-  }
-  return id;
-}
+ObjectIdentity IdentifyObject(const Json& object) { return Identify<NlohmannAdapter>(&object); }
+
+ObjectIdentity IdentifyObjectSimdjson(const simdjson::dom::element& object) { return Identify<SimdjsonAdapter>(object); }
 
 StatusOr<std::vector<ModelReference>> FindModelReferences(const Json& object,
                                                           const std::vector<std::string>& model_annotations) {
-  if (!object.is_object()) return InvalidArgument("object is not a JSON object");
-  std::string kind = object.contains("kind") && object["kind"].is_string() ? object["kind"].get<std::string>() : "";
-  std::string api = object.contains("apiVersion") && object["apiVersion"].is_string()
-                        ? object["apiVersion"].get<std::string>()
-                        : "";
-  Collector c(model_annotations);
-  if (kind == "Pod") {
-    if (object.contains("metadata")) RETURN_IF_ERROR(c.Annotations(object["metadata"], "metadata", "/metadata"));
-    if (object.contains("spec")) RETURN_IF_ERROR(c.PodSpec(object["spec"], "spec", "/spec"));
-  } else if (kind == "Deployment" || kind == "ReplicaSet" || kind == "StatefulSet" || kind == "DaemonSet" ||
-             kind == "Job" || kind == "ReplicationController") {
-    if (const Json* t = At(object, {"spec", "template"})) RETURN_IF_ERROR(c.Template(*t, "spec.template", "/spec/template"));
-  } else if (kind == "CronJob") {
-    if (const Json* t = At(object, {"spec", "jobTemplate", "spec", "template"})) {
-      RETURN_IF_ERROR(c.Template(*t, "spec.jobTemplate.spec.template", "/spec/jobTemplate/spec/template"));
-    }
-  } else if (kind == "PodTemplate") {
-    if (const Json* t = At(object, {"template"})) RETURN_IF_ERROR(c.Template(*t, "template", "/template"));
-  } else if (kind == "InferenceService" && api.rfind("serving.kserve.io/", 0) == 0) {
-    if (object.contains("metadata")) RETURN_IF_ERROR(c.Annotations(object["metadata"], "metadata", "/metadata"));
-    if (const Json* p = At(object, {"spec", "predictor"})) {
-      RETURN_IF_ERROR(c.KServeComponent(*p, "spec.predictor", "/spec/predictor", true));
-    }
-    for (const char* comp : {"transformer", "explainer"}) {
-      if (const Json* t = At(object, {"spec", comp})) {
-        RETURN_IF_ERROR(c.KServeComponent(*t, std::string("spec.") + comp, std::string("/spec/") + comp, true));
-      }
-    }
-  }
-  return c.Take();
+  return Find<NlohmannAdapter>(&object, model_annotations);
+}
+
+StatusOr<std::vector<ModelReference>> FindModelReferencesSimdjson(const simdjson::dom::element& object,
+                                                                 const std::vector<std::string>& model_annotations) {
+  return Find<SimdjsonAdapter>(object, model_annotations);
 }
 
 }  // namespace provgate

@@ -11,6 +11,10 @@
 #include "policy/policy.h"
 #include "verifier/reference.h"
 
+namespace simdjson::dom {
+class element;
+}
+
 namespace provgate {
 
 struct ModelReference {
@@ -36,11 +40,16 @@ std::vector<std::string> DefaultModelAnnotations();
 // kMaxReferencesPerObject references.
 StatusOr<std::vector<ModelReference>> FindModelReferences(const Json& object,
                                                           const std::vector<std::string>& model_annotations);
+// The same over simdjson's DOM (the admission server's parser); identical
+// results for identical documents.
+StatusOr<std::vector<ModelReference>> FindModelReferencesSimdjson(const simdjson::dom::element& object,
+                                                                 const std::vector<std::string>& model_annotations);
 
 // The object's kind, namespace and name for messages ("" when absent).
 struct ObjectIdentity {
   std::string kind, namespace_name, name;
 };
 ObjectIdentity IdentifyObject(const Json& object);
+ObjectIdentity IdentifyObjectSimdjson(const simdjson::dom::element& object);
 
 }  // namespace provgate
