@@ -126,22 +126,18 @@ HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
     for (const auto& r : decision.references) {
       if (r.policies.empty()) continue;  // unmatched, allowed: not a decision worth a line
       for (const auto& p : r.policies) {
-        Json f = base();
-        f["reference"] = r.ref.parsed ? r.ref.reference.String() : r.ref.raw;
-        f["field"] = r.ref.field_path;
-        if (!r.digest.empty()) f["digest"] = r.digest;
-        f["policy"] = p.name;
-        f["mode"] = ModeName(p.mode);
-        f["decision"] = DecisionName(r.decision);
-        f["passed"] = p.passed;
-        f["reasons"] = p.reasons;
-        f["duration_ms"] = ms;
-        f["dryRun"] = req->dry_run;
-        log_->Info("decision", std::move(f));
+        LogFields f;
+        f.Str("uid", req->uid).Str("namespace", id.namespace_name).Str("kind", id.kind).Str("name", id.name);
+        f.Str("webhook", webhook).Str("reference", r.ref.parsed ? r.ref.reference.String() : r.ref.raw);
+        f.Str("field", r.ref.field_path);
+        if (!r.digest.empty()) f.Str("digest", r.digest);
+        f.Str("policy", p.name).Str("mode", ModeName(p.mode)).Str("decision", DecisionName(r.decision));
+        f.Bool("passed", p.passed).Strs("reasons", p.reasons).Num("duration_ms", ms).Bool("dryRun", req->dry_run);
+        log_->Info("decision", f);
         logged = true;
       }
     }
-    if (!logged) {
+    if (!logged && log_->debug()) {
       Json f = base();
       f["decision"] = "allow";
       f["references"] = decision.references.size();

@@ -1,11 +1,110 @@
 #include "webhook/json_log.h"
 
 #include <chrono>
+#include <cmath>
 #include <ctime>
 
 namespace provgate {
 
-void JsonLog::Write(const char* level, const std::string& msg, Json fields) {
+void AppendJsonString(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(static_cast<char>(c));
+      ++i;
+    } else if (c < 0x20) {
+      out->append("\\u00");
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 15]);
+      ++i;
+    } else if (c < 0x80) {
+      out->push_back(static_cast<char>(c));
+      ++i;
+    } else {
+      // A well-formed UTF-8 sequence is copied; anything else is U+FFFD.
+      size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+      bool ok = len > 0 && i + len <= s.size();
+      for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+      if (ok && len == 3) {
+        unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+        ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);  // overlong, surrogates
+      }
+      if (ok && len == 4) {
+        unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+        ok = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
+      }
+      if (ok) {
+        out->append(s.substr(i, len));
+        i += len;
+      } else {
+        out->append("\xef\xbf\xbd");
+        ++i;
+      }
+    }
+  }
+  out->push_back('"');
+}
+
+void LogFields::Key(std::string_view key) {
+  text_.push_back(',');
+  AppendJsonString(key, &text_);
+  text_.push_back(':');
+}
+
+LogFields& LogFields::Str(std::string_view key, std::string_view value) {
+  Key(key);
+  AppendJsonString(value, &text_);
+  return *this;
+}
+
+LogFields& LogFields::Num(std::string_view key, double value) {
+  Key(key);
+  if (!std::isfinite(value)) {
+    text_ += "null";
+  } else {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", value);
+    text_ += buf;
+  }
+  return *this;
+}
+
+LogFields& LogFields::Int(std::string_view key, long long value) {
+  Key(key);
+  text_ += std::to_string(value);
+  return *this;
+}
+
+LogFields& LogFields::Bool(std::string_view key, bool value) {
+  Key(key);
+  text_ += value ? "true" : "false";
+  return *this;
+}
+
+LogFields& LogFields::Strs(std::string_view key, const std::vector<std::string>& values) {
+  Key(key);
+  text_.push_back('[');
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) text_.push_back(',');
+    AppendJsonString(values[i], &text_);
+  }
+  text_.push_back(']');
+  return *this;
+}
+
+std::string JsonLog::ToFields(const Json& fields) {
+  if (!fields.is_object() || fields.empty()) return "";
+  std::string rest = fields.dump(-1, ' ', false, Json::error_handler_t::replace);
+  rest.front() = ',';  // "{...}" -> ",..." without the closing brace
+  rest.pop_back();
+  return rest;
+}
+
+void JsonLog::Write(const char* level, std::string_view msg, const std::string& fields) {
   using namespace std::chrono;
   auto now = system_clock::now();
   std::time_t t = system_clock::to_time_t(now);
@@ -15,23 +114,17 @@ void JsonLog::Write(const char* level, const std::string& msg, Json fields) {
   char ts[96];
   std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  // Built as text: time, level and msg first, then the caller's fields as
-  // they are (no copy into a second object).
+  // time, level and msg first, then the fields.
   std::string text = "{\"time\":\"";
   text += ts;
   text += "\",\"level\":\"";
   text += level;
   text += "\",\"msg\":";
-  text += Json(msg).dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (fields.is_object() && !fields.empty()) {
-    std::string rest = fields.dump(-1, ' ', false, Json::error_handler_t::replace);
-    text += ',';
-    text.append(rest, 1, std::string::npos);  // drop the opening brace, keep the closing one
-  } else {
-    text += '}';
-  }
+  AppendJsonString(msg, &text);
+  text += fields;
+  text += "}\n";
   std::lock_guard<std::mutex> l(mu_);
-  std::fprintf(out_, "%s\n", text.c_str());
+  std::fwrite(text.data(), 1, text.size(), out_);
   std::fflush(out_);
 }
 

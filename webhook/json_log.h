@@ -5,23 +5,51 @@
 #include <cstdio>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/json_util.h"
 
 namespace provgate {
 
+// The fields of one log line, written straight to JSON text: the decision
+// log is on the admission hot path, where building a JSON tree per line
+// cost more than the rest of a warm admission. Strings are escaped per RFC
+// 8259; invalid UTF-8 becomes U+FFFD.
+class LogFields {
+ public:
+  LogFields& Str(std::string_view key, std::string_view value);
+  LogFields& Num(std::string_view key, double value);
+  LogFields& Int(std::string_view key, long long value);
+  LogFields& Bool(std::string_view key, bool value);
+  LogFields& Strs(std::string_view key, const std::vector<std::string>& values);
+  // ",\"k\":v..." — empty when there are no fields.
+  const std::string& text() const { return text_; }
+
+ private:
+  void Key(std::string_view key);
+  std::string text_;
+};
+
+// Appends `s` to `out` as a JSON string literal (quotes included).
+void AppendJsonString(std::string_view s, std::string* out);
+
 class JsonLog {
  public:
   JsonLog(FILE* out, bool debug) : out_(out), debug_(debug) {}
-  void Info(const std::string& msg, Json fields = Json::object()) { Write("info", msg, std::move(fields)); }
-  void Warn(const std::string& msg, Json fields = Json::object()) { Write("warn", msg, std::move(fields)); }
-  void Error(const std::string& msg, Json fields = Json::object()) { Write("error", msg, std::move(fields)); }
+  void Info(const std::string& msg, Json fields = Json::object()) { Write("info", msg, ToFields(fields)); }
+  void Warn(const std::string& msg, Json fields = Json::object()) { Write("warn", msg, ToFields(fields)); }
+  void Error(const std::string& msg, Json fields = Json::object()) { Write("error", msg, ToFields(fields)); }
   void Debug(const std::string& msg, Json fields = Json::object()) {
-    if (debug_) Write("debug", msg, std::move(fields));
+    if (debug_) Write("debug", msg, ToFields(fields));
   }
+  void Info(const std::string& msg, const LogFields& fields) { Write("info", msg, fields.text()); }
+  void Warn(const std::string& msg, const LogFields& fields) { Write("warn", msg, fields.text()); }
+  bool debug() const { return debug_; }
 
  private:
-  void Write(const char* level, const std::string& msg, Json fields);
+  static std::string ToFields(const Json& fields);
+  void Write(const char* level, std::string_view msg, const std::string& fields);
   FILE* out_;
   bool debug_;
   std::mutex mu_;

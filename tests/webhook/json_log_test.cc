@@ -1,0 +1,135 @@
+// JsonLog and LogFields: every line is one JSON object that parses back to
+// the values written (escaping per RFC 8259, invalid UTF-8 replaced), with
+// time, level and msg first.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <string>
+
+#include "webhook/json_log.h"
+
+using namespace provgate;
+
+namespace {
+
+std::string Quoted(std::string_view s) {
+  std::string out;
+  AppendJsonString(s, &out);
+  return out;
+}
+
+// Writes through a JsonLog into a memory stream and returns what it wrote.
+template <typename F>
+std::string Capture(bool debug, F write) {
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  REQUIRE(f != nullptr);
+  {
+    JsonLog log(f, debug);
+    write(log);
+  }
+  std::fclose(f);
+  std::string out(buf, len);
+  std::free(buf);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("AppendJsonString escapes and round-trips") {
+  struct Row {
+    std::string in;
+    std::string want_literal;  // the exact JSON text
+  };
+  const Row rows[] = {
+      {"plain", "\"plain\""},
+      {"a\"b\\c", "\"a\\\"b\\\\c\""},
+      {std::string("nl\n tab\t nul\0x", 14), "\"nl\\u000a tab\\u0009 nul\\u0000x\""},
+      {"\x1f", "\"\\u001f\""},
+      {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.in);
+    CHECK(Quoted(r.in) == r.want_literal);
+    CHECK(Json::parse(Quoted(r.in)).get<std::string>() == r.in);
+  }
+}
+
+TEST_CASE("AppendJsonString replaces invalid UTF-8 with U+FFFD") {
+  const std::string kReplacement = "\xef\xbf\xbd";
+  struct Row {
+    const char* name;
+    std::string in;
+    std::string want;  // decoded
+  };
+  const Row rows[] = {
+      {"lone continuation byte", "a\x80z", "a" + kReplacement + "z"},
+      {"truncated 2-byte sequence at end", "a\xc3", "a" + kReplacement},
+      {"overlong 2-byte (C0)", "\xc0\xaf", kReplacement + kReplacement},
+      {"overlong 3-byte", "\xe0\x80\xaf", kReplacement + kReplacement + kReplacement},
+      {"UTF-16 surrogate", "\xed\xa0\x80", kReplacement + kReplacement + kReplacement},
+      {"above U+10FFFF", "\xf4\x90\x80\x80", kReplacement + kReplacement + kReplacement + kReplacement},
+      {"F5 lead byte", "\xf5\x80", kReplacement + kReplacement},
+      {"missing continuation", "\xe2\x82z", kReplacement + kReplacement + "z"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.name);
+    std::string lit = Quoted(r.in);
+    auto parsed = Json::parse(lit, nullptr, false);
+    REQUIRE_FALSE(parsed.is_discarded());
+    CHECK(parsed.get<std::string>() == r.want);
+  }
+}
+
+TEST_CASE("LogFields builds the fields of one decision line") {
+  LogFields f;
+  f.Str("uid", "u-1").Int("count", -3).Num("duration_ms", 1.25).Bool("passed", false);
+  f.Strs("reasons", {"sig \"bad\"", "second"}).Strs("none", {});
+  std::string out = Capture(false, [&](JsonLog& log) { log.Info("decision", f); });
+  REQUIRE(!out.empty());
+  CHECK(out.back() == '\n');
+  CHECK(out.find('\n') == out.size() - 1);  // exactly one line
+  auto j = Json::parse(out);
+  CHECK(out.rfind("{\"time\":\"", 0) == 0);
+  CHECK(j["level"] == "info");
+  CHECK(j["msg"] == "decision");
+  CHECK(j["uid"] == "u-1");
+  CHECK(j["count"] == -3);
+  CHECK(j["duration_ms"].get<double>() == doctest::Approx(1.25));
+  CHECK(j["passed"] == false);
+  CHECK(j["reasons"] == Json::array({"sig \"bad\"", "second"}));
+  CHECK(j["none"] == Json::array());
+  CHECK(std::string(j["time"]).size() == 24);  // 2026-12-01T14:42:41.123Z
+}
+
+TEST_CASE("LogFields writes non-finite numbers as null") {
+  LogFields f;
+  f.Num("nan", 0.0 / 0.0).Num("inf", 1.0 / 0.0);
+  auto j = Json::parse(Capture(false, [&](JsonLog& log) { log.Warn("x", f); }));
+  CHECK(j["level"] == "warn");
+  CHECK(j["nan"].is_null());
+  CHECK(j["inf"].is_null());
+}
+
+TEST_CASE("JsonLog with Json fields; debug lines only when enabled") {
+  std::string quiet = Capture(false, [](JsonLog& log) {
+    log.Debug("hidden", Json{{"a", 1}});
+    log.Error("shown", Json{{"a", 1}, {"bad", std::string("\xff")}});
+    log.Info("no fields");
+  });
+  auto nl = quiet.find('\n');
+  REQUIRE(nl != std::string::npos);
+  auto first = Json::parse(quiet.substr(0, nl));
+  CHECK(first["msg"] == "shown");
+  CHECK(first["level"] == "error");
+  CHECK(first["a"] == 1);
+  CHECK(first["bad"] == "\xef\xbf\xbd");
+  auto second = Json::parse(quiet.substr(nl + 1));
+  CHECK(second["msg"] == "no fields");
+  CHECK(second.size() == 3);
+  CHECK(quiet.find("hidden") == std::string::npos);
+
+  std::string loud = Capture(true, [](JsonLog& log) { log.Debug("visible", Json{{"a", 1}}); });
+  CHECK(Json::parse(loud)["level"] == "debug");
+}
