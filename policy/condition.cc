@@ -281,16 +281,47 @@ std::string Condition::Expectation() const {
   return operand;
 }
 
+namespace {
+
+// notEquals, notIn and exists: false are the negations of equals, in and
+// exists: true: they hold when no selected value matches, so over [*] one
+// matching element fails them (and nothing selected passes them).
+bool IsNegation(Operator op, const Json& operand) {
+  return op == Operator::kNotEquals || op == Operator::kNotIn || (op == Operator::kExists && !operand.get<bool>());
+}
+
+}  // namespace
+
 ConditionResult Condition::EvaluateLeaf(const Json& doc) const {
   std::vector<const Json*> values = path_->Evaluate(doc);
   ConditionResult r;
   if (values.empty()) {
-    r.passed =
-        (op_ == Operator::kExists && !operand_.get<bool>()) || op_ == Operator::kNotEquals || op_ == Operator::kNotIn;
+    r.passed = IsNegation(op_, operand_);
     if (!r.passed) {
       r.failed_leaves = 1;
       r.reason = Truncate(path_->text() + " is missing, expected " + Expectation());
     }
+    return r;
+  }
+  if (IsNegation(op_, operand_)) {
+    // Every value must satisfy the negation; report the first that does not.
+    for (const Json* v : values) {
+      std::string unused;
+      if (Satisfies(*v, &unused)) continue;
+      r.failed_leaves = 1;
+      std::string found;
+      if (values.size() == 1 && !path_->fans_out()) {
+        found = JsonForMessage(*v, kMaxValueInMessage);
+      } else {
+        Json all = Json::array();
+        for (const Json* e : values) all.push_back(*e);
+        found = JsonForMessage(all, kMaxValueInMessage * 2) + " (" + JsonForMessage(*v, kMaxValueInMessage) +
+                " is among them)";
+      }
+      r.reason = Truncate(path_->text() + " is " + found + ", expected " + Expectation());
+      return r;
+    }
+    r.passed = true;
     return r;
   }
   std::string mismatch;

@@ -62,10 +62,13 @@ struct ConditionResult {
 };
 
 // Semantics of a leaf, for the values its path selects:
-//  - missing (nothing selected): only `exists: false`, `notEquals` and
-//    `notIn` hold;
+//  - missing (nothing selected; [*] over an empty array or a non-array
+//    selects nothing): only `exists: false`, `notEquals` and `notIn` hold;
 //  - otherwise the leaf holds when ANY selected value satisfies the operator
-//    (a [*] path fans out; without [*] there is exactly one value);
+//    (a [*] path fans out; without [*] there is exactly one value) — except
+//    for the negations `notEquals`, `notIn` and `exists: false`, which hold
+//    when NO selected value equals / is in / exists: `materials[*].uri
+//    notEquals X` means "no material is X", never "some material is not X";
 //  - equals / notEquals / in / notIn / contains-on-arrays compare JSON values
 //    by type: strings to strings, numbers to numbers numerically (1 == 1.0),
 //    booleans, null, and arrays/objects deeply. There is no coercion: 1 does

@@ -34,7 +34,9 @@ const Json kDoc = Json::parse(R"({
   "list": ["a", "b", 1],
   "obj": {"k": "v"},
   "uris": ["git+https://github.com/acme/models", "oci://registry.example.com/base"],
-  "scores": [0.5, 0.99]
+  "scores": [0.5, 0.99],
+  "empty": [],
+  "mixed": ["x", 1]
 })");
 
 struct Row {
@@ -47,9 +49,8 @@ struct Row {
 
 void RunRows(const std::vector<Row>& rows) {
   for (const auto& r : rows) {
-    CAPTURE(r.path);
-    CAPTURE(r.op);
-    CAPTURE(r.operand);
+    std::string leaf = std::string(r.path) + " " + r.op + " " + r.operand;
+    CAPTURE(leaf);
     ConditionResult got = Leaf(r.path, r.op, Json::parse(r.operand))->Evaluate(kDoc);
     CHECK(got.passed == r.pass);
     if (!r.pass) {
@@ -153,11 +154,34 @@ TEST_CASE("[*] paths hold when any element satisfies the operator") {
       {"scores[*]", "greaterOrEqual", "0.95", true, ""},
       {"scores[*]", "greaterOrEqual", "0.995", false, "scores[*] is [0.5,0.99]"},
       {"uris[*]", "equals", R"("oci://registry.example.com/base")", true, ""},
-      // notEquals/notIn: any element that differs makes the leaf hold.
-      {"uris[*]", "notEquals", R"("oci://registry.example.com/base")", true, ""},
       {"list[*]", "notIn", R"(["a", "b", 1])", false, "expected none of"},
       {"missing[*]", "exists", "false", true, ""},
       {"missing[*]", "contains", R"("x")", false, "missing[*] is missing"},
+  });
+}
+
+// notEquals, notIn and exists: false are the negations of equals, in and
+// exists: true. Over [*] they hold when NO element matches (that is also why a
+// missing path, or an empty array, passes them): `materials[*].uri notEquals
+// evil` must not pass because some other material is not evil.
+TEST_CASE("[*] with notEquals / notIn / exists: false holds only when no element matches") {
+  RunRows({
+      {"uris[*]", "notEquals", R"("oci://registry.example.com/base")", false,
+       R"(("oci://registry.example.com/base" is among them), expected not "oci://registry.example.com/base")"},
+      {"uris[*]", "notEquals", R"("x")", true, ""},
+      {"list[*]", "notIn", R"(["a"])", false, R"(("a" is among them), expected none of ["a"])"},
+      {"list[*]", "notIn", R"(["c", 2])", true, ""},
+      {"list[*]", "notEquals", "1", false, "expected not 1"},
+      {"list[*]", "notEquals", R"("1")", true, ""},  // no coercion: 1 is not "1"
+      {"list[*]", "exists", "false", false, "expected to be absent"},
+      {"empty[*]", "notEquals", R"("x")", true, ""},  // nothing selected: missing
+      {"empty[*]", "notIn", R"(["x"])", true, ""},
+      {"empty[*]", "exists", "false", true, ""},
+      {"empty[*]", "exists", "true", false, "empty[*] is missing"},
+      {"empty[*]", "equals", R"("x")", false, "empty[*] is missing"},
+      {"s[*]", "notEquals", R"("x")", true, ""},  // [*] over a non-array selects nothing
+      {"s[*]", "equals", R"("https://tekton.dev/chains/v2")", false, "s[*] is missing"},
+      {"obj[*]", "exists", "true", false, "obj[*] is missing"},
   });
 }
 
