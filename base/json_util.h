@@ -1,6 +1,7 @@
 // Bounded JSON parsing for untrusted input. Pure, thread-safe.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,23 @@ inline constexpr int kDefaultMaxJsonDepth = 64;
 // the stack).
 StatusOr<Json> ParseJson(std::string_view text, std::string_view what,
                          int max_depth = kDefaultMaxJsonDepth);
+
+// Like ParseJson, and also fails with InvalidArgument when one object holds
+// the same key twice (after unescaping), at any depth. For documents whose
+// meaning is signed: parsers disagree on which duplicate wins (nlohmann and
+// Go's encoding/json take the last, simdjson the first, serde fails), so such
+// a document would say different things to different verifiers.
+StatusOr<Json> ParseJsonUniqueKeys(std::string_view text, std::string_view what,
+                                   int max_depth = kDefaultMaxJsonDepth);
+
+// Fails with InvalidArgument naming `where` when `object` has a key that is
+// none of `fields` but that Go's encoding/json would still decode into one of
+// them: Go matches keys to struct fields case-insensitively, folding the
+// Kelvin sign (U+212A) to k and the long s (U+017F) to s. cosign, sigstore-go
+// and policy-controller read these documents into Go structs; a key they would
+// read and this program would ignore is a parser differential. Non-objects pass.
+Status RejectGoFoldedKeys(const Json& object, std::initializer_list<std::string_view> fields,
+                          std::string_view where);
 
 // The JSON type name of a value, for messages ("string", "object", ...).
 const char* JsonTypeName(const Json& v);

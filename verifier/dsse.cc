@@ -6,8 +6,10 @@
 namespace provgate {
 
 StatusOr<DsseEnvelope> ParseDsseEnvelope(std::string_view bytes) {
-  ASSIGN_OR_RETURN(Json j, ParseJson(bytes, "DSSE envelope"));
+  // Read into Go structs by go-securesystemslib: no duplicate keys, no case variants.
+  ASSIGN_OR_RETURN(Json j, ParseJsonUniqueKeys(bytes, "DSSE envelope"));
   if (!j.is_object()) return InvalidArgument("DSSE envelope is not a JSON object");
+  RETURN_IF_ERROR(RejectGoFoldedKeys(j, {"payloadType", "payload", "signatures"}, "DSSE envelope"));
   DsseEnvelope env;
   if (!j.contains("payloadType") || !j["payloadType"].is_string()) {
     return InvalidArgument("DSSE envelope: payloadType is missing or not a string");
@@ -31,6 +33,7 @@ StatusOr<DsseEnvelope> ParseDsseEnvelope(std::string_view bytes) {
     const Json& s = sigs[i];
     std::string where = "DSSE envelope: signatures[" + std::to_string(i) + "]";
     if (!s.is_object()) return InvalidArgument(where + " is not an object");
+    RETURN_IF_ERROR(RejectGoFoldedKeys(s, {"keyid", "sig"}, where));
     if (!s.contains("sig") || !s["sig"].is_string()) return InvalidArgument(where + ".sig is missing or not a string");
     auto sig = Base64Decode(s["sig"].get<std::string>());
     if (!sig) return InvalidArgument(where + ".sig is not valid base64");

@@ -28,7 +28,8 @@ inline constexpr size_t kMaxDsseSignatures = 16;
 
 // Parses an envelope. payload and sig accept standard and URL-safe base64.
 // Fails with InvalidArgument naming the field for malformed JSON, missing or
-// mistyped fields, bad base64, no signatures, or more than kMaxDsseSignatures.
+// mistyped fields, bad base64, no signatures, or more than kMaxDsseSignatures;
+// also for a key given twice or a case variant of a field (Go reads those).
 StatusOr<DsseEnvelope> ParseDsseEnvelope(std::string_view bytes);
 
 // PAE(type, body) = "DSSEv1" SP len(type) SP type SP len(body) SP body.

@@ -5,8 +5,11 @@
 namespace provgate {
 
 StatusOr<Statement> ParseStatement(std::string_view bytes) {
-  ASSIGN_OR_RETURN(Json j, ParseJson(bytes, "in-toto statement"));
+  // Verifiers in Go (in-toto-golang, cosign, policy-controller) decode into
+  // structs: no duplicate keys anywhere, no case variants of the fields.
+  ASSIGN_OR_RETURN(Json j, ParseJsonUniqueKeys(bytes, "in-toto statement"));
   if (!j.is_object()) return InvalidArgument("in-toto statement is not a JSON object");
+  RETURN_IF_ERROR(RejectGoFoldedKeys(j, {"_type", "subject", "predicateType", "predicate"}, "in-toto statement"));
   Statement st;
   if (!j.contains("_type") || !j["_type"].is_string()) {
     return InvalidArgument("in-toto statement: _type is missing or not a string");
@@ -27,6 +30,7 @@ StatusOr<Statement> ParseStatement(std::string_view bytes) {
     const Json& s = subjects[i];
     std::string where = "in-toto statement: subject[" + std::to_string(i) + "]";
     if (!s.is_object()) return InvalidArgument(where + " is not an object");
+    RETURN_IF_ERROR(RejectGoFoldedKeys(s, {"name", "digest", "uri"}, where));
     StatementSubject sub;
     if (s.contains("name")) {
       if (!s["name"].is_string()) return InvalidArgument(where + ".name is not a string");
@@ -39,7 +43,7 @@ StatusOr<Statement> ParseStatement(std::string_view bytes) {
     }
     for (auto it = s["digest"].begin(); it != s["digest"].end(); ++it) {
       if (!it.value().is_string()) {
-        return InvalidArgument(where + ".digest." + it.key() + " is not a string");
+        return InvalidArgument(where + ".digest[" + Quote(it.key()) + "] is not a string");
       }
       sub.digest[it.key()] = it.value().get<std::string>();
     }

@@ -32,8 +32,9 @@ inline constexpr size_t kMaxStatementSubjects = 1024;
 // non-empty array (at most kMaxStatementSubjects) of objects whose `digest`
 // is a non-empty object of string values (v0.1 also requires `name`);
 // `predicateType` a non-empty string; `predicate`, when present, an object.
-// Unknown fields are ignored, as the spec asks. Fails with InvalidArgument
-// naming the offending field.
+// Unknown fields are ignored, as the spec asks; a key given twice (anywhere)
+// or a case variant of a field (Go decoders read those) is refused. Fails
+// with InvalidArgument naming the offending field.
 StatusOr<Statement> ParseStatement(std::string_view bytes);
 
 // True when some subject's digest set holds `digest` ("sha256:<hex>").

@@ -33,6 +33,8 @@ Status ParseAnnotations(const Json& j, const std::string& where, std::map<std::s
 
 StatusOr<Descriptor> ParseDescriptor(const Json& j, const std::string& where) {
   if (!j.is_object()) return InvalidArgument(where + " is not an object");
+  RETURN_IF_ERROR(RejectGoFoldedKeys(
+      j, {"mediaType", "digest", "size", "urls", "annotations", "data", "platform", "artifactType"}, where));
   Descriptor d;
   auto str = [&](const char* key, std::string* out, bool required) -> Status {
     if (!j.contains(key)) {
@@ -74,8 +76,15 @@ Status ParseDescriptorList(const Json& j, const char* key, size_t max_entries, s
 }  // namespace
 
 StatusOr<Manifest> ParseManifest(std::string_view bytes, std::string_view content_type, size_t max_entries) {
-  ASSIGN_OR_RETURN(Json j, ParseJson(bytes, "manifest"));
+  // Runtimes and Go tools decode manifests into structs: a key given twice or
+  // a case variant of a field would make them read another config, layers or
+  // annotations than the ones verified and evaluated here.
+  ASSIGN_OR_RETURN(Json j, ParseJsonUniqueKeys(bytes, "manifest"));
   if (!j.is_object()) return InvalidArgument("manifest is not a JSON object");
+  RETURN_IF_ERROR(RejectGoFoldedKeys(j,
+                                     {"schemaVersion", "mediaType", "artifactType", "config", "layers", "manifests",
+                                      "subject", "annotations"},
+                                     "manifest"));
   std::string_view ct = StripParams(content_type);
   if (ct.find("prettyjws") != std::string_view::npos || ct == "application/vnd.docker.distribution.manifest.v1+json") {
     return InvalidArgument("Docker schema 1 manifests are not supported");

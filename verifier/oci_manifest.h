@@ -47,7 +47,8 @@ struct Manifest {
 // `mediaType` field, then on the fields present (KitOps omits mediaType).
 // Fails with InvalidArgument for malformed JSON, schema 1 manifests, a
 // `mediaType` field that contradicts `content_type`, descriptors with a bad
-// digest or negative size, non-string annotations; ResourceExhausted when
+// digest or negative size, non-string annotations, a key given twice or a
+// case variant of a field (Go decoders would read it); ResourceExhausted when
 // there are more than `max_entries` layers or index entries.
 StatusOr<Manifest> ParseManifest(std::string_view bytes, std::string_view content_type, size_t max_entries);
 

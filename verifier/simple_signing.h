@@ -21,8 +21,9 @@ struct SimpleSigningPayload {
 
 // Parses and validates a payload: critical.type must be the cosign constant,
 // critical.image.docker-manifest-digest a valid digest, identity a string.
-// Keys are matched exactly (lowercase, as emitters write them). Fails with
-// InvalidArgument naming the offending field.
+// Keys are matched exactly (lowercase, as emitters write them); a key given
+// twice, or a case variant Go's decoder (cosign's) would read as one of the
+// fields above, is refused. Fails with InvalidArgument naming the offending field.
 StatusOr<SimpleSigningPayload> ParseSimpleSigningPayload(std::string_view bytes);
 
 // Builds the payload cosign writes, byte-compatible with Go's encoding/json

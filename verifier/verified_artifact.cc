@@ -195,7 +195,8 @@ VerifiedArtifact VerifyArtifact(const ArtifactMaterial& m, const std::vector<Tru
     if (Status s = CheckDigest(*m.config_bytes, m.manifest.config.digest, "config blob"); !s.ok()) {
       a.notes.push_back(s.message());
     } else {
-      auto cfg = ParseJson(*m.config_bytes, "config blob");
+      // Policy metadata facts: a key given twice would be read differently elsewhere.
+      auto cfg = ParseJsonUniqueKeys(*m.config_bytes, "config blob");
       if (cfg.ok()) {
         a.config = std::move(*cfg);
       } else {

@@ -53,6 +53,80 @@ TEST_CASE("ParseJson bounds depth and reports malformed input") {
   CHECK_FALSE(ParseJson("{} trailing", "t").ok());
 }
 
+TEST_CASE("ParseJsonUniqueKeys: a key twice in one object is refused, at any depth") {
+  // Parsers disagree on which duplicate wins (nlohmann and Go: the last,
+  // simdjson: the first, serde: an error), so a signed document with one
+  // means different things to different verifiers.
+  const char* must_parse[] = {
+      R"({"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]})",
+      R"({"a":{"a":{"a":1}}})",
+      R"([{"x":1},{"x":2}])",
+      R"({"A":1,"a":2})",  // distinct keys (Go-folding is RejectGoFoldedKeys' job)
+      R"("just a string")",
+  };
+  for (const char* text : must_parse) {
+    CAPTURE(text);
+    auto j = ParseJsonUniqueKeys(text, "doc");
+    CHECK_MESSAGE(j.ok(), j.status().ToString());
+  }
+  struct Row {
+    const char* text;
+    const char* reason;
+  };
+  const Row must_fail[] = {
+      {R"({"a":1,"a":2})", "doc: key \"a\" appears twice in one object"},
+      {R"({"a":1,"\u0061":2})", "key \"a\" appears twice"},  // the same key once decoded
+      {R"({"x":{"y":{"z":1,"z":1}}})", "key \"z\" appears twice"},
+      {R"([{"ok":1},{"k":1,"k":[]}])", "key \"k\" appears twice"},
+      {R"({"a":)", "malformed JSON"},
+  };
+  for (const auto& r : must_fail) {
+    CAPTURE(r.text);
+    auto j = ParseJsonUniqueKeys(r.text, "doc");
+    REQUIRE_FALSE(j.ok());
+    CHECK(j.status().code() == StatusCode::kInvalidArgument);
+    CHECK_MESSAGE(j.status().message().find(r.reason) != std::string::npos, j.status().message());
+  }
+  // The depth bound still applies before parsing.
+  auto deep = ParseJsonUniqueKeys(std::string(10000, '['), "deep");
+  REQUIRE_FALSE(deep.ok());
+  CHECK(deep.status().message().find("nested deeper than 64") != std::string::npos);
+  // ParseJson itself keeps nlohmann's last-wins behaviour for trusted inputs.
+  CHECK((*ParseJson(R"({"a":1,"a":2})", "doc"))["a"] == 2);
+}
+
+TEST_CASE("RejectGoFoldedKeys: keys Go's encoding/json would match to a field, but that are not the field") {
+  // Go matches JSON keys to struct fields case-insensitively, and folds the
+  // Kelvin sign U+212A to k and the long s U+017F to s.
+  Json ok = *ParseJson(R"({"critical":{},"optional":null,"other":1,"Other":2})", "doc");
+  CHECK(RejectGoFoldedKeys(ok, {"critical", "optional"}, "payload").ok());
+  struct Row {
+    const char* text;
+    const char* reason;
+  };
+  const Row must_fail[] = {
+      {R"({"Critical":{}})", "payload: key \"Critical\" would be read as \"critical\""},
+      {R"({"critical":{},"CRITICAL":{}})", "key \"CRITICAL\" would be read as \"critical\""},
+      {R"({"OPTIONAL":null})", "would be read as \"optional\""},
+      {"{\"\u017Fig\":\"x\"}", "would be read as \"sig\""},                  // long s
+      {"{\"\u212Aeyid\":\"x\"}", "would be read as \"keyid\""},              // Kelvin sign
+      {"{\"doc\u212Aer-manifest-digest\":\"x\"}", "would be read as \"docker-manifest-digest\""},
+  };
+  for (const auto& r : must_fail) {
+    CAPTURE(r.text);
+    auto j = ParseJson(r.text, "doc");
+    REQUIRE_MESSAGE(j.ok(), j.status().ToString());
+    Status s = RejectGoFoldedKeys(*j, {"critical", "optional", "sig", "keyid", "docker-manifest-digest"}, "payload");
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.code() == StatusCode::kInvalidArgument);
+    CHECK_MESSAGE(s.message().find(r.reason) != std::string::npos, s.message());
+  }
+  // Not an object: nothing to check.
+  CHECK(RejectGoFoldedKeys(Json::array(), {"a"}, "x").ok());
+  // Other non-ASCII keys never fold to an ASCII field.
+  CHECK(RejectGoFoldedKeys(*ParseJson("{\"\u00e9\":1,\"sig\u00e9\":2}", "doc"), {"sig"}, "x").ok());
+}
+
 TEST_CASE("Quote escapes and truncates") {
   CHECK(Quote("a\"b\n") == "\"a\\\"b\\n\"");
   CHECK(Quote(std::string(10, 'x'), 4) == "\"xxxx...\"");

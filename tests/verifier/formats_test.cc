@@ -2,6 +2,8 @@
 // payloads, DSSE envelopes and in-toto statements.
 #include <doctest/doctest.h>
 
+#include <functional>
+
 #include "base/encoding.h"
 #include "verifier/dsse.h"
 #include "verifier/in_toto.h"
@@ -117,8 +119,9 @@ TEST_CASE("simple signing payloads") {
       {crit(R"({"image":{"docker-manifest-digest":")" + kD + R"("}})"), "critical.type"},
       {crit(R"({"type":"other","image":{"docker-manifest-digest":")" + kD + R"("}})"), "critical.type"},
       {crit(R"({"type":"cosign container image signature"})"), "docker-manifest-digest is missing"},
+      // SIGNATURE_SPEC's example spelling: cosign's Go decoder reads it, we refuse it by name.
       {crit(R"({"type":"cosign container image signature","image":{"Docker-manifest-digest":")" + kD + R"("}})"),
-       "docker-manifest-digest is missing"},
+       "key \"Docker-manifest-digest\" would be read as \"docker-manifest-digest\""},
       {crit(R"({"type":"cosign container image signature","image":{"docker-manifest-digest":"sha256:zz"}})"),
        "64 lowercase hex"},
       {crit(R"({"type":"cosign container image signature","image":{"docker-manifest-digest":")" + kD +
@@ -220,7 +223,7 @@ TEST_CASE("in-toto statements: must fail") {
       {R"({"_type":"https://in-toto.io/Statement/v1","subject":["x"],"predicateType":"p"})", "subject[0] is not an object"},
       {R"({"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"n"}],"predicateType":"p"})", "subject[0].digest"},
       {R"({"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{}}],"predicateType":"p"})", "subject[0].digest"},
-      {R"({"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":1}}],"predicateType":"p"})", "digest.sha256 is not a string"},
+      {R"({"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":1}}],"predicateType":"p"})", "digest[\"sha256\"] is not a string"},
       {R"({"_type":"https://in-toto.io/Statement/v0.1","subject":[{"digest":{"sha256":"aa"}}],"predicateType":"p"})", "name is missing"},
       {R"({"_type":"https://in-toto.io/Statement/v1",)" + sub + "}", "predicateType is missing"},
       {R"({"_type":"https://in-toto.io/Statement/v1",)" + sub + R"(,"predicateType":""})", "predicateType is missing"},
@@ -232,4 +235,110 @@ TEST_CASE("in-toto statements: must fail") {
     REQUIRE_FALSE(res.ok());
     CHECK_MESSAGE(res.status().message().find(r.reason) != std::string::npos, res.status().message());
   }
+}
+
+// Signed documents must mean the same thing here as in the Go verifiers
+// (cosign, sigstore-go, policy-controller) that read them into structs: a key
+// twice (which value wins differs between parsers) or a key Go's
+// case-insensitive decoding would take for a field is refused.
+TEST_CASE("signed documents: duplicate keys and Go case variants are refused") {
+  const std::string crit_ok = R"("type":"cosign container image signature","image":{"docker-manifest-digest":")" + kD + R"("})";
+  const std::string sub = R"("subject":[{"name":"n","digest":{"sha256":")" + std::string(64, 'a') + R"("}}])";
+  const std::string st_head = R"({"_type":"https://in-toto.io/Statement/v1",)";
+  const std::string sig = R"({"sig":"AA=="})";
+  struct Row {
+    const char* name;
+    std::function<Status()> parse;
+    const char* reason;
+  };
+  auto ss = [](std::string bytes) { return [bytes] { return ParseSimpleSigningPayload(bytes).status(); }; };
+  auto st = [](std::string bytes) { return [bytes] { return ParseStatement(bytes).status(); }; };
+  auto env = [](std::string bytes) { return [bytes] { return ParseDsseEnvelope(bytes).status(); }; };
+  auto man = [](std::string bytes) { return [bytes] { return ParseManifest(bytes, kOciManifest, 64).status(); }; };
+  Row rows[] = {
+      // cosign (Go) reads the last docker-manifest-digest and the case variant; we must not read another one.
+      {"simple signing: digest twice",
+       ss(R"({"critical":{"type":"cosign container image signature","image":{"docker-manifest-digest":")" + kD +
+          R"(","docker-manifest-digest":")" + kD2 + R"("}}})"),
+       "key \"docker-manifest-digest\" appears twice"},
+      {"simple signing: a case variant of the digest beside it",
+       ss(R"({"critical":{"type":"cosign container image signature","image":{"docker-manifest-digest":")" + kD +
+          R"(","Docker-Manifest-Digest":")" + kD2 + R"("}}})"),
+       "would be read as \"docker-manifest-digest\""},
+      {"simple signing: a Kelvin-sign variant of the digest beside it",
+       ss(R"({"critical":{"type":"cosign container image signature","image":{"docker-manifest-digest":")" + kD +
+          R"(","doc\u212Aer-manifest-digest":")" + kD2 + R"("}}})"),
+       "would be read as \"docker-manifest-digest\""},
+      {"simple signing: a second critical section in another case",
+       ss(R"({"critical":{)" + crit_ok + R"(},"Critical":{"type":"cosign container image signature","image":{"docker-manifest-digest":")" +
+          kD2 + R"("}}})"),
+       "would be read as \"critical\""},
+      {"simple signing: image twice",
+       ss(R"({"critical":{)" + crit_ok + R"(,"image":{"docker-manifest-digest":")" + kD2 + R"("}}})"),
+       "key \"image\" appears twice"},
+      {"simple signing: IMAGE beside image", ss(R"({"critical":{)" + crit_ok + R"(,"IMAGE":{}}})"),
+       "would be read as \"image\""},
+      {"simple signing: Type beside type", ss(R"({"critical":{)" + crit_ok + R"(,"Type":"x"}})"),
+       "would be read as \"type\""},
+      {"simple signing: docker-reference variant",
+       ss(R"({"critical":{)" + crit_ok + R"(,"identity":{"docker-reference":"a","Docker-Reference":"b"}}})"),
+       "would be read as \"docker-reference\""},
+      {"statement: predicateType twice",
+       st(st_head + sub + R"(,"predicateType":"https://slsa.dev/provenance/v1","predicateType":"x"})"),
+       "key \"predicateType\" appears twice"},
+      {"statement: PredicateType beside predicateType",
+       st(st_head + sub + R"(,"predicateType":"https://slsa.dev/provenance/v1","PredicateType":"x"})"),
+       "would be read as \"predicateType\""},
+      {"statement: Subject beside subject",
+       st(st_head + sub + R"(,"Subject":[],"predicateType":"p"})"), "would be read as \"subject\""},
+      {"statement: Digest beside a subject's digest",
+       st(st_head + R"("subject":[{"digest":{"sha256":"aa"},"Digest":{"sha256":"bb"}}],"predicateType":"p"})"),
+       "would be read as \"digest\""},
+      {"statement: a digest algorithm twice",
+       st(st_head + R"("subject":[{"digest":{"sha256":"aa","sha256":"bb"}}],"predicateType":"p"})"),
+       "key \"sha256\" appears twice"},
+      {"statement: a predicate field twice",
+       st(st_head + sub + R"(,"predicateType":"p","predicate":{"builder":{"id":"a","id":"b"}}})"),
+       "key \"id\" appears twice"},
+      {"statement: _Type beside _type", st(st_head + sub + R"(,"_Type":"x","predicateType":"p"})"),
+       "would be read as \"_type\""},
+      {"DSSE: payload twice", env(R"({"payloadType":"t","payload":"","payload":"e30=","signatures":[)" + sig + "]}"),
+       "key \"payload\" appears twice"},
+      {"DSSE: PayloadType beside payloadType",
+       env(R"({"payloadType":"t","PayloadType":"u","payload":"","signatures":[)" + sig + "]}"),
+       "would be read as \"payloadType\""},
+      {"DSSE: Sig beside sig", env(R"({"payloadType":"t","payload":"","signatures":[{"sig":"AA==","Sig":"AQ=="}]})"),
+       "would be read as \"sig\""},
+      {"manifest: annotations twice",
+       man(R"({"schemaVersion":2,"config":)" + Desc() + R"(,"layers":[],"annotations":{"a":"1"},"annotations":{"a":"2"}})"),
+       "key \"annotations\" appears twice"},
+      {"manifest: an annotation twice",
+       man(R"({"schemaVersion":2,"config":)" + Desc() + R"(,"layers":[],"annotations":{"a":"1","a":"2"}})"),
+       "key \"a\" appears twice"},
+      {"manifest: Annotations beside annotations",
+       man(R"({"schemaVersion":2,"config":)" + Desc() + R"(,"layers":[],"annotations":{},"Annotations":{"a":"2"}})"),
+       "would be read as \"annotations\""},
+      {"manifest: Config beside config",
+       man(R"({"schemaVersion":2,"config":)" + Desc() + R"(,"Config":)" + Desc() + R"(,"layers":[]})"),
+       "would be read as \"config\""},
+      {"manifest: a descriptor's Digest beside digest",
+       man(R"({"schemaVersion":2,"config":)" + Desc(R"(,"Digest":")" + kD2 + R"(")") + R"(,"layers":[]})"),
+       "would be read as \"digest\""},
+  };
+  for (const auto& r : rows) {
+    std::string name = r.name;
+    CAPTURE(name);
+    Status s = r.parse();
+    CHECK_FALSE(s.ok());
+    if (s.ok()) continue;
+    CHECK(s.code() == StatusCode::kInvalidArgument);
+    CHECK_MESSAGE(s.message().find(r.reason) != std::string::npos, s.message());
+  }
+  // Unknown fields that fold to no known field are still ignored, and
+  // case-distinct keys of maps (annotations, digest sets) are distinct keys.
+  CHECK(ParseSimpleSigningPayload(R"({"critical":{)" + crit_ok + R"(,"extra":1},"optional":{"A":"1","a":"2"}})").ok());
+  CHECK(ParseStatement(st_head + sub + R"(,"predicateType":"p","predicate":{"Env":1,"env":2}})").ok());
+  CHECK(ParseManifest(R"({"schemaVersion":2,"config":)" + Desc() + R"(,"layers":[],"annotations":{"A":"1","a":"2"}})",
+                      kOciManifest, 64)
+            .ok());
 }

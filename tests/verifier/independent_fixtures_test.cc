@@ -484,7 +484,8 @@ TEST_CASE("containers/image's cosign-key signatures over non-payloads: the signa
   };
   Row rows[] = {{"empty-object"}, {"ampersand"}};
   for (const auto& r : rows) {
-    CAPTURE(r.name);
+    std::string name = r.name;
+    CAPTURE(name);
     std::string n = r.name;
     std::string payload = ReadFile(Fixture("containers-image-cosign-raw/" + n + ".payload"));
     std::string sig_b64 = Trim(ReadFile(Fixture("containers-image-cosign-raw/" + n + ".sig.b64")));

@@ -131,6 +131,24 @@ TEST_CASE("signatures: must not verify, each with its reason") {
          return l;
        },
        "is not simple signing"},
+      {"payload that cosign reads as naming another digest (Go matches keys case-insensitively)",
+       [&] {
+         std::string p = R"({"critical":{"identity":{"docker-reference":"reg.example.com/m"},"image":{"docker-manifest-digest":")" +
+                         kDigest + R"(","Docker-Manifest-Digest":")" + kOther +
+                         R"("},"type":"cosign container image signature"},"optional":null})";
+         return Layer(kSimpleSigningMediaType, p,
+                      {{"dev.cosignproject.cosign/signature", Base64Encode(*k.a.Sign(p))}});
+       },
+       "would be read as \"docker-manifest-digest\""},
+      {"payload with the digest twice",
+       [&] {
+         std::string p = R"({"critical":{"identity":{"docker-reference":"reg.example.com/m"},"image":{"docker-manifest-digest":")" +
+                         kOther + R"(","docker-manifest-digest":")" + kDigest +
+                         R"("},"type":"cosign container image signature"},"optional":null})";
+         return Layer(kSimpleSigningMediaType, p,
+                      {{"dev.cosignproject.cosign/signature", Base64Encode(*k.a.Sign(p))}});
+       },
+       "appears twice"},
       {"payload not JSON",
        [&] {
          std::string p = "not json";
@@ -140,7 +158,8 @@ TEST_CASE("signatures: must not verify, each with its reason") {
        "malformed JSON"},
   };
   for (const auto& r : rows) {
-    CAPTURE(r.name);
+    std::string name = r.name;
+    CAPTURE(name);
     auto m = Material();
     m.signature_layers = {r.layer()};
     VerifiedArtifact v = VerifyArtifact(m, k.trusted());
@@ -215,7 +234,8 @@ TEST_CASE("attestations: must not verify, each with its reason") {
       {"envelope not JSON", [&] { return std::string("{\"payload\":"); }, "malformed JSON"},
   };
   for (const auto& r : rows) {
-    CAPTURE(r.name);
+    std::string name = r.name;
+    CAPTURE(name);
     auto m = Material();
     m.attestation_layers = {AttLayer(r.envelope())};
     auto v = VerifyArtifact(m, k.trusted());
