@@ -299,6 +299,9 @@ ConditionResult Condition::EvaluateLeaf(const Json& doc) const {
     r.passed = IsNegation(op_, operand_);
     if (!r.passed) {
       r.failed_leaves = 1;
+      // Absence is a decided fact for exists: true; for every other operator
+      // a missing value is undecidable, so `not` cannot turn it into a pass.
+      r.undecidable = op_ != Operator::kExists;
       r.reason = Truncate(path_->text() + " is missing, expected " + Expectation());
     }
     return r;
@@ -334,6 +337,9 @@ ConditionResult Condition::EvaluateLeaf(const Json& doc) const {
     if (mismatch.empty()) mismatch = m;
   }
   r.failed_leaves = 1;
+  // A value of the wrong type (a number where matches wants a string, "abc"
+  // where greaterThan wants a number) leaves the leaf undecided.
+  r.undecidable = !mismatch.empty();
   std::string found;
   if (values.size() == 1 && !path_->fans_out()) {
     found = JsonForMessage(*values[0], kMaxValueInMessage);
@@ -341,7 +347,8 @@ ConditionResult Condition::EvaluateLeaf(const Json& doc) const {
   } else {
     Json all = Json::array();
     for (const Json* v : values) all.push_back(*v);
-    found = JsonForMessage(all, kMaxValueInMessage * 2) + " (no element satisfies it)";
+    found = JsonForMessage(all, kMaxValueInMessage * 2) + " (no element satisfies it" +
+            (mismatch.empty() ? "" : "; one is " + mismatch) + ")";
   }
   r.reason = Truncate(path_->text() + " is " + found + ", expected " + Expectation());
   return r;
@@ -351,16 +358,22 @@ ConditionResult Condition::Evaluate(const Json& doc) const {
   switch (kind_) {
     case Kind::kLeaf:
       return EvaluateLeaf(doc);
+    // Kleene logic over passed / failed / undecidable (SPEC §5 notes): all
+    // fails decidedly when one child fails decidedly; any is undecidable
+    // when one of its failing children is.
     case Kind::kAll: {
       ConditionResult r;
       r.passed = true;
+      bool decided_false = false;
       for (const auto& ch : children_) {
         ConditionResult c = ch->Evaluate(doc);
         if (c.passed) continue;
         r.passed = false;
+        decided_false |= !c.undecidable;
         r.failed_leaves += c.failed_leaves;
         r.reason += (r.reason.empty() ? "" : "; ") + c.reason;
       }
+      r.undecidable = !r.passed && !decided_false;
       r.reason = Truncate(std::move(r.reason));
       return r;
     }
@@ -371,6 +384,7 @@ ConditionResult Condition::Evaluate(const Json& doc) const {
       for (const auto& ch : children_) {
         ConditionResult c = ch->Evaluate(doc);
         if (c.passed) return c;
+        r.undecidable |= c.undecidable;
         if (best < 0 || c.failed_leaves < best) best = c.failed_leaves;
         branches += (branches.empty() ? "" : " | ") + c.reason;
       }
@@ -381,6 +395,13 @@ ConditionResult Condition::Evaluate(const Json& doc) const {
     case Kind::kNot: {
       ConditionResult c = children_[0]->Evaluate(doc);
       ConditionResult r;
+      if (!c.passed && c.undecidable) {
+        // A missing or mistyped value is not evidence of the opposite.
+        r.failed_leaves = std::max(c.failed_leaves, 1);
+        r.undecidable = true;
+        r.reason = Truncate("not(" + children_[0]->Describe() + ") cannot hold: " + c.reason);
+        return r;
+      }
       r.passed = !c.passed;
       if (!r.passed) {
         r.failed_leaves = 1;

@@ -59,6 +59,10 @@ struct ConditionResult {
   std::string reason;
   // How many leaves failed (a measure of "how close" a document came).
   int failed_leaves = 0;
+  // When failed: true when the failure is not a decided "false" but comes
+  // from a missing path or a value of the wrong type for its operator (see
+  // Condition). `not` of an undecidable condition fails as well.
+  bool undecidable = false;
 };
 
 // Semantics of a leaf, for the values its path selects:
@@ -80,7 +84,16 @@ struct ConditionResult {
 //  - greaterThan ... lessOrEqual: numbers, or strings that ParseNumericString
 //    accepts, on either side; anything else is a type mismatch and fails
 //    with a reason that says so;
-//  - exists: true when the path selects something (a JSON null counts).
+//  - exists: true when the path selects something (a JSON null counts);
+//  - undecidable: a leaf that fails because its path is missing (for every
+//    operator but exists) or because no value satisfied it and one had the
+//    wrong type (matches/startsWith on a non-string, contains on a
+//    non-string/non-array or a string with a non-string operand, numeric
+//    operators on a non-number) is undecidable, not false. `not` of an
+//    undecidable condition fails too, so `not: {path: x, equals: y}` fails
+//    when x is missing (write `notEquals` to accept absence). all/any follow
+//    Kleene logic: all is decidedly false when any child is; any is
+//    undecidable when a failing child is. Top-level undecidable = failed.
 class Condition {
  public:
   enum class Kind { kAll, kAny, kNot, kLeaf };

@@ -185,6 +185,82 @@ TEST_CASE("[*] with notEquals / notIn / exists: false holds only when no element
   });
 }
 
+// `not` negates a decided result only. A leaf that failed because its path is
+// missing, or because a value has the wrong type for the operator, is
+// undecidable, and `not` of it fails too (Kleene logic: all is false when any
+// child is false, any is true when any child is true, otherwise undecidable
+// children make the node undecidable). Absence is a fact only for exists.
+TEST_CASE("not never turns a missing path or a mistyped value into a pass") {
+  auto leaf = [](const char* path, const char* op, const char* operand) {
+    return Leaf(path, op, Json::parse(operand));
+  };
+  auto not_ = [](ConditionPtr c) { return Must(Condition::Not(std::move(c))); };
+  auto all = [](std::vector<ConditionPtr> c) { return Must(Condition::All(std::move(c))); };
+  auto any = [](std::vector<ConditionPtr> c) { return Must(Condition::Any(std::move(c))); };
+  struct NotRow {
+    const char* name;
+    ConditionPtr condition;
+    bool pass;
+    const char* reason;  // substring when failing
+  };
+  std::vector<NotRow> rows = {
+      {"not equals, missing", not_(leaf("missing", "equals", R"("x")")), false, "missing is missing"},
+      {"not greaterThan, missing", not_(leaf("missing", "greaterThan", "1")), false, "missing is missing"},
+      {"not lessThan, not a number", not_(leaf("bad", "lessThan", "0.9")), false, "(not a number)"},
+      {"not matches, not a string", not_(leaf("i", "matches", R"("x")")), false, "(not a string)"},
+      {"not startsWith, not a string", not_(leaf("t", "startsWith", R"("x")")), false, "(not a string)"},
+      {"not contains, not a string or array", not_(leaf("obj", "contains", R"("x")")), false, "(not a string"},
+      {"not in, missing", not_(leaf("missing", "in", R"(["x"])")), false, "missing is missing"},
+      {"not exists: true, missing", not_(leaf("missing", "exists", "true")), true, ""},
+      {"not exists: false, present", not_(leaf("s", "exists", "false")), true, ""},
+      {"not notEquals, missing", not_(leaf("missing", "notEquals", R"("x")")), false, "expected not: missing notEquals"},
+      {"not equals, different value", not_(leaf("s", "equals", R"("x")")), true, ""},
+      {"not equals, other type is a decided inequality", not_(leaf("i", "equals", R"("3")")), true, ""},
+      {"not equals, equal", not_(leaf("s", "equals", R"("https://tekton.dev/chains/v2")")), false, "expected not: s"},
+      {"not not, missing", not_(not_(leaf("missing", "equals", R"("x")"))), false, "missing is missing"},
+      {"not any(undecidable, false)", not_(any({leaf("missing", "equals", R"("x")"), leaf("s", "equals", R"("y")")})),
+       false, "missing is missing"},
+      {"not any(undecidable, true)", not_(any({leaf("missing", "equals", R"("x")"), leaf("i", "equals", "3")})), false,
+       "expected not: any("},
+      {"not all(undecidable, false) is decided", not_(all({leaf("missing", "equals", R"("x")"), leaf("s", "equals", R"("y")")})),
+       true, ""},
+      {"not all(undecidable, true)", not_(all({leaf("missing", "equals", R"("x")"), leaf("i", "equals", "3")})), false,
+       "missing is missing"},
+      {"not [*] matches, all strings", not_(leaf("uris[*]", "matches", R"("^x")")), true, ""},
+      {"not [*] matches, one element mistyped", not_(leaf("mixed[*]", "matches", R"("^z")")), false,
+       "(no element satisfies it; one is not a string)"},
+      {"not [*] matches, one element matches", not_(leaf("mixed[*]", "matches", R"("^x")")), false, "expected not:"},
+      {"not [*] equals, empty array", not_(leaf("empty[*]", "equals", R"("x")")), false, "empty[*] is missing"},
+      {"not [*] greaterThan, one element mistyped", not_(leaf("mixed[*]", "greaterThan", "5")), false,
+       "one is not a number"},
+      {"not [*] greaterThan, one element greater", not_(leaf("scores[*]", "greaterThan", "0.9")), false, "expected not:"},
+  };
+  for (const auto& r : rows) {
+    std::string name = r.name;
+    CAPTURE(name);
+    ConditionResult got = r.condition->Evaluate(kDoc);
+    CHECK(got.passed == r.pass);
+    if (!r.pass) CHECK_MESSAGE(got.reason.find(r.reason) != std::string::npos, got.reason);
+  }
+}
+
+TEST_CASE("undecidable leaves are reported as such") {
+  CHECK(Leaf("missing", "equals", 1)->Evaluate(kDoc).undecidable);
+  CHECK(Leaf("bad", "greaterThan", 1)->Evaluate(kDoc).undecidable);
+  CHECK(Leaf("mixed[*]", "startsWith", "z")->Evaluate(kDoc).undecidable);
+  CHECK_FALSE(Leaf("s", "equals", 1)->Evaluate(kDoc).undecidable);  // a decided inequality
+  CHECK_FALSE(Leaf("missing", "exists", true)->Evaluate(kDoc).undecidable);
+  CHECK_FALSE(Leaf("n", "greaterThan", 1)->Evaluate(kDoc).undecidable);
+  CHECK_FALSE(Leaf("uris[*]", "startsWith", "z")->Evaluate(kDoc).undecidable);
+  // all: a decided false child decides; any: only undecidable failures stay undecidable.
+  auto undecided = Leaf("missing", "equals", 1);
+  auto decided_false = Leaf("s", "equals", 1);
+  CHECK_FALSE(Must(Condition::All({undecided, decided_false}))->Evaluate(kDoc).undecidable);
+  CHECK(Must(Condition::All({undecided, Leaf("i", "equals", 3)}))->Evaluate(kDoc).undecidable);
+  CHECK(Must(Condition::Any({undecided, decided_false}))->Evaluate(kDoc).undecidable);
+  CHECK_FALSE(Must(Condition::Any({decided_false, decided_false}))->Evaluate(kDoc).undecidable);
+}
+
 TEST_CASE("all / any / not combine leaves and explain failures") {
   auto builder_ok = Leaf("s", "equals", "https://tekton.dev/chains/v2");
   auto builder_bad = Leaf("s", "equals", "https://example.com/builder");
