@@ -31,10 +31,15 @@ StatusOr<SigstoreBundle> ParseSigstoreBundle(std::string_view bytes) {
     b.has_public_key = true;
     if (vm["publicKey"].contains("hint") && vm["publicKey"]["hint"].is_string()) b.public_key_hint = vm["publicKey"]["hint"];
   }
-  b.has_certificate = vm.contains("certificate") || vm.contains("x509CertificateChain");
-  if (!b.has_public_key && !b.has_certificate) {
-    return InvalidArgument("sigstore bundle: verificationMaterial has no publicKey, certificate or x509CertificateChain");
+  // A oneof in the protobuf: exactly one kind of material. A bundle with a
+  // certificate beside a public key would otherwise pass for key-signed.
+  int materials = (vm.contains("publicKey") ? 1 : 0) + (vm.contains("certificate") ? 1 : 0) +
+                  (vm.contains("x509CertificateChain") ? 1 : 0);
+  if (materials != 1) {
+    return InvalidArgument(
+        "sigstore bundle: verificationMaterial needs exactly one of publicKey, certificate and x509CertificateChain");
   }
+  b.has_certificate = !b.has_public_key;
   bool dsse = j.contains("dsseEnvelope"), msg = j.contains("messageSignature");
   if (dsse == msg) return InvalidArgument("sigstore bundle: needs exactly one of dsseEnvelope and messageSignature");
   if (dsse) {

@@ -24,7 +24,8 @@ struct SigstoreBundle {
   // messageSignature: the SHA-256 digest (raw bytes) of the signed bytes, and the signature.
   std::string message_digest;
   std::string message_signature;
-  // Verification material: which kind was given (for reasons).
+  // Verification material: exactly one kind. Only a publicKey bundle can count
+  // for a key authority; a certificate bundle claims a keyless or PKI identity.
   std::string public_key_hint;  // publicKey.hint, may be empty
   bool has_public_key = false;
   bool has_certificate = false;  // certificate or x509CertificateChain (keyless / PKI)
@@ -38,7 +39,8 @@ bool IsSupportedBundleMediaType(std::string_view media_type);
 // JSON, an unsupported mediaType, neither or both of dsseEnvelope and
 // messageSignature, a DSSE envelope without exactly one signature (bundles
 // carry one), a message digest that is not SHA2_256 of 32 bytes, or missing
-// verification material.
+// verification material, or more than one kind of it (publicKey, certificate,
+// x509CertificateChain are a protobuf oneof).
 StatusOr<SigstoreBundle> ParseSigstoreBundle(std::string_view bytes);
 
 }  // namespace provgate

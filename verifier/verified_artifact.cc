@@ -121,11 +121,12 @@ AttestationFact CheckAttestationLayer(const AttachedLayer& layer, const std::str
   return f;
 }
 
-std::string NoBundleSignerProblem(const SigstoreBundle& b, size_t key_count) {
+constexpr char kCertificateBundleProblem[] =
+    "bundle is signed with a certificate (keyless); certificate verification is not supported by this build, "
+    "and a certificate-signed bundle never counts for a key authority";
+
+std::string NoBundleSignerProblem(size_t key_count) {
   if (key_count == 0) return "no trusted keys to verify against";
-  if (b.has_certificate && !b.has_public_key) {
-    return "bundle is signed with a certificate (keyless); certificate verification is not supported by this build";
-  }
   return "signature does not verify with any trusted key";
 }
 
@@ -154,19 +155,40 @@ void CheckBundleLayer(const AttachedLayer& layer, const ArtifactMaterial& m, con
     as_signature({}, bundle.status().message());
     return;
   }
+  // A certificate bundle's signature is not checked against the keys at all:
+  // the certificate's identity is what it claims, and that is unverified here.
+  const std::vector<TrustedKey> no_keys;
+  const std::vector<TrustedKey>& usable_keys = bundle->has_certificate ? no_keys : keys;
   if (!bundle->is_dsse) {
-    // A message signature binds only when it signs this manifest's bytes.
-    std::vector<std::string> signers = SignersOf(keys, m.manifest_bytes, bundle->message_signature);
-    if ("sha256:" + HexEncode(bundle->message_digest) != m.digest) {
-      as_signature(signers, "message signature is over sha256:" + HexEncode(bundle->message_digest) +
-                                ", not the artifact's " + m.digest);
-    } else {
-      as_signature(signers, signers.empty() ? NoBundleSignerProblem(*bundle, keys.size()) : "");
+    // A message signature binds only when it signs this manifest's bytes:
+    // the bytes verified must hash to the artifact digest, and so must the
+    // digest the bundle claims.
+    const std::string bytes_digest = Sha256Digest(m.manifest_bytes);
+    if (bytes_digest != m.digest) {
+      as_signature({}, "the manifest bytes at hand hash to " + bytes_digest + ", not the artifact's " + m.digest +
+                           "; a message signature over them does not bind it");
+      return;
     }
+    if ("sha256:" + HexEncode(bundle->message_digest) != m.digest) {
+      as_signature({}, "message signature is over sha256:" + HexEncode(bundle->message_digest) +
+                           ", not the artifact's " + m.digest);
+      return;
+    }
+    if (bundle->has_certificate) {
+      as_signature({}, kCertificateBundleProblem);
+      return;
+    }
+    std::vector<std::string> signers = SignersOf(usable_keys, m.manifest_bytes, bundle->message_signature);
+    as_signature(signers, signers.empty() ? NoBundleSignerProblem(keys.size()) : "");
     return;
   }
-  CheckEnvelope(bundle->dsse, m.digest, keys, &f);
-  if (f.problem.empty() && f.signers.empty()) f.problem = NoBundleSignerProblem(*bundle, keys.size());
+  CheckEnvelope(bundle->dsse, m.digest, usable_keys, &f);
+  if (bundle->has_certificate) {
+    f.signers.clear();
+    f.problem = kCertificateBundleProblem;
+  } else if (f.problem.empty() && f.signers.empty()) {
+    f.problem = NoBundleSignerProblem(keys.size());
+  }
   if (f.predicate_type == kCosignSignPredicateType) {
     as_signature(f.signers, f.problem);
   } else {

@@ -77,7 +77,7 @@ TEST_CASE("sigstore bundles: media types and shapes") {
       {R"({"mediaType":"application/vnd.dev.sigstore.bundle.v0.9+json",)" + vm + ",\"dsseEnvelope\":" + env + "}",
        "unsupported mediaType"},
       {"{" + mt + ",\"dsseEnvelope\":" + env + "}", "verificationMaterial is missing"},
-      {"{" + mt + R"(,"verificationMaterial":{"tlogEntries":[]},"dsseEnvelope":)" + env + "}", "no publicKey, certificate"},
+      {"{" + mt + R"(,"verificationMaterial":{"tlogEntries":[]},"dsseEnvelope":)" + env + "}", "exactly one of publicKey, certificate and x509CertificateChain"},
       {"{" + mt + "," + vm + "}", "exactly one of dsseEnvelope and messageSignature"},
       {"{" + mt + "," + vm + ",\"dsseEnvelope\":" + env + R"(,"messageSignature":{}})",
        "exactly one of dsseEnvelope and messageSignature"},
@@ -198,4 +198,113 @@ TEST_CASE("cosign v3 signature bundles and message signatures count as signature
   auto vb = VerifyArtifact(bad, keys);
   REQUIRE(vb.signatures.size() == 1);
   CHECK(vb.signatures[0].problem.find("mediaType") != std::string::npos);
+}
+
+// A bundle carries exactly one kind of verification material (a protobuf
+// oneof). One whose material is a certificate claims a keyless or PKI
+// identity: it is verified as such (chain, validity, transparency log) or
+// not at all, and never counts for a key authority, even when its signature
+// happens to verify with a trusted key (sigstore-go binds keys to publicKey
+// material only).
+TEST_CASE("certificate-signed bundles never count as key signatures; mixed material is refused") {
+  auto key = *PrivateKey::GenerateEcdsaP256();
+  std::string manifest = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"})";
+  std::string digest = Sha256Digest(manifest);
+  std::vector<TrustedKey> keys = {{"release", key.Public()}};
+  std::string statement = MakeStatementV1("reg/m", digest, kCosignSignPredicateType, Json::object());
+  std::string attestation = MakeStatementV1("reg/m", digest, "https://slsa.dev/provenance/v1", Json::object());
+  Json cert = {{"rawBytes", Base64Encode("not checked")}};
+  Json chain = {{"certificates", Json::array({cert})}};
+
+  auto with_material = [&](const std::string& bundle, const Json& material) {
+    Json b = *ParseJson(bundle, "bundle");
+    b["verificationMaterial"] = material;
+    return b.dump();
+  };
+  auto message_bundle = [&](const Json& material) {
+    Json b = {{"mediaType", "application/vnd.dev.sigstore.bundle.v0.3+json"},
+              {"verificationMaterial", material},
+              {"messageSignature",
+               {{"messageDigest", {{"algorithm", "SHA2_256"}, {"digest", Base64Encode(Sha256(manifest))}}},
+                {"signature", Base64Encode(*key.Sign(manifest))}}}};
+    return b.dump();
+  };
+  struct Row {
+    const char* name;
+    std::string bundle;
+  };
+  const Row not_key_signatures[] = {
+      {"DSSE signature bundle, certificate", with_material(KeyBundle(key, statement), {{"certificate", cert}})},
+      {"DSSE signature bundle, certificate chain",
+       with_material(KeyBundle(key, statement), {{"x509CertificateChain", chain}})},
+      {"message signature, certificate", message_bundle({{"certificate", cert}})},
+      {"message signature, certificate chain", message_bundle({{"x509CertificateChain", chain}})},
+  };
+  for (const auto& r : not_key_signatures) {
+    std::string name = r.name;
+    CAPTURE(name);
+    auto m = MaterialFor(digest, manifest);
+    m.bundle_layers = {BundleLayer(r.bundle)};
+    auto v = VerifyArtifact(m, keys);
+    REQUIRE(v.signatures.size() == 1);
+    CHECK_FALSE(v.signatures[0].verified());
+    CHECK(v.SignedBy().empty());
+    CHECK_MESSAGE(v.signatures[0].problem.find("certificate") != std::string::npos, v.signatures[0].problem);
+  }
+  // An attestation bundle with a certificate is not a key-verified attestation either.
+  auto am = MaterialFor(digest, manifest);
+  am.bundle_layers = {BundleLayer(with_material(KeyBundle(key, attestation), {{"certificate", cert}}))};
+  auto av = VerifyArtifact(am, keys);
+  REQUIRE(av.attestations.size() == 1);
+  CHECK_FALSE(av.attestations[0].verified());
+
+  // Both a public key and a certificate: not a valid bundle (oneof), refused at parse.
+  const Json mixed[] = {
+      {{"publicKey", {{"hint", "k"}}}, {"certificate", cert}},
+      {{"publicKey", {{"hint", "k"}}}, {"x509CertificateChain", chain}},
+      {{"certificate", cert}, {"x509CertificateChain", chain}},
+  };
+  for (const auto& material : mixed) {
+    std::string bundle = with_material(KeyBundle(key, statement), material);
+    CAPTURE(bundle);
+    auto parsed = ParseSigstoreBundle(bundle);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK_MESSAGE(parsed.status().message().find("exactly one of publicKey") != std::string::npos,
+                  parsed.status().message());
+    auto m = MaterialFor(digest, manifest);
+    m.bundle_layers = {BundleLayer(bundle)};
+    CHECK(VerifyArtifact(m, keys).SignedBy().empty());
+  }
+  // The key-signed bundles themselves still count.
+  auto ok = MaterialFor(digest, manifest);
+  ok.bundle_layers = {BundleLayer(KeyBundle(key, statement)), BundleLayer(message_bundle({{"publicKey", {{"hint", "k"}}}}))};
+  auto vok = VerifyArtifact(ok, keys);
+  REQUIRE(vok.signatures.size() == 2);
+  CHECK_MESSAGE(vok.signatures[0].verified(), vok.signatures[0].problem);
+  CHECK_MESSAGE(vok.signatures[1].verified(), vok.signatures[1].problem);
+}
+
+// VerifyArtifact is a pure function over what it is given: a message
+// signature binds the artifact only when the bytes it verifies over are the
+// artifact's (they hash to material.digest), whatever the bundle's
+// messageDigest claims.
+TEST_CASE("a message signature counts only over bytes that hash to the artifact digest") {
+  auto key = *PrivateKey::GenerateEcdsaP256();
+  std::vector<TrustedKey> keys = {{"release", key.Public()}};
+  std::string manifest = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"})";
+  std::string other = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","x":1})";
+  std::string digest = Sha256Digest(manifest);
+  // Signed bytes are `other`; the bundle claims the artifact's digest.
+  Json b = {{"mediaType", "application/vnd.dev.sigstore.bundle.v0.3+json"},
+            {"verificationMaterial", {{"publicKey", {{"hint", "k"}}}}},
+            {"messageSignature",
+             {{"messageDigest", {{"algorithm", "SHA2_256"}, {"digest", Base64Encode(Sha256(manifest))}}},
+              {"signature", Base64Encode(*key.Sign(other))}}}};
+  auto m = MaterialFor(digest, other);  // material whose bytes are not the digest's
+  m.bundle_layers = {BundleLayer(b.dump())};
+  auto v = VerifyArtifact(m, keys);
+  REQUIRE(v.signatures.size() == 1);
+  CHECK_FALSE(v.signatures[0].verified());
+  CHECK(v.SignedBy().empty());
+  CHECK_MESSAGE(v.signatures[0].problem.find("manifest bytes") != std::string::npos, v.signatures[0].problem);
 }
