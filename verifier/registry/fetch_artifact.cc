@@ -1,5 +1,7 @@
 #include "verifier/registry/fetch_artifact.h"
 
+#include <algorithm>
+#include <functional>
 #include <future>
 
 namespace provgate {
@@ -11,6 +13,30 @@ constexpr char kBundlePrefix[] = "application/vnd.dev.sigstore.bundle";
 struct Attachments {
   std::vector<AttachedLayer> layers;
 };
+
+// Runs fetch(0) .. fetch(n-1), at most kParallelLayerFetches at a time, and
+// returns their results in order. Stops starting batches after one with an
+// error other than InvalidArgument (the rest are reported as not attempted).
+template <typename T>
+std::vector<StatusOr<T>> InBatches(size_t n, const std::function<StatusOr<T>(size_t)>& fetch) {
+  std::vector<StatusOr<T>> out;
+  out.reserve(n);
+  bool failed = false;
+  for (size_t start = 0; start < n; start += kParallelLayerFetches) {
+    size_t end = std::min(n, start + kParallelLayerFetches);
+    if (failed) {
+      for (size_t i = start; i < end; ++i) out.push_back(Status(StatusCode::kInternal, "not attempted"));
+      continue;
+    }
+    std::vector<std::future<StatusOr<T>>> futures;
+    for (size_t i = start; i < end; ++i) futures.push_back(std::async(std::launch::async, fetch, i));
+    for (auto& f : futures) {
+      out.push_back(f.get());
+      if (!out.back().ok() && out.back().status().code() != StatusCode::kInvalidArgument) failed = true;
+    }
+  }
+  return out;
+}
 
 // Fetches the manifest at `tag` and each of its layers. 404 -> no layers.
 StatusOr<Attachments> FetchAttachments(RegistryClient& client, const Reference& ref, const std::string& tag,
@@ -39,37 +65,24 @@ StatusOr<Attachments> FetchAttachments(RegistryClient& client, const Reference& 
     }
     total += static_cast<uint64_t>(d.size);
   }
-  if (total > 4 * static_cast<uint64_t>(limits.max_attachment_bytes)) {
+  if (total > limits.max_attachment_total_bytes) {
     return ResourceExhausted(std::string(kind) + " layers total " + std::to_string(total) +
-                             " bytes, more than the limit of " +
-                             std::to_string(4 * static_cast<uint64_t>(limits.max_attachment_bytes)));
+                             " bytes, more than the limit of " + std::to_string(limits.max_attachment_total_bytes));
   }
-  out.layers.resize(layers.size());
-  for (size_t start = 0; start < layers.size(); start += kParallelLayerFetches) {
-    size_t end = std::min(layers.size(), start + kParallelLayerFetches);
-    std::vector<std::future<StatusOr<std::string>>> futures;
-    for (size_t i = start; i < end; ++i) {
-      const Descriptor& d = layers[i];
-      futures.push_back(std::async(std::launch::async, [&client, &ref, d, deadline] {
-        return client.GetBlob(ref, d.digest, static_cast<size_t>(d.size), deadline);
-      }));
-    }
-    Status first_error;
-    for (size_t i = start; i < end; ++i) {
-      auto blob = futures[i - start].get();
-      if (!blob.ok()) {
-        if (first_error.ok()) first_error = blob.status();
-        continue;
-      }
-      out.layers[i] = AttachedLayer{layers[i], std::move(*blob)};
-    }
-    RETURN_IF_ERROR(first_error);
+  std::vector<StatusOr<std::string>> blobs = InBatches<std::string>(layers.size(), [&](size_t i) {
+    return client.GetBlob(ref, layers[i].digest, static_cast<size_t>(layers[i].size), deadline);
+  });
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (!blobs[i].ok()) return blobs[i].status();
+    out.layers.push_back(AttachedLayer{layers[i], std::move(*blobs[i])});
   }
   return out;
 }
 
-// Sigstore bundles attached as referrers: select by artifactType, fetch each
-// referrer manifest (by digest, hashed) and its bundle layer.
+// Sigstore bundles attached as referrers: select by artifactType, fetch the
+// referrer manifests (by digest, hashed), bound their layers' total size
+// before reading any, then fetch each bundle layer. A few requests at a time:
+// a hostile index must not buy one thread and 16 MiB per referrer at once.
 StatusOr<Attachments> FetchBundles(RegistryClient& client, const Reference& ref, const std::string& digest,
                                    Deadline deadline) {
   Attachments out;
@@ -85,34 +98,43 @@ StatusOr<Attachments> FetchBundles(RegistryClient& client, const Reference& ref,
                              " sigstore bundle referrers, more than the limit of " +
                              std::to_string(limits.max_attached_layers));
   }
-  std::vector<std::future<StatusOr<AttachedLayer>>> futures;
-  for (const auto& d : bundles) {
-    futures.push_back(std::async(std::launch::async, [&client, &ref, &limits, d, digest, deadline]() -> StatusOr<AttachedLayer> {
-      ASSIGN_OR_RETURN(FetchedManifest m, client.GetManifest(ref, d.digest, deadline, 4));
-      if (m.manifest.kind != Manifest::Kind::kImage || m.manifest.layers.empty()) {
-        return InvalidArgument("bundle referrer " + d.digest + " has no layers");
-      }
-      if (m.manifest.subject && m.manifest.subject->digest != digest) {
-        return InvalidArgument("bundle referrer " + d.digest + " has subject " + m.manifest.subject->digest);
-      }
-      const Descriptor& layer = m.manifest.layers[0];
-      if (static_cast<uint64_t>(layer.size) > limits.max_attachment_bytes) {
-        return ResourceExhausted("bundle layer " + layer.digest + " of " + std::to_string(layer.size) +
-                                 " bytes exceeds the limit of " + std::to_string(limits.max_attachment_bytes) + " bytes");
-      }
-      ASSIGN_OR_RETURN(std::string blob, client.GetBlob(ref, layer.digest, static_cast<size_t>(layer.size), deadline));
-      return AttachedLayer{layer, std::move(blob)};
-    }));
-  }
-  for (auto& f : futures) {
-    auto layer = f.get();
+  std::vector<StatusOr<Descriptor>> found = InBatches<Descriptor>(bundles.size(), [&](size_t i) -> StatusOr<Descriptor> {
+    const Descriptor& d = bundles[i];
+    ASSIGN_OR_RETURN(FetchedManifest m, client.GetManifest(ref, d.digest, deadline, 4));
+    if (m.manifest.kind != Manifest::Kind::kImage || m.manifest.layers.empty()) {
+      return InvalidArgument("bundle referrer " + d.digest + " has no layers");
+    }
+    if (m.manifest.subject && m.manifest.subject->digest != digest) {
+      return InvalidArgument("bundle referrer " + d.digest + " has subject " + m.manifest.subject->digest);
+    }
+    return m.manifest.layers[0];
+  });
+  std::vector<Descriptor> layers;
+  uint64_t total = 0;
+  for (auto& layer : found) {
     if (!layer.ok()) {
       // A referrer that does not belong to this artifact is ignored, not fatal;
       // registry failures and bounds are.
       if (layer.status().code() == StatusCode::kInvalidArgument) continue;
       return layer.status();
     }
-    out.layers.push_back(std::move(*layer));
+    if (static_cast<uint64_t>(layer->size) > limits.max_attachment_bytes) {
+      return ResourceExhausted("bundle layer " + layer->digest + " of " + std::to_string(layer->size) +
+                               " bytes exceeds the limit of " + std::to_string(limits.max_attachment_bytes) + " bytes");
+    }
+    total += static_cast<uint64_t>(layer->size);
+    layers.push_back(std::move(*layer));
+  }
+  if (total > limits.max_attachment_total_bytes) {
+    return ResourceExhausted("sigstore bundle layers total " + std::to_string(total) +
+                             " bytes, more than the limit of " + std::to_string(limits.max_attachment_total_bytes));
+  }
+  std::vector<StatusOr<std::string>> blobs = InBatches<std::string>(layers.size(), [&](size_t i) {
+    return client.GetBlob(ref, layers[i].digest, static_cast<size_t>(layers[i].size), deadline);
+  });
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (!blobs[i].ok()) return blobs[i].status();
+    out.layers.push_back(AttachedLayer{layers[i], std::move(*blobs[i])});
   }
   return out;
 }

@@ -22,6 +22,9 @@ namespace provgate {
 struct RegistryLimits {
   size_t max_manifest_bytes = 4 << 20;     // manifests and indexes
   size_t max_attachment_bytes = 16 << 20;  // signature and attestation layer blobs
+  // All layers of one kind of attachment (.sig, .att, Sigstore bundle
+  // referrers) together: what one artifact can make us hold in memory.
+  size_t max_attachment_total_bytes = 64 << 20;
   size_t max_config_bytes = 4 << 20;       // config blobs read for metadata
   size_t max_attached_layers = 64;         // layers of a .sig / .att manifest
   size_t max_manifest_entries = 1024;      // layers / index entries of other manifests
