@@ -13,6 +13,24 @@ bool AllowedInReferenceGlob(char c) {
 
 bool AllowedInNamespaceGlob(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '*'; }
 
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// The registry host as a runtime reaches it: DNS names are case-insensitive
+// and 443 is the HTTPS default port, so REGISTRY.EXAMPLE.COM:443 is
+// registry.example.com.
+std::string CanonicalHost(std::string_view host) {
+  std::string h = Lower(host);
+  constexpr std::string_view kDefaultPort = ":443";
+  if (h.size() > kDefaultPort.size() && h.ends_with(kDefaultPort)) h.resize(h.size() - kDefaultPort.size());
+  return h;
+}
+
 }  // namespace
 
 StatusOr<Glob> Glob::Compile(std::string_view pattern, Dialect dialect) {
@@ -90,6 +108,13 @@ bool Glob::Matches(std::string_view text) const {
 
 std::string NormalizeReferenceGlob(std::string_view pattern) {
   std::string p(pattern);
+  if (p.empty()) return p;  // refused by Glob::Compile
+  if (auto slash = p.find('/'); slash != std::string::npos) {
+    std::string_view first = std::string_view(p).substr(0, slash);
+    if (first.find_first_of(".:*") != std::string_view::npos || Lower(first) == "localhost") {
+      p = CanonicalHost(first) + p.substr(slash);
+    }
+  }
   constexpr std::string_view kIndex = "index.docker.io/";
   constexpr std::string_view kHub = "docker.io/";
   if (p.compare(0, kIndex.size(), kIndex) == 0) p = std::string(kHub) + p.substr(kIndex.size());
@@ -109,11 +134,26 @@ std::string NormalizeReferenceGlob(std::string_view pattern) {
 }
 
 bool ReferenceMatcher::MatchesReference(const Reference& ref) const {
-  const std::string name = ref.Name();
-  std::vector<std::string> forms = {name};
-  if (!ref.tag.empty()) forms.push_back(name + ":" + ref.tag);
-  if (!ref.digest.empty()) forms.push_back(name + "@" + ref.digest);
-  if (!ref.tag.empty() && !ref.digest.empty()) forms.push_back(ref.String());
+  std::vector<std::string> forms;
+  auto add_forms = [&](const Reference& r) {
+    const std::string name = r.Name();
+    forms.push_back(name);
+    if (!r.tag.empty()) forms.push_back(name + ":" + r.tag);
+    if (!r.digest.empty()) forms.push_back(name + "@" + r.digest);
+    if (!r.tag.empty() && !r.digest.empty()) forms.push_back(r.String());
+  };
+  add_forms(ref);
+  // The same repository spelt with the canonical host (globs are normalised
+  // the same way): matching more spellings can only apply more policies.
+  Reference canonical = ref;
+  canonical.registry = CanonicalHost(ref.registry);
+  if (canonical.registry == "index.docker.io" || canonical.registry == "registry-1.docker.io") {
+    canonical.registry = "docker.io";
+  }
+  if (canonical.registry == "docker.io" && canonical.repository.find('/') == std::string::npos) {
+    canonical.repository = "library/" + canonical.repository;
+  }
+  if (canonical.registry != ref.registry) add_forms(canonical);
   for (const auto& g : references_) {
     for (const auto& f : forms) {
       if (g.Matches(f)) return true;

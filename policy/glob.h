@@ -53,6 +53,8 @@ class Glob {
 
 // Rewrites a reference glob the way references are normalised (SPEC §4), so
 // that a pattern reads like what users write in pod specs:
+//  - a registry host is lowercased and a default port ":443" dropped
+//    ("Registry.Example.com:443/m/**" -> "registry.example.com/m/**");
 //  - "index.docker.io/..." -> "docker.io/...", and "docker.io/NAME" (one
 //    segment, not "**") -> "docker.io/library/NAME";
 //  - a pattern without '/' (other than "**") names a Docker Hub official
@@ -73,7 +75,16 @@ std::string NormalizeReferenceGlob(std::string_view pattern);
 //   String()                   registry.example.com/models/mnist:v1@sha256:...
 // so "registry.example.com/models/**" and "registry.example.com/models/mnist"
 // select every tag and digest of those repositories, while
-// "registry.example.com/models/mnist:v*" selects only those tags.
+// "registry.example.com/models/mnist:v*" selects only those tags. Each form is
+// also tried with the registry as a runtime reaches it (lowercase, without a
+// default ":443", index.docker.io as docker.io), so REGISTRY.EXAMPLE.COM:443/x
+// cannot slip past a policy on registry.example.com/**.
+//
+// `*` stops only at '/': it crosses ':' and '@', so "registry.example.com/m/*"
+// also matches the name:tag forms (harmlessly: the bare name matches too).
+// `**` needs the '/' written before it: "registry.example.com/models/**"
+// selects neither "registry.example.com/models" itself nor
+// "registry.example.com/models-evil/x" (policy-controller's globs alike).
 class ReferenceMatcher {
  public:
   ReferenceMatcher(std::vector<Glob> references, std::vector<Glob> namespaces, std::vector<Source> sources)

@@ -181,6 +181,41 @@ TEST_CASE("a matcher compares each glob with the name, name:tag, name@digest and
   CHECK_FALSE(user.MatchesReference(MustParse("ghcr.io/acme/model:v1")));
 }
 
+// A container runtime pulls REGISTRY.EXAMPLE.COM/x and registry.example.com:443/x
+// from the same registry as registry.example.com/x (DNS is case-insensitive,
+// 443 is the HTTPS default). Were they unmatched, --unmatched allow would
+// admit an unverified model from the very registry the policy guards.
+TEST_CASE("a registry host matches whatever its case, with or without the default port :443") {
+  struct Row {
+    const char* pattern;
+    const char* reference;
+    bool match;
+  };
+  Row rows[] = {
+      {"registry.example.com/models/**", "REGISTRY.EXAMPLE.COM/models/evil:v1", true},
+      {"registry.example.com/models/**", "Registry.Example.Com/models/evil:v1", true},
+      {"registry.example.com/models/**", "registry.example.com:443/models/evil:v1", true},
+      {"registry.example.com/models/**", "REGISTRY.example.com:443/models/evil:v1", true},
+      {"Registry.Example.COM/models/**", "registry.example.com/models/mnist:v1", true},
+      {"registry.example.com:443/models/**", "registry.example.com/models/mnist:v1", true},
+      {"registry.example.com:443/models/**", "registry.example.com:443/models/mnist:v1", true},
+      {"registry.example.com:*/models/**", "registry.example.com:443/models/mnist:v1", true},
+      {"*.example.com/models/**", "MIRROR.EXAMPLE.COM/models/mnist:v1", true},
+      {"registry.example.com/models/mnist:V1", "registry.example.com/models/mnist:V1", true},  // tags keep their case
+      {"registry.example.com/models/mnist:v1", "registry.example.com/models/mnist:V1", false},
+      {"registry.example.com/models/**", "registry.example.com:5000/models/mnist:v1", false},  // another port
+      {"registry.example.com/models/**", "registry.example.com:4430/models/mnist:v1", false},
+      {"registry.example.com:5000/models/**", "registry.example.com/models/mnist:v1", false},
+      {"registry.example.com/models/**", "registry.example.com.evil.io/models/mnist:v1", false},
+      {"docker.io/library/busybox", "INDEX.DOCKER.IO/library/busybox", true},
+  };
+  for (const auto& r : rows) {
+    std::string row = std::string(r.pattern) + " ~ " + r.reference;
+    CAPTURE(row);
+    CHECK(Matcher({r.pattern}).MatchesReference(MustParse(r.reference)) == r.match);
+  }
+}
+
 TEST_CASE("namespaces and sources: omitted means all") {
   Reference ref = MustParse("registry.example.com/models/mnist:v1");
   ReferenceMatcher all = Matcher({"registry.example.com/**"});
