@@ -62,25 +62,46 @@ StatusOr<PublicKey::Impl> MakePublicImpl(ossl::PkeyPtr pkey) {
   return impl;
 }
 
-bool VerifyWith(EVP_PKEY* pkey, const EVP_MD* md, int rsa_padding, std::string_view msg,
-                std::string_view sig) {
+// Pure Ed25519 over the whole message (it has no pre-hashed form).
+bool VerifyEd25519(EVP_PKEY* pkey, std::string_view msg, std::string_view sig) {
   ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
-  EVP_PKEY_CTX* pctx = nullptr;
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, pkey) != 1) {
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey) != 1) {
     ERR_clear_error();
     return false;
   }
-  if (rsa_padding != 0) {
-    if (EVP_PKEY_CTX_set_rsa_padding(pctx, rsa_padding) != 1) {
-      ERR_clear_error();
-      return false;
-    }
-    if (rsa_padding == RSA_PKCS1_PSS_PADDING) {
-      EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO);
-    }
-  }
   int rc = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
                             reinterpret_cast<const unsigned char*>(msg.data()), msg.size());
+  ERR_clear_error();
+  return rc == 1;
+}
+
+const EVP_MD* MdForBits(int bits) {
+  return bits == 512 ? EVP_sha512() : bits == 384 ? EVP_sha384() : EVP_sha256();
+}
+
+// ECDSA or RSA over the message's `bits`-bit SHA-2 digest, computed once per
+// message: EVP_PKEY_verify on the digest is what EVP_DigestVerify does after hashing.
+bool VerifyDigest(EVP_PKEY* pkey, int bits, int rsa_padding, const SignedMessage& msg, std::string_view sig) {
+  ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new(pkey, nullptr));
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  if (rsa_padding != 0 && EVP_PKEY_CTX_set_rsa_padding(ctx.get(), rsa_padding) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  if (EVP_PKEY_CTX_set_signature_md(ctx.get(), MdForBits(bits)) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  if (rsa_padding == RSA_PKCS1_PSS_PADDING && EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_AUTO) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  const std::string& digest = msg.Digest(bits);
+  int rc = EVP_PKEY_verify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                           reinterpret_cast<const unsigned char*>(digest.data()), digest.size());
   ERR_clear_error();
   return rc == 1;
 }
@@ -169,23 +190,36 @@ std::string PublicKey::ToPem() const {
   return out;
 }
 
+const std::string& SignedMessage::Digest(int bits) const {
+  std::optional<std::string>& slot = bits == 512 ? sha512_ : bits == 384 ? sha384_ : sha256_;
+  if (!slot) {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(message_.data(), message_.size(), out, &len, MdForBits(bits), nullptr);
+    slot = std::string(reinterpret_cast<char*>(out), len);
+  }
+  return *slot;
+}
+
 bool PublicKey::Verify(std::string_view message, std::string_view signature) const {
+  return Verify(SignedMessage(message), signature);
+}
+
+bool PublicKey::Verify(const SignedMessage& message, std::string_view signature) const {
   if (signature.empty() || signature.size() > 2048) return false;
   EVP_PKEY* pkey = impl_->pkey.get();
   switch (impl_->type) {
     case KeyType::kEd25519:
-      return VerifyWith(pkey, nullptr, 0, message, signature);
+      return VerifyEd25519(pkey, message.bytes(), signature);
     case KeyType::kRsa:
-      return VerifyWith(pkey, EVP_sha256(), RSA_PKCS1_PADDING, message, signature) ||
-             VerifyWith(pkey, EVP_sha256(), RSA_PKCS1_PSS_PADDING, message, signature);
+      return VerifyDigest(pkey, 256, RSA_PKCS1_PADDING, message, signature) ||
+             VerifyDigest(pkey, 256, RSA_PKCS1_PSS_PADDING, message, signature);
     case KeyType::kEcdsaP256:
-      return VerifyWith(pkey, EVP_sha256(), 0, message, signature);
+      return VerifyDigest(pkey, 256, 0, message, signature);
     case KeyType::kEcdsaP384:
-      return VerifyWith(pkey, EVP_sha256(), 0, message, signature) ||
-             VerifyWith(pkey, EVP_sha384(), 0, message, signature);
+      return VerifyDigest(pkey, 256, 0, message, signature) || VerifyDigest(pkey, 384, 0, message, signature);
     case KeyType::kEcdsaP521:
-      return VerifyWith(pkey, EVP_sha256(), 0, message, signature) ||
-             VerifyWith(pkey, EVP_sha512(), 0, message, signature);
+      return VerifyDigest(pkey, 256, 0, message, signature) || VerifyDigest(pkey, 512, 0, message, signature);
   }
   return false;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,22 @@ enum class KeyType { kEcdsaP256, kEcdsaP384, kEcdsaP521, kRsa, kEd25519 };
 
 // "ecdsa-p256", "rsa", ... for messages and output.
 const char* KeyTypeName(KeyType t);
+
+// A message to check signatures over, with each of its SHA-256 / SHA-384 /
+// SHA-512 digests computed once, on first use: checking S signatures with K
+// keys hashes the message once per algorithm, not S x K times. Views the
+// message, which must outlive it. Not thread-safe (digests are cached).
+class SignedMessage {
+ public:
+  explicit SignedMessage(std::string_view message) : message_(message) {}
+  std::string_view bytes() const { return message_; }
+  // The raw digest; `bits` is 256, 384 or 512.
+  const std::string& Digest(int bits) const;
+
+ private:
+  std::string_view message_;
+  mutable std::optional<std::string> sha256_, sha384_, sha512_;
+};
 
 class PublicKey {
  public:
@@ -37,6 +54,8 @@ class PublicKey {
   // Sigstore bundle convention). RSA: PKCS#1 v1.5 or PSS, SHA-256. Ed25519:
   // pure Ed25519 over the message.
   bool Verify(std::string_view message, std::string_view signature) const;
+  // Same, over a message whose digests are shared between calls.
+  bool Verify(const SignedMessage& message, std::string_view signature) const;
 
   struct Impl;
 

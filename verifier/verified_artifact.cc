@@ -13,7 +13,8 @@ namespace {
 constexpr char kSignatureAnnotation[] = "dev.cosignproject.cosign/signature";
 constexpr char kCertificateAnnotation[] = "dev.sigstore.cosign/certificate";
 
-std::vector<std::string> SignersOf(const std::vector<TrustedKey>& keys, std::string_view message,
+// `message` carries its digests, so many signatures and keys hash it once.
+std::vector<std::string> SignersOf(const std::vector<TrustedKey>& keys, const SignedMessage& message,
                                    std::string_view signature) {
   std::vector<std::string> out;
   for (const auto& k : keys) {
@@ -56,7 +57,7 @@ SignatureFact CheckSignatureLayer(const AttachedLayer& layer, const std::string&
     f.problem = "signature annotation is not valid base64";
     return f;
   }
-  f.signers = SignersOf(keys, layer.blob, *sig);
+  f.signers = SignersOf(keys, SignedMessage(layer.blob), *sig);
   auto payload = ParseSimpleSigningPayload(layer.blob);
   if (!payload.ok()) {
     f.problem = payload.status().message();
@@ -74,9 +75,10 @@ SignatureFact CheckSignatureLayer(const AttachedLayer& layer, const std::string&
 // in-toto payload type, statement parsed from the verified bytes, subject.
 void CheckEnvelope(const DsseEnvelope& env, const std::string& digest, const std::vector<TrustedKey>& keys,
                    AttestationFact* f) {
-  std::string pae = PreAuthEncoding(env.payload_type, env.payload);
+  const std::string pae = PreAuthEncoding(env.payload_type, env.payload);
+  const SignedMessage message(pae);
   for (const auto& s : env.signatures) {
-    for (auto& a : SignersOf(keys, pae, s.sig)) {
+    for (auto& a : SignersOf(keys, message, s.sig)) {
       bool dup = false;
       for (const auto& x : f->signers) dup |= x == a;
       if (!dup) f->signers.push_back(a);
@@ -178,7 +180,7 @@ void CheckBundleLayer(const AttachedLayer& layer, const ArtifactMaterial& m, con
       as_signature({}, kCertificateBundleProblem);
       return;
     }
-    std::vector<std::string> signers = SignersOf(usable_keys, m.manifest_bytes, bundle->message_signature);
+    std::vector<std::string> signers = SignersOf(usable_keys, SignedMessage(m.manifest_bytes), bundle->message_signature);
     as_signature(signers, signers.empty() ? NoBundleSignerProblem(keys.size()) : "");
     return;
   }
