@@ -100,6 +100,13 @@ void CheckEnvelope(const DsseEnvelope& env, const std::string& digest, const std
   if (!StatementCoversDigest(*st, digest)) f->problem = "statement has no subject with digest " + digest;
 }
 
+// An attestation that does not verify decides nothing: drop its predicate
+// now, before the next layer is read, so unsigned content is never held in
+// bulk (a JSON tree is many times the size of its bytes).
+void DropUnverifiedPredicate(AttestationFact* f) {
+  if (!f->verified()) f->predicate = Json::object();
+}
+
 AttestationFact CheckAttestationLayer(const AttachedLayer& layer, const std::string& digest,
                                       const std::vector<TrustedKey>& keys) {
   AttestationFact f;
@@ -120,6 +127,7 @@ AttestationFact CheckAttestationLayer(const AttachedLayer& layer, const std::str
   }
   CheckEnvelope(*env, digest, keys, &f);
   if (f.problem.empty() && f.signers.empty()) f.problem = NoSignerProblem(layer, keys.size());
+  DropUnverifiedPredicate(&f);
   return f;
 }
 
@@ -191,6 +199,7 @@ void CheckBundleLayer(const AttachedLayer& layer, const ArtifactMaterial& m, con
   } else if (f.problem.empty() && f.signers.empty()) {
     f.problem = NoBundleSignerProblem(keys.size());
   }
+  DropUnverifiedPredicate(&f);
   if (f.predicate_type == kCosignSignPredicateType) {
     as_signature(f.signers, f.problem);
   } else {

@@ -60,7 +60,7 @@ struct AttestationFact {
   std::string origin = kOriginAttTag;
   std::string statement_type;
   std::string predicate_type;  // from the verified statement, never the layer annotation
-  Json predicate;              // object; empty when the statement could not be read
+  Json predicate;              // object; empty unless verified() (unverified content is not kept)
   std::vector<std::string> signers;
   std::string problem;  // why it does not count; empty when it does
   bool verified() const { return problem.empty() && !signers.empty(); }

@@ -297,3 +297,32 @@ TEST_CASE("verification work does not grow with signatures x keys x message size
   // 256 signature checks over one digest are milliseconds; 256 hashes of 12 MiB are not.
   CHECK_MESSAGE(worst < 3 * baseline + 0.25, "1 signature x 1 key: " << baseline << " s; 16 x 16: " << worst << " s");
 }
+
+// An attestation that does not verify contributes nothing to a decision, so
+// its predicate (up to the attachment bound, about twenty times that as a
+// JSON tree) is not kept: a hostile registry must not make one verification
+// hold every unsigned predicate it serves at once.
+TEST_CASE("predicates are kept only for verified attestations") {
+  Keys k;
+  struct Row {
+    const char* name;
+    std::string envelope;
+    bool verified;
+  };
+  const Row rows[] = {
+      {"verified", Envelope(k.a, kInTotoPayloadType, MakeStatement(kDigest)), true},
+      {"untrusted key", Envelope(k.untrusted, kInTotoPayloadType, MakeStatement(kDigest)), false},
+      {"trusted key, another subject", Envelope(k.a, kInTotoPayloadType, MakeStatement(kOther)), false},
+  };
+  for (const auto& r : rows) {
+    std::string name = r.name;
+    CAPTURE(name);
+    auto m = Material();
+    m.attestation_layers = {AttLayer(r.envelope)};
+    auto v = VerifyArtifact(m, k.trusted());
+    REQUIRE(v.attestations.size() == 1);
+    CHECK(v.attestations[0].verified() == r.verified);
+    CHECK(v.attestations[0].predicate.is_object());
+    CHECK(v.attestations[0].predicate.empty() == !r.verified);
+  }
+}
