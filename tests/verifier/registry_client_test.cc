@@ -460,6 +460,54 @@ TEST_CASE("a plain-http realm is accepted for a registry configured as insecure"
   CHECK_SCRIPT_DONE(t);
 }
 
+// Plain HTTP is the admin's choice for one registry (or loopback): it does not
+// extend to whatever host a challenge names. Credentials would cross the
+// network in clear text to a host nobody configured.
+TEST_CASE("a plain-http realm must be on the insecure registry's own host or another insecure host") {
+  struct Row {
+    std::string registry;  // configured insecure, with credentials
+    std::string realm;
+    bool accepted;
+  };
+  const Row rows[] = {
+      {"127.0.0.1:5000", "http://127.0.0.1:5001/token", true},                 // loopback: insecure by default
+      {"127.0.0.1:5000", "http://localhost:5001/token", true},
+      {"registry.internal:5000", "http://registry.internal:5000/token", true},  // the registry itself
+      {"registry.internal:5000", "http://registry.internal:5001/token", true},  // same host, another port
+      {"registry.internal:5000", "http://tokens.internal/token", true},         // configured insecure below
+      {"127.0.0.1:5000", "http://auth.example/token", false},
+      {"registry.internal:5000", "http://auth.example/token", false},
+      {"registry.internal:5000", "http://registry.internal.evil.example/token", false},
+      {"[::1]:5000", "http://auth.example:5000/token", false},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.registry);
+    CAPTURE(row.realm);
+    ScriptedTransport t;
+    auto cfg = Config();
+    cfg->SetHost({row.registry, true, "", ""});
+    cfg->SetHost({"tokens.internal", true, "", ""});
+    cfg->SetCredentials(row.registry, {"user", "secret", ""});
+    RegistryClient client(&t, cfg);
+    Reference ref = Ref(row.registry + "/models/mnist:v1");
+    const std::string url = "http://" + row.registry + "/v2/models/mnist/manifests/v1";
+    t.Expect("GET", url, Unauthorized(R"(Bearer realm=")" + row.realm + R"(",service="local")"));
+    if (row.accepted) {
+      t.Expect("GET", WithoutQuery(row.realm), TokenResponse("tok-local"));
+      t.Expect("GET", url, ManifestResponse(ManifestBytes()));
+    }
+    auto m = client.GetManifest(ref, "v1", Soon());
+    CHECK_SCRIPT_DONE(t);  // in particular: nothing sent to a refused realm
+    if (row.accepted) {
+      CHECK_MESSAGE(m.ok(), m.status().ToString());
+    } else {
+      REQUIRE_FALSE(m.ok());
+      CHECK(m.status().code() == StatusCode::kPermissionDenied);
+      CHECK_MESSAGE(m.status().message().find("plain-http token realm") != std::string::npos, m.status().message());
+    }
+  }
+}
+
 TEST_CASE("a realm that already has a query string gets the parameters appended") {
   ScriptedTransport t;
   RegistryClient client(&t, Config());

@@ -49,6 +49,12 @@ std::string UrlEncode(std::string_view s) {
 
 bool IsDigest(std::string_view s) { return ValidateDigest(s).ok(); }
 
+// "host" of "host[:port]" ("[v6]" keeps its brackets).
+std::string_view HostName(std::string_view host_port) {
+  if (!host_port.empty() && host_port.front() == '[') return host_port.substr(0, host_port.find(']') + 1);
+  return host_port.substr(0, host_port.rfind(':'));
+}
+
 void SetHeader(HttpRequest& req, const std::string& name, const std::string& value) {
   for (auto it = req.headers.begin(); it != req.headers.end();) {
     if (it->first == name) {
@@ -162,6 +168,12 @@ StatusOr<std::string> RegistryClient::FetchToken(const std::string& host,
   auto realm = SplitUrl(realm_it->second);
   if (!realm || (realm->scheme != "https" && !(realm->scheme == "http" && config_->ForHost(host).insecure))) {
     return PermissionDenied(host + " token realm is not an https URL");
+  }
+  // Plain HTTP was accepted for this registry (or its loopback address), not
+  // for any host its challenge names: the token request carries credentials.
+  if (realm->scheme == "http" && HostName(realm->host) != HostName(host) && !config_->ForHost(realm->host).insecure) {
+    return PermissionDenied(host + " named a plain-http token realm on " + realm->host +
+                            ", which is neither this registry's host nor configured insecure");
   }
   HttpRequest req;
   req.deadline = deadline;
