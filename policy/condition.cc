@@ -138,9 +138,16 @@ StatusOr<std::shared_ptr<const Condition>> Condition::Leaf(JsonPath path, Operat
       break;
     case Operator::kStartsWith:
       if (!operand.is_string()) return InvalidArgument("startsWith expects a string, got " + JsonForMessage(operand));
+      if (operand.get_ref<const std::string&>().empty()) {
+        // Vacuous: most likely a template that rendered empty.
+        return InvalidArgument("startsWith \"\" holds for every string; write exists: true to require a value");
+      }
       break;
     case Operator::kMatches: {
       if (!operand.is_string()) return InvalidArgument("matches expects a string, got " + JsonForMessage(operand));
+      if (operand.get_ref<const std::string&>().empty()) {
+        return InvalidArgument("matches \"\" holds for every string; write exists: true to require a value");
+      }
       auto re = CompileRegex(operand.get_ref<const std::string&>());
       if (!re.ok()) return re.status();
       c->regex_ = std::move(*re);

@@ -99,8 +99,9 @@ class Condition {
   enum class Kind { kAll, kAny, kNot, kLeaf };
 
   // A leaf. Validates the operand: in/notIn take a non-empty array;
-  // matches takes a string that RE2 compiles (bounded memory); exists takes
-  // a boolean; startsWith takes a string; the numeric operators take a
+  // matches takes a non-empty string that RE2 compiles (bounded memory);
+  // exists takes a boolean; startsWith takes a non-empty string (an empty
+  // one would hold for every string); the numeric operators take a
   // number or a numeric string; equals/notEquals/contains take any value.
   // Fails with InvalidArgument describing the problem (without a location).
   static StatusOr<std::shared_ptr<const Condition>> Leaf(JsonPath path, Operator op, Json operand);

@@ -133,6 +133,25 @@ std::string NormalizeReferenceGlob(std::string_view pattern) {
   return p;
 }
 
+StatusOr<Glob> CompileReferenceGlob(std::string_view pattern) {
+  if (pattern.empty()) return InvalidArgument("glob is empty");
+  if (pattern.back() == '/') {
+    std::string meant(pattern);
+    meant += "**";
+    return InvalidArgument("glob " + Quote(pattern) + " ends in '/' and can never match a reference (" + meant +
+                           " selects everything under it)");
+  }
+  if (pattern.find('/') == std::string_view::npos) {
+    std::string_view name = pattern.substr(0, pattern.find_first_of(":@"));
+    if (name.find('.') != std::string_view::npos || Lower(name) == "localhost") {
+      return InvalidArgument("glob " + Quote(pattern) + " names the Docker Hub repository docker.io/library/" +
+                             std::string(pattern) + "; write " + std::string(pattern) +
+                             "/** for everything in that registry");
+    }
+  }
+  return Glob::Compile(NormalizeReferenceGlob(pattern), Glob::Dialect::kReference);
+}
+
 bool ReferenceMatcher::MatchesReference(const Reference& ref) const {
   std::vector<std::string> forms;
   auto add_forms = [&](const Reference& r) {

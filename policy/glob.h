@@ -64,6 +64,14 @@ class Glob {
 // Any other pattern is returned unchanged ("*/models/**" still means any registry).
 std::string NormalizeReferenceGlob(std::string_view pattern);
 
+// A spec.match.references entry: checks it, normalises it as above and
+// compiles it. Fails with InvalidArgument, besides what Glob::Compile
+// refuses, for globs that can select nothing a policy author meant: one
+// ending in '/' (no reference does), and one without '/' whose name holds a
+// '.' or is "localhost" ("registry.example.com" would be the Docker Hub
+// repository docker.io/library/registry.example.com, not the registry).
+StatusOr<Glob> CompileReferenceGlob(std::string_view pattern);
+
 // spec.match compiled: reference globs (normalised, see above), namespace
 // globs (empty = all namespaces) and sources (empty = all sources).
 //

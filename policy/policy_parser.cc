@@ -62,7 +62,7 @@ std::shared_ptr<const ReferenceMatcher> ParseMatch(const YamlValue& v, YamlError
       for (const auto& item : *items) {
         auto s = ReadString(item, errors);
         if (!s) continue;
-        auto g = Glob::Compile(NormalizeReferenceGlob(*s), Glob::Dialect::kReference);
+        auto g = CompileReferenceGlob(*s);
         if (!g.ok()) {
           errors.Add(item.mark, item.where + ": bad reference glob: " + g.status().message());
           continue;
@@ -183,9 +183,12 @@ std::optional<KeylessIdentity> ParseKeyless(const YamlValue& v, YamlErrors& erro
   return id;
 }
 
-std::optional<Authority> ParseAuthority(const YamlValue& v, const FileReader& read_file, YamlErrors& errors) {
+// `trust_mark` receives the position of the key or keyless field's value.
+std::optional<Authority> ParseAuthority(const YamlValue& v, const FileReader& read_file, YamlErrors& errors,
+                                        YAML::Mark* trust_mark) {
   auto m = YamlMapping::Open(v, {"name", "key", "keyless"}, errors);
   if (!m) return std::nullopt;
+  *trust_mark = v.mark;
   size_t before = errors.count();
   Authority a;
   if (auto name = m->Require("name", errors)) {
@@ -196,9 +199,12 @@ std::optional<Authority> ParseAuthority(const YamlValue& v, const FileReader& re
       errors.Add(v.mark, v.where + ": an authority needs exactly one of key or keyless" +
                              std::string(m->Has("key") ? ", not both" : ""));
   } else if (auto key = m->Get("key")) {
+    *trust_mark = key->mark;
     a.key = ParseKey(*key, read_file, errors);
   } else {
-    a.keyless = ParseKeyless(*m->Get("keyless"), errors);
+    auto keyless = m->Get("keyless");
+    *trust_mark = keyless->mark;
+    a.keyless = ParseKeyless(*keyless, errors);
   }
   if (errors.count() != before) return std::nullopt;
   return a;
@@ -310,8 +316,12 @@ std::optional<Policy> ParseDocument(const YamlValue& doc, const FileReader& read
     if (auto items = ReadList(*list, errors, /*allow_empty=*/false)) {
       authorities_ok = true;
       std::map<std::string, std::string> seen;  // name -> location
+      // identity -> (name, location): one key (or keyless identity) held by
+      // two authorities would count twice towards signatures.require.
+      std::map<std::string, std::pair<std::string, std::string>> identities;
       for (const auto& item : *items) {
-        auto a = ParseAuthority(item, read_file, errors);
+        YAML::Mark trust_mark;
+        auto a = ParseAuthority(item, read_file, errors, &trust_mark);
         if (!a) {
           authorities_ok = false;
           continue;
@@ -320,6 +330,17 @@ std::optional<Policy> ParseDocument(const YamlValue& doc, const FileReader& read
         if (!inserted) {
           errors.Add(item.mark,
                      item.where + ": duplicate authority name " + Quote(a->name) + " (first at " + it->second + ")");
+          authorities_ok = false;
+          continue;
+        }
+        auto [id, fresh] =
+            identities.emplace(AuthorityIdentity(*a), std::pair{a->name, errors.Location(trust_mark)});
+        if (!fresh) {
+          const bool key = a->key.has_value();
+          errors.Add(trust_mark, item.where +
+                                     (key ? ".key: the same key as authority " : ".keyless: the same identity as authority ") +
+                                     Quote(id->second.first) + " (at " + id->second.second +
+                                     "): one signer is one authority, and signatures.require counts distinct signers");
           authorities_ok = false;
           continue;
         }

@@ -322,6 +322,8 @@ TEST_CASE("operands are validated when the condition is built") {
       {Operator::kGreaterThan, "abc", "greaterThan expects a number or a numeric string"},
       {Operator::kLessOrEqual, true, "lessOrEqual expects a number"},
       {Operator::kGreaterOrEqual, " 1", "expects a number"},
+      {Operator::kStartsWith, "", "startsWith \"\" holds for every string"},
+      {Operator::kMatches, "", "matches \"\" holds for every string"},
   };
   for (const auto& r : rows) {
     CAPTURE(OperatorName(r.op));
