@@ -40,11 +40,56 @@ std::string Truncate(std::string s, size_t max_len = kMaxReasonLength) {
   return s;
 }
 
-// A number, or a numeric string; nullopt otherwise.
-std::optional<double> AsNumber(const Json& v) {
-  if (v.is_number()) return v.get<double>();
-  if (v.is_string()) return ParseNumericString(v.get_ref<const std::string&>());
-  return std::nullopt;
+// An operand of the comparison operators. Integers (JSON integers, and
+// numeric strings without fraction or exponent that fit 64 bits) stay exact:
+// a double cannot tell 2^53 from 2^53 + 1, and "build lessOrEqual N" must not
+// pass for N + 1.
+struct Number {
+  bool is_integer = false;
+  __int128 integer = 0;  // holds every int64 and uint64
+  long double real = 0;  // x86-64: a 64-bit mantissa, exact for any 64-bit integer too
+};
+
+// A number, or a numeric string (ParseNumericString); nullopt otherwise.
+std::optional<Number> AsNumber(const Json& v) {
+  Number n;
+  if (v.is_number_unsigned()) {
+    n.is_integer = true;
+    n.integer = v.get<uint64_t>();
+  } else if (v.is_number_integer()) {
+    n.is_integer = true;
+    n.integer = v.get<int64_t>();
+  } else if (v.is_number_float()) {
+    n.real = v.get<double>();
+    return n;
+  } else if (v.is_string()) {
+    const std::string& s = v.get_ref<const std::string&>();
+    auto d = ParseNumericString(s);
+    if (!d) return std::nullopt;
+    n.real = *d;
+    if (s.find_first_of(".eE") != std::string::npos) return n;
+    const char* end = s.data() + s.size();
+    int64_t i = 0;
+    uint64_t u = 0;
+    if (auto [p, ec] = std::from_chars(s.data(), end, i); ec == std::errc() && p == end) {
+      n.is_integer = true;
+      n.integer = i;
+    } else if (auto [q, ec2] = std::from_chars(s.data(), end, u); ec2 == std::errc() && q == end) {
+      n.is_integer = true;
+      n.integer = u;
+    }
+    return n;  // a larger integer string compares as its double
+  } else {
+    return std::nullopt;
+  }
+  n.real = static_cast<long double>(n.integer);
+  return n;
+}
+
+// -1, 0 or 1 as a is less than, equal to or greater than b.
+int Compare(const Number& a, const Number& b) {
+  if (a.is_integer && b.is_integer) return a.integer < b.integer ? -1 : a.integer > b.integer ? 1 : 0;
+  return a.real < b.real ? -1 : a.real > b.real ? 1 : 0;
 }
 
 bool ContainsEqual(const Json& list, const Json& v) {
@@ -157,9 +202,9 @@ StatusOr<std::shared_ptr<const Condition>> Condition::Leaf(JsonPath path, Operat
     case Operator::kGreaterOrEqual:
     case Operator::kLessThan:
     case Operator::kLessOrEqual: {
-      auto n = AsNumber(operand);
-      if (!n) return InvalidArgument(name + " expects a number or a numeric string, got " + JsonForMessage(operand));
-      c->number_ = *n;
+      if (!AsNumber(operand)) {
+        return InvalidArgument(name + " expects a number or a numeric string, got " + JsonForMessage(operand));
+      }
       break;
     }
   }
@@ -244,10 +289,11 @@ bool Condition::Satisfies(const Json& value, std::string* mismatch) const {
         *mismatch = "not a number";
         return false;
       }
-      if (op_ == Operator::kGreaterThan) return *n > number_;
-      if (op_ == Operator::kGreaterOrEqual) return *n >= number_;
-      if (op_ == Operator::kLessThan) return *n < number_;
-      return *n <= number_;
+      int cmp = Compare(*n, *AsNumber(operand_));  // the operand was checked in Leaf
+      if (op_ == Operator::kGreaterThan) return cmp > 0;
+      if (op_ == Operator::kGreaterOrEqual) return cmp >= 0;
+      if (op_ == Operator::kLessThan) return cmp < 0;
+      return cmp <= 0;
     }
   }
   return false;

@@ -82,8 +82,10 @@ struct ConditionResult {
 //    array value has an element equal to the operand;
 //  - startsWith: a string value starts with the operand;
 //  - greaterThan ... lessOrEqual: numbers, or strings that ParseNumericString
-//    accepts, on either side; anything else is a type mismatch and fails
-//    with a reason that says so;
+//    accepts, on either side; anything else (booleans, null, "0.95abc", "",
+//    " 1", "0x10", "NaN", "inf", "1e999") is a type mismatch and fails with a
+//    reason that says so. Integers (and integer strings) compare exactly,
+//    beyond 2^53 too;
 //  - exists: true when the path selects something (a JSON null counts);
 //  - undecidable: a leaf that fails because its path is missing (for every
 //    operator but exists) or because no value satisfied it and one had the
@@ -140,7 +142,6 @@ class Condition {
   std::optional<JsonPath> path_;
   Operator op_ = Operator::kEquals;
   Json operand_;
-  double number_ = 0;                      // numeric operators
   std::shared_ptr<const re2::RE2> regex_;  // matches
 };
 

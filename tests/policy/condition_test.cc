@@ -146,6 +146,42 @@ TEST_CASE("numeric operators accept numbers and strict numeric strings") {
   });
 }
 
+// 2^53 + 1 is not representable as a double: integers (JSON integers and
+// integer strings) are compared exactly, not after rounding to a double.
+TEST_CASE("numeric operators compare integers exactly") {
+  const Json doc = Json::parse(R"({"big": 9007199254740993, "bigs": "9007199254740993", "u": 18446744073709551615,
+                                   "neg": -9223372036854775808, "f": 9007199254740992.0})");
+  struct Case {
+    const char* path;
+    const char* op;
+    Json operand;
+    bool pass;
+  };
+  std::vector<Case> cases = {
+      {"big", "greaterThan", 9007199254740992, true},
+      {"big", "lessOrEqual", 9007199254740992, false},
+      {"big", "greaterThan", "9007199254740992", true},
+      {"bigs", "greaterThan", 9007199254740992, true},
+      {"bigs", "lessOrEqual", "9007199254740992", false},
+      {"big", "greaterOrEqual", 9007199254740993, true},
+      {"big", "lessThan", 9007199254740994ULL, true},
+      {"u", "greaterThan", 18446744073709551614ULL, true},
+      {"u", "lessOrEqual", 18446744073709551614ULL, false},
+      {"u", "greaterThan", -1, true},
+      {"neg", "lessThan", -9223372036854775807LL, true},
+      {"neg", "lessThan", 0.5, true},
+      {"f", "lessThan", 9007199254740993, true},  // a float against an integer
+      {"big", "greaterThan", 9007199254740992.0, true},
+      {"big", "lessThan", 1e300, true},
+      {"bigs", "lessThan", "1e300", true},
+  };
+  for (const auto& c : cases) {
+    std::string row = std::string(c.path) + " " + c.op + " " + c.operand.dump();
+    CAPTURE(row);
+    CHECK(Leaf(c.path, c.op, c.operand)->Evaluate(doc).passed == c.pass);
+  }
+}
+
 TEST_CASE("[*] paths hold when any element satisfies the operator") {
   RunRows({
       {"uris[*]", "contains", R"("github.com/acme")", true, ""},
