@@ -97,7 +97,10 @@ std::string AdmissionResponseJson(const AdmissionResponse& r) {
 std::string PinningPatch(const ObjectDecision& d) {
   Json ops = Json::array();
   for (const auto& r : d.references) {
-    if (r.digest.empty() || r.decision == Decision::kDeny || !r.ref.parsed) continue;
+    // Only a reference every matching policy passed was verified. A warn- or
+    // audit-mode failure is admitted, but its digest is not a verified one:
+    // pinning it would make the object claim a provenance it does not have.
+    if (r.decision != Decision::kAllow || r.digest.empty() || !r.ref.parsed) continue;
     if (!r.ref.reference.digest.empty()) continue;  // already pinned, and verified at that digest
     ops.push_back({{"op", "replace"}, {"path", r.ref.json_pointer}, {"value", r.ref.raw + "@" + r.digest}});
   }

@@ -51,10 +51,12 @@ struct AdmissionResponse {
 // patch base64-encoded with patchType JSONPatch.
 std::string AdmissionResponseJson(const AdmissionResponse& r);
 
-// The JSONPatch (RFC 6902) that pins every reference of `d` whose digest
-// was verified and which was not denied: `repo:tag` -> `repo:tag@sha256:..`,
-// keeping the text as written (and any oci:// scheme). References already
-// carrying a digest are left alone. Returns "" when nothing is pinned.
+// The JSONPatch (RFC 6902) that pins every reference of `d` decided
+// `allow` (every matching policy passed at its verified digest):
+// `repo:tag` -> `repo:tag@sha256:..`, keeping the text as written (and any
+// oci:// scheme). Unmatched references, and ones a warn- or audit-mode
+// policy failed, are admitted but not verified, so never pinned. References
+// already carrying a digest are left alone. Returns "" when nothing is pinned.
 std::string PinningPatch(const ObjectDecision& d);
 
 // {"error": message} for HTTP 400 answers.

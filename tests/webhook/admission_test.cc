@@ -1,0 +1,122 @@
+// AdmissionReview parsing (what a review must carry before anything is
+// decided) and the /mutate JSONPatch (what is pinned, where, and that the
+// patch applies to the object it was computed from).
+#include "webhook/admission.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "base/encoding.h"
+
+using namespace provgate;
+
+namespace {
+
+constexpr char kDigest[] = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+constexpr char kOther[] = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+// One decided reference found in `object` at index `i`, with `decision` and
+// (when not empty) the verified `digest`.
+ReferenceDecision Decided(const std::vector<ModelReference>& refs, size_t i, Decision decision,
+                          const std::string& digest) {
+  ReferenceDecision rd;
+  rd.ref = refs.at(i);
+  rd.decision = decision;
+  rd.digest = digest;
+  PolicyResult pr;
+  pr.name = "p";
+  pr.mode = decision == Decision::kWarn ? Mode::kWarn : decision == Decision::kAudit ? Mode::kAudit : Mode::kEnforce;
+  pr.passed = decision == Decision::kAllow;
+  if (decision != Decision::kUnmatched) rd.policies.push_back(pr);
+  return rd;
+}
+
+}  // namespace
+
+TEST_CASE("PinningPatch: only references every matching policy passed are pinned, at their own digest") {
+  // Annotation names with '/' and '~' exercise RFC 6901 escaping.
+  Json pod = Json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","annotations":{
+      "serving.kserve.io/storage-initializer-sourceuri":"oci://r.example/models/ann:v1",
+      "acme.io/model~uri":"oci://r.example/models/tilde:v1"}},
+    "spec":{"initContainers":[{"name":"i","image":"r.example/models/init:v1"}],
+      "containers":[{"name":"allow","image":"r.example/models/ok:v1"},
+                    {"name":"warn","image":"r.example/models/warn:v1"},
+                    {"name":"audit","image":"r.example/models/audit:v1"},
+                    {"name":"deny","image":"r.example/models/deny:v1"},
+                    {"name":"unmatched","image":"busybox"},
+                    {"name":"pinned","image":"r.example/models/pinned:v1@sha256:2222222222222222222222222222222222222222222222222222222222222222"},
+                    {"name":"unresolved","image":"r.example/models/down:v1"}],
+      "volumes":[{"name":"m","image":{"reference":"r.example/models/vol:v1"}}]}})");
+  auto refs = FindModelReferences(pod, {"serving.kserve.io/storage-initializer-sourceuri", "acme.io/model~uri"});
+  REQUIRE(refs.ok());
+  REQUIRE(refs->size() == 11);
+  ObjectDecision d;
+  d.references = {
+      Decided(*refs, 0, Decision::kAllow, kDigest),      // annotation with '/'
+      Decided(*refs, 1, Decision::kAllow, kDigest),      // annotation with '~'
+      Decided(*refs, 2, Decision::kAllow, kDigest),      // init container
+      Decided(*refs, 3, Decision::kAllow, kDigest),      // container
+      Decided(*refs, 4, Decision::kWarn, kDigest),       // a warn-mode policy failed: not verified
+      Decided(*refs, 5, Decision::kAudit, kDigest),      // an audit-mode policy failed: not verified
+      Decided(*refs, 6, Decision::kDeny, kDigest),
+      Decided(*refs, 7, Decision::kUnmatched, ""),
+      Decided(*refs, 8, Decision::kAllow, kOther),       // carries its digest: verified at it, left alone
+      Decided(*refs, 9, Decision::kDeny, ""),            // registry down
+      Decided(*refs, 10, Decision::kAllow, kDigest),     // image volume
+  };
+  std::string text = PinningPatch(d);
+  REQUIRE_FALSE(text.empty());
+  Json patch = Json::parse(text);
+  CHECK(patch.size() == 5);  // two annotations, the init container, one container, the image volume
+  for (const auto& op : patch) CHECK(op["op"] == "replace");
+
+  Json patched = pod.patch(patch);
+  const Json& ann = patched["metadata"]["annotations"];
+  CHECK(ann["serving.kserve.io/storage-initializer-sourceuri"] == std::string("oci://r.example/models/ann:v1@") + kDigest);
+  CHECK(ann["acme.io/model~uri"] == std::string("oci://r.example/models/tilde:v1@") + kDigest);
+  const Json& spec = patched["spec"];
+  CHECK(spec["initContainers"][0]["image"] == std::string("r.example/models/init:v1@") + kDigest);
+  CHECK(spec["containers"][0]["image"] == std::string("r.example/models/ok:v1@") + kDigest);
+  CHECK(spec["containers"][1]["image"] == "r.example/models/warn:v1");
+  CHECK(spec["containers"][2]["image"] == "r.example/models/audit:v1");
+  CHECK(spec["containers"][3]["image"] == "r.example/models/deny:v1");
+  CHECK(spec["containers"][4]["image"] == "busybox");
+  CHECK(spec["containers"][5]["image"] == pod["spec"]["containers"][5]["image"]);
+  CHECK(spec["containers"][6]["image"] == "r.example/models/down:v1");
+  CHECK(spec["volumes"][0]["image"]["reference"] == std::string("r.example/models/vol:v1@") + kDigest);
+  // Everything else is untouched.
+  Json back = patched;
+  for (const auto& op : patch) back[Json::json_pointer(op["path"].get<std::string>())] = pod[Json::json_pointer(op["path"].get<std::string>())];
+  CHECK(back == pod);
+
+  // Nothing verified: no patch at all.
+  ObjectDecision none;
+  none.references = {Decided(*refs, 4, Decision::kWarn, kDigest), Decided(*refs, 7, Decision::kUnmatched, "")};
+  CHECK(PinningPatch(none).empty());
+}
+
+TEST_CASE("AdmissionResponseJson: uid echoed, 403 on denial, base64 JSONPatch") {
+  AdmissionResponse r;
+  r.uid = "u-9";
+  r.allowed = false;
+  r.message = "provgate: Pod ns/p: denied";
+  Json j = Json::parse(AdmissionResponseJson(r));
+  CHECK(j["apiVersion"] == "admission.k8s.io/v1");
+  CHECK(j["kind"] == "AdmissionReview");
+  CHECK(j["response"]["uid"] == "u-9");
+  CHECK(j["response"]["allowed"] == false);
+  CHECK(j["response"]["status"]["code"] == 403);
+  CHECK(j["response"]["status"]["message"] == r.message);
+  CHECK_FALSE(j["response"].contains("patch"));
+
+  AdmissionResponse m;
+  m.uid = "u-10";
+  m.patch = R"([{"op":"replace","path":"/spec/containers/0/image","value":"x@sha256:1"}])";
+  Json mj = Json::parse(AdmissionResponseJson(m));
+  CHECK(mj["response"]["allowed"] == true);
+  CHECK(mj["response"]["patchType"] == "JSONPatch");
+  CHECK(Base64Decode(mj["response"]["patch"].get<std::string>()) == m.patch);
+  CHECK_FALSE(mj["response"].contains("status"));
+}
