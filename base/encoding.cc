@@ -18,6 +18,32 @@ constexpr std::array<int8_t, 256> MakeDecodeTable() {
 }
 constexpr auto kDecode = MakeDecodeTable();
 
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+// Length of the well-formed UTF-8 sequence starting at s[i], or 0 (RFC 3629 table 3.7).
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  auto at = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  auto cont = [&](size_t k, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+    return i + k < s.size() && at(k) >= lo && at(k) <= hi;
+  };
+  unsigned char c = at(0);
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
+  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
+  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
+  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+void AppendEscapedByte(std::string* out, unsigned char c) {
+  *out += "\\x";
+  *out += kHexDigits[c >> 4];
+  *out += kHexDigits[c & 15];
+}
+
 }  // namespace
 
 std::string Base64Encode(std::string_view in) {
@@ -111,14 +137,43 @@ bool IsLowerHex(std::string_view s) {
   return true;
 }
 
+std::string EscapeInvalidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    size_t n = Utf8SequenceLength(s, i);
+    if (n == 0) {
+      AppendEscapedByte(&out, static_cast<unsigned char>(s[i]));
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 std::string Quote(std::string_view s, size_t max_len) {
   std::string out = "\"";
-  size_t n = 0;
-  for (unsigned char c : s) {
-    if (n++ >= max_len) {
+  for (size_t i = 0; i < s.size();) {
+    size_t n = Utf8SequenceLength(s, i);
+    size_t take = n == 0 ? 1 : n;
+    if (i + take > max_len) {
       out += "...";
       break;
     }
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (n == 0) {
+      AppendEscapedByte(&out, c);
+      ++i;
+      continue;
+    }
+    if (n > 1) {
+      out.append(s.substr(i, n));
+      i += n;
+      continue;
+    }
+    ++i;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -127,10 +182,7 @@ std::string Quote(std::string_view s, size_t max_len) {
       case '\t': out += "\\t"; break;
       default:
         if (c < 0x20 || c == 0x7f) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\x";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
+          AppendEscapedByte(&out, c);
         } else {
           out += static_cast<char>(c);
         }

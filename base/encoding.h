@@ -24,7 +24,14 @@ std::optional<std::string> HexDecode(std::string_view text);
 // True when every char of `s` is in [0-9a-f].
 bool IsLowerHex(std::string_view s);
 
-// Quotes a string for messages: JSON-style escapes, at most `max_len` bytes shown.
+// Quotes a string for messages: JSON-style escapes, at most `max_len` bytes
+// shown, never cutting a character. The result is always valid UTF-8 (bytes
+// that are not are shown as \xNN), so it can go into any JSON document.
 std::string Quote(std::string_view s, size_t max_len = 200);
+
+// `s` with every byte that is not part of a well-formed UTF-8 sequence
+// (RFC 3629: no overlongs, surrogates or code points above U+10FFFF) written
+// as \xNN; valid text is unchanged. For messages built from untrusted bytes.
+std::string EscapeInvalidUtf8(std::string_view s);
 
 }  // namespace provgate

@@ -98,9 +98,11 @@ StatusOr<Json> Parse(std::string_view text, std::string_view what, int max_depth
     std::string msg = e.what();
     // nlohmann prefixes "[json.exception.parse_error.101] "; keep the useful part.
     if (auto pos = msg.find("] "); pos != std::string::npos) msg = msg.substr(pos + 2);
-    return InvalidArgument(std::string(what) + ": malformed JSON: " + msg);
+    // The message echoes the bytes last read, which may be the invalid UTF-8
+    // that failed the parse: messages go into JSON documents.
+    return InvalidArgument(std::string(what) + ": malformed JSON: " + EscapeInvalidUtf8(msg));
   } catch (const std::exception& e) {
-    return InvalidArgument(std::string(what) + ": malformed JSON: " + e.what());
+    return InvalidArgument(std::string(what) + ": malformed JSON: " + EscapeInvalidUtf8(e.what()));
   }
 }
 

@@ -131,3 +131,35 @@ TEST_CASE("Quote escapes and truncates") {
   CHECK(Quote("a\"b\n") == "\"a\\\"b\\n\"");
   CHECK(Quote(std::string(10, 'x'), 4) == "\"xxxx...\"");
 }
+
+// Messages end up in JSON documents; nlohmann refuses to serialise invalid
+// UTF-8, so what quotes untrusted bytes must never produce it.
+TEST_CASE("Quote and EscapeInvalidUtf8 always produce valid UTF-8") {
+  const std::string euro = "\xe2\x82\xac";
+  // A truncation never splits a character: it stops before one that does not fit.
+  CHECK(Quote(euro + euro, 4) == "\"" + euro + "...\"");
+  CHECK(Quote(euro + euro, 6) == "\"" + euro + euro + "\"");
+  CHECK(Quote("\xc3\xa9t\xc3\xa9") == "\"\xc3\xa9t\xc3\xa9\"");  // valid sequences are kept
+  struct Row {
+    std::string in, quoted;
+  };
+  const Row rows[] = {
+      {"a\xff", "\"a\\xff\""},                       // not a lead byte
+      {"\xc3", "\"\\xc3\""},                          // truncated sequence
+      {"\xc3(", "\"\\xc3(\""},                        // bad continuation
+      {"\xc0\xaf", "\"\\xc0\\xaf\""},                 // overlong '/'
+      {"\xed\xa0\x80", "\"\\xed\\xa0\\x80\""},        // UTF-16 surrogate
+      {"\xf4\x90\x80\x80", "\"\\xf4\\x90\\x80\\x80\""},  // above U+10FFFF
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.in);
+    CHECK(Quote(r.in) == r.quoted);
+    CHECK(EscapeInvalidUtf8(r.in) == r.quoted.substr(1, r.quoted.size() - 2));
+  }
+  CHECK(EscapeInvalidUtf8("plain " + euro) == "plain " + euro);
+  // ParseJson's own messages echo what it read: also escaped.
+  auto bad = ParseJson("[\"\xff\"]", "doc");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("\xff") == std::string::npos);
+  CHECK_NOTHROW(Json(bad.status().message()).dump());
+}

@@ -326,3 +326,52 @@ TEST_CASE("predicates are kept only for verified attestations") {
     CHECK(v.attestations[0].predicate.empty() == !r.verified);
   }
 }
+
+namespace {
+bool IsValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+}  // namespace
+
+// Problems quote what the registry sent; they end up in JSON (check -o json,
+// verify -o json, admission responses, logs). They must stay valid UTF-8, or
+// serialising them throws: a quote cut inside a multi-byte character, or a
+// parser message echoing an invalid byte, must not get through.
+TEST_CASE("problems are valid UTF-8 whatever the registry sends") {
+  Keys k;
+  std::string euros;
+  for (int i = 0; i < 100; ++i) euros += "\xe2\x82\xac";  // 300 bytes: a 200-byte cut splits one
+  std::string bad_payload = std::string(R"({"critical":{"type":"cosign container image signature","x":")") + "\xff\xfe" + R"("}})";
+  auto m = Material();
+  auto sig = SigLayer(k.a, kDigest);
+  sig.descriptor.media_type = "application/" + euros;
+  m.signature_layers = {
+      sig,
+      Layer(kSimpleSigningMediaType, bad_payload, {{"dev.cosignproject.cosign/signature", Base64Encode(*k.a.Sign(bad_payload))}}),
+  };
+  m.attestation_layers = {AttLayer(Envelope(k.a, "application/" + euros, MakeStatement(kDigest))),
+                          AttLayer(Envelope(k.a, kInTotoPayloadType, "{\"_type\":\"\xc3\x28\"}")),
+                          AttLayer(Envelope(k.a, kInTotoPayloadType,
+                                            R"({"_type":")" + euros + R"(","subject":[],"predicateType":"p"})"))};
+  auto v = VerifyArtifact(m, k.trusted());
+  REQUIRE(v.signatures.size() == 2);
+  REQUIRE(v.attestations.size() == 3);
+  for (const auto& s : v.signatures) {
+    CHECK_FALSE(s.verified());
+    CHECK_MESSAGE(IsValidUtf8(s.problem), s.problem);
+  }
+  for (const auto& a : v.attestations) {
+    CHECK_FALSE(a.verified());
+    CHECK_MESSAGE(IsValidUtf8(a.problem), a.problem);
+  }
+  CHECK_NOTHROW(VerifiedArtifactToJson(v).dump(2));
+}
