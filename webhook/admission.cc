@@ -65,7 +65,11 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, simdjson:
   ASSIGN_OR_RETURN(r.name, OptionalString(req, "name"));
   ASSIGN_OR_RETURN(r.sub_resource, OptionalString(req, "subResource"));
   simdjson::dom::object kind;
-  if (req.at_key("kind").get_object().get(kind) == simdjson::SUCCESS) r.kind = std::string(StringAt(kind, "kind"));
+  std::string kind_group;
+  if (req.at_key("kind").get_object().get(kind) == simdjson::SUCCESS) {
+    r.kind = std::string(StringAt(kind, "kind"));
+    kind_group = std::string(StringAt(kind, "group"));
+  }
   element dry;
   if (req.at_key("dryRun").get(dry) == simdjson::SUCCESS && !dry.is_null()) {
     bool b = false;
@@ -76,6 +80,25 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, simdjson:
   if (req.at_key("object").get(object) == simdjson::SUCCESS && !object.is_null()) {
     if (!object.is_object()) return InvalidArgument("request.object is not an object");
     r.object = object;
+  }
+  // CREATE and UPDATE are decided on request.object, whose kind is the one
+  // the API server admits (request.kind). One without it, or of another kind
+  // or API group (references are found by the object's kind and apiVersion),
+  // cannot be decided: answering it as an object without references would
+  // allow it. (The core group is named by an empty request.kind.group.)
+  if (r.operation == "CREATE" || r.operation == "UPDATE") {
+    if (!r.object) return InvalidArgument("request.object is missing for " + r.operation);
+    if (r.kind.empty()) return InvalidArgument("request.kind is missing for " + r.operation);
+    simdjson::dom::object obj;
+    if (r.object->get_object().get(obj) != simdjson::SUCCESS) return InvalidArgument("request.object is not an object");
+    std::string_view object_kind = StringAt(obj, "kind"), api_version = StringAt(obj, "apiVersion");
+    std::string_view object_group = api_version.find('/') == std::string_view::npos
+                                        ? std::string_view()
+                                        : api_version.substr(0, api_version.find('/'));
+    if (object_kind != r.kind || (!kind_group.empty() && object_group != kind_group)) {
+      return InvalidArgument("request.object is " + Quote(std::string(api_version) + " " + std::string(object_kind)) +
+                             " but request.kind is " + Quote(kind_group + " " + r.kind));
+    }
   }
   return r;
 }

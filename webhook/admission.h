@@ -36,7 +36,9 @@ struct AdmissionRequest {
 // InvalidArgument (-> HTTP 400) for a body that is not JSON, nested deeper
 // than kMaxAdmissionDepth, not an AdmissionReview of admission.k8s.io/v1,
 // or has no request / request.uid / request.operation, or whose object is
-// present but not a JSON object.
+// present but not a JSON object; and for CREATE and UPDATE, when the object
+// or request.kind is missing or the object's kind (or API group, when
+// request.kind names one) is not request.kind's.
 StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, simdjson::dom::parser& parser);
 
 struct AdmissionResponse {

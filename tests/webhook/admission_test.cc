@@ -17,6 +17,14 @@ namespace {
 constexpr char kDigest[] = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 constexpr char kOther[] = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
 
+std::string ReviewText(const std::string& request_members) {
+  return R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-1",)" + request_members +
+         "}}";
+}
+
+const char kPod[] = R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[]}})";
+const char kPodKind[] = R"("kind":{"group":"","version":"v1","kind":"Pod"})";
+
 // One decided reference found in `object` at index `i`, with `decision` and
 // (when not empty) the verified `digest`.
 ReferenceDecision Decided(const std::vector<ModelReference>& refs, size_t i, Decision decision,
@@ -34,6 +42,62 @@ ReferenceDecision Decided(const std::vector<ModelReference>& refs, size_t i, Dec
 }
 
 }  // namespace
+
+TEST_CASE("ParseAdmissionReview: reviews that carry what a decision needs") {
+  simdjson::dom::parser parser;
+  struct Row {
+    const char* name;
+    std::string request;
+    std::string operation;
+    bool has_object;
+  };
+  const std::vector<Row> good = {
+      {"CREATE of a Pod", std::string(kPodKind) + R"(,"operation":"CREATE","namespace":"ns","object":)" + kPod, "CREATE",
+       true},
+      {"UPDATE of a Pod", std::string(kPodKind) + R"(,"operation":"UPDATE","object":)" + kPod, "UPDATE", true},
+      {"DELETE carries the object in oldObject only", std::string(kPodKind) +
+           R"(,"operation":"DELETE","object":null,"oldObject":)" + kPod, "DELETE", false},
+      {"CONNECT with its options object", R"("kind":{"group":"","version":"v1","kind":"PodExecOptions"},)"
+                                          R"("operation":"CONNECT","object":{"kind":"PodExecOptions","apiVersion":"v1"})",
+       "CONNECT", true},
+      {"a KServe InferenceService", R"("kind":{"group":"serving.kserve.io","version":"v1beta1","kind":"InferenceService"},)"
+                                    R"("operation":"CREATE","object":{"apiVersion":"serving.kserve.io/v1beta1",)"
+                                    R"("kind":"InferenceService","spec":{}})",
+       "CREATE", true},
+  };
+  for (const auto& row : good) {
+    CAPTURE(row.name);
+    auto r = ParseAdmissionReview(ReviewText(row.request), parser);
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+    CHECK(r->uid == "u-1");
+    CHECK(r->operation == row.operation);
+    CHECK(r->object.has_value() == row.has_object);
+  }
+
+  // A CREATE or UPDATE without its object, or whose object is not of the kind
+  // the API server says it admits, cannot be decided: it must never be allowed
+  // as if it held nothing.
+  const std::vector<std::pair<const char*, std::string>> bad = {
+      {"CREATE without an object", std::string(kPodKind) + R"(,"operation":"CREATE")"},
+      {"CREATE with a null object", std::string(kPodKind) + R"(,"operation":"CREATE","object":null)"},
+      {"UPDATE without an object", std::string(kPodKind) + R"(,"operation":"UPDATE","oldObject":)" + kPod},
+      {"CREATE without request.kind", R"("operation":"CREATE","object":)" + std::string(kPod)},
+      {"object without a kind", std::string(kPodKind) +
+           R"(,"operation":"CREATE","object":{"apiVersion":"v1","spec":{"containers":[{"image":"r.example/m:1"}]}})"},
+      {"object of another kind", std::string(kPodKind) +
+           R"(,"operation":"CREATE","object":{"apiVersion":"v1","kind":"ConfigMap","spec":{}})"},
+      {"object of another API group", R"("kind":{"group":"serving.kserve.io","version":"v1beta1","kind":"InferenceService"},)"
+                                        R"("operation":"CREATE","object":{"apiVersion":"serving.example.com/v1",)"
+                                        R"("kind":"InferenceService","spec":{}})"},
+      {"object is not an object", std::string(kPodKind) + R"(,"operation":"CREATE","object":"x")"},
+  };
+  for (const auto& [name, request] : bad) {
+    CAPTURE(name);
+    auto r = ParseAdmissionReview(ReviewText(request), parser);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kInvalidArgument);
+  }
+}
 
 TEST_CASE("PinningPatch: only references every matching policy passed are pinned, at their own digest") {
   // Annotation names with '/' and '~' exercise RFC 6901 escaping.
