@@ -896,3 +896,46 @@ TEST_CASE("referrers: the API first; a registry without it is remembered and rea
   CHECK(bounded.status().code() == StatusCode::kResourceExhausted);
   CHECK_SCRIPT_DONE(t2);
 }
+
+// URLs a registry hands us (redirect Location, referrers Link, token realm)
+// are ASCII without spaces or controls, as RFC 3986 has them; anything else
+// is refused before it is requested or quoted in a message (messages end up
+// in JSON, which must stay valid UTF-8).
+TEST_CASE("URLs from the registry with spaces, controls or non-ASCII bytes are refused, not requested") {
+  const std::string blob = "layer bytes";
+  const std::string digest = Sha256Digest(blob);
+  const std::string blob_url = std::string(kBase) + "models/mnist/blobs/" + digest;
+  for (std::string bad : {std::string("\xff"), std::string("a b"), std::string("\x01"), std::string("\xc3\xa9")}) {
+    CAPTURE(bad);
+    for (std::string location : {"https://cdn.example/" + bad, "/v2/models/" + bad}) {
+      ScriptedTransport t;
+      RegistryClient client(&t, Config());
+      t.Expect("GET", blob_url, Redirect(307, location));
+      auto got = client.GetBlob(kMnist, digest, 1024, Soon());
+      CHECK_SCRIPT_DONE(t);
+      REQUIRE_FALSE(got.ok());
+      CHECK(got.status().code() == StatusCode::kUnavailable);
+      CHECK_MESSAGE(got.status().message().find("malformed redirect") != std::string::npos, got.status().message());
+    }
+
+    ScriptedTransport realm;
+    RegistryClient realm_client(&realm, Config());
+    realm.Expect("GET", std::string(kBase) + "models/mnist/manifests/v1",
+                 Unauthorized("Bearer realm=\"https://auth.example/" + bad + "\",service=\"s\""));
+    auto m = realm_client.GetManifest(kMnist, "v1", Soon());
+    CHECK_SCRIPT_DONE(realm);
+    REQUIRE_FALSE(m.ok());
+    CHECK(m.status().code() == StatusCode::kPermissionDenied);
+
+    ScriptedTransport pages;
+    RegistryClient pages_client(&pages, Config());
+    const std::string subject = Sha256Digest("artifact");
+    pages.Expect("GET", std::string(kBase) + "models/mnist/referrers/" + subject,
+                 Response(200, R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})",
+                          {{"content-type", kOciIndex}, {"link", "</v2/models/mnist/referrers/x" + bad + ">; rel=\"next\""}}));
+    auto refs = pages_client.GetReferrers(kMnist, subject, Soon(), 64);
+    CHECK_SCRIPT_DONE(pages);
+    REQUIRE_FALSE(refs.ok());
+    CHECK(refs.status().code() == StatusCode::kUnavailable);
+  }
+}

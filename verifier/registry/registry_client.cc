@@ -1,5 +1,6 @@
 #include "verifier/registry/registry_client.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "base/encoding.h"
@@ -18,7 +19,15 @@ struct UrlParts {
   std::string path;    // from the first '/', including query
 };
 
+// URLs are printable ASCII without spaces (RFC 3986). Ones a registry hands
+// us (Location, Link, realm) that are not are refused: they are never
+// requested, and never quoted into messages, which must stay valid UTF-8.
+bool IsUrlText(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
 std::optional<UrlParts> SplitUrl(const std::string& url) {
+  if (!IsUrlText(url)) return std::nullopt;
   auto sep = url.find("://");
   if (sep == std::string::npos) return std::nullopt;
   UrlParts p;
@@ -403,8 +412,8 @@ StatusOr<std::vector<Descriptor>> RegistryClient::GetReferrers(const Reference& 
     auto lt = link.find('<'), gt = link.find('>');
     if (lt != std::string::npos && gt != std::string::npos && gt > lt && link.find("rel=\"next\"") != std::string::npos) {
       std::string next = link.substr(lt + 1, gt - lt - 1);
-      if (next.rfind("/v2/", 0) != 0) {
-        return Unavailable(ref.registry + " sent a referrers page link outside /v2/");
+      if (next.rfind("/v2/", 0) != 0 || !IsUrlText(next)) {
+        return Unavailable(ref.registry + " sent a referrers page link outside /v2/ or not a URL path");
       }
       url = BaseUrl(ref.registry) + next;
     }
