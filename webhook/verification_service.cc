@@ -114,7 +114,16 @@ StatusOr<std::shared_ptr<const Verification>> VerificationService::Verify(
     return waiting.get();
   }
   std::string digest_flight_key;
-  Result result = DoVerify(ref, policies, deadline, self, flight_key, &digest_flight_key);
+  // The promise must be kept whatever happens: an exception escaping here
+  // would leave a broken promise in in_flight_, and every later request for
+  // this artifact would join it and fail until the process restarts. The
+  // exception's text is not kept: it may quote registry content (SPEC §8).
+  Result result = Internal("verification did not complete");
+  try {
+    result = DoVerify(ref, policies, deadline, self, flight_key, &digest_flight_key);
+  } catch (...) {
+    result = Internal("unexpected error while verifying " + ref.String());
+  }
   leader.set_value(result);
   std::lock_guard<std::mutex> l(mu_);
   in_flight_.erase(flight_key);

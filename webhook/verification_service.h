@@ -62,7 +62,8 @@ class VerificationService {
   // The verification of `ref` under `policies`. Fails with the registry's
   // Status (NotFound, Unavailable, DeadlineExceeded, ResourceExhausted,
   // DataLoss, PermissionDenied) when the artifact could not be fetched and
-  // verified before `deadline`; failures are not cached.
+  // verified before `deadline`, or Internal when the verification threw;
+  // failures are not cached. Never throws.
   StatusOr<std::shared_ptr<const Verification>> Verify(const Reference& ref,
                                                        const std::shared_ptr<const PolicySet>& policies,
                                                        Deadline deadline);

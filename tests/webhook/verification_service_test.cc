@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "base/encoding.h"
@@ -259,4 +260,48 @@ TEST_CASE("registry failures are reported and never cached") {
   auto missing = f.Verify("reg.example.com/m:absent");
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().code() == StatusCode::kNotFound);
+}
+
+namespace {
+
+// A transport that throws (std::bad_alloc, a library's exception) while `fail`.
+class ThrowingRegistry : public MemoryRegistry {
+ public:
+  StatusOr<HttpResponse> Send(const HttpRequest& req) override {
+    if (fail) throw std::runtime_error("transport exploded");
+    return MemoryRegistry::Send(req);
+  }
+  std::atomic<bool> fail{false};
+};
+
+}  // namespace
+
+// An exception inside a verification must not leave its single-flight entry
+// behind: every later request for the artifact would join a broken promise
+// and fail until the process restarts. It is reported as a failure to
+// verify (never as verified), and the next request verifies afresh.
+TEST_CASE("an exception during a verification is a failure, not a stuck single flight") {
+  ThrowingRegistry reg;
+  FakeClock clock;
+  PrivateKey key = *PrivateKey::GenerateEcdsaP256();
+  auto policies = Policies(key);
+  auto config = std::make_shared<RegistryConfig>();
+  RegistryClient client(&reg, config);
+  VerificationService service(&client, &clock, {});
+  std::string digest = AddModel(reg, "v1", "a", &key);
+  auto deadline = [] { return std::chrono::steady_clock::now() + std::chrono::seconds(10); };
+
+  reg.fail = true;
+  StatusOr<std::shared_ptr<const Verification>> failed = Internal("not run");
+  CHECK_NOTHROW(failed = service.Verify(*ParseReference("reg.example.com/m:v1"), policies, deadline()));
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.status().code() == StatusCode::kInternal);
+  CHECK(service.cache_size() == 0);
+
+  reg.fail = false;
+  StatusOr<std::shared_ptr<const Verification>> v = Internal("not run");
+  CHECK_NOTHROW(v = service.Verify(*ParseReference("reg.example.com/m:v1"), policies, deadline()));
+  REQUIRE_MESSAGE(v.ok(), v.status().ToString());
+  CHECK((*v)->digest == digest);
+  CHECK((*v)->results.at("p").passed);
 }
