@@ -166,3 +166,19 @@ TEST_CASE("examples/manifests: every object reads and has model references") {
   CHECK(sources.count(Source::kStorageUri) == 1);
   CHECK(sources.count(Source::kContainer) == 1);
 }
+
+// Duplicate keys are already refused in YAML; JSON must not differ. Go's
+// decoder keeps the last duplicate, simdjson (the server) finds the first:
+// an object with duplicates means different things to different readers.
+TEST_CASE("ReadManifestObjects: duplicate keys in JSON are refused") {
+  const char* dup = R"({"kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[
+      {"name":"a","image":"registry.example.com/models/m:v1","image":"busybox"}]}})";
+  auto objs = ReadManifestObjects(dup, "dup.json");
+  REQUIRE_FALSE(objs.ok());
+  CHECK(objs.status().code() == StatusCode::kInvalidArgument);
+  CHECK_MESSAGE(objs.status().message().find("duplicate key \"image\"") != std::string::npos, objs.status().message());
+  CHECK_MESSAGE(objs.status().message().find("dup.json") != std::string::npos, objs.status().message());
+  // The same key in sibling objects is no duplicate; escapes are decoded first.
+  CHECK(MustRead(R"({"kind":"Pod","metadata":{"name":"p","labels":{"name":"x"}}})", "ok.json").size() == 1);
+  CHECK_FALSE(ReadManifestObjects(R"({"kind":"Pod","metadata":{"name":"p"},"\u006bind":"Job"})", "esc.json").ok());
+}
