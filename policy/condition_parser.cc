@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "policy/policy_loader.h"
+
 namespace provgate {
 namespace {
 
@@ -18,7 +20,7 @@ std::shared_ptr<const Condition> Parse(const YamlValue& v, YamlErrors& errors, i
 
 std::shared_ptr<const Condition> ParseList(const YamlMapping& m, const char* key, YamlErrors& errors, int depth) {
   auto list_value = m.Get(key);
-  auto items = ReadList(*list_value, errors, /*allow_empty=*/false);
+  auto items = ReadList(*list_value, errors, /*allow_empty=*/false, kMaxListItems);
   if (!items) return nullptr;
   std::vector<std::shared_ptr<const Condition>> children;
   bool ok = true;

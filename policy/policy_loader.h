@@ -23,6 +23,10 @@ inline constexpr size_t kMaxKeyFileBytes = 64 << 10;    // one key.file
 inline constexpr size_t kMaxDocumentsPerFile = 1000;
 inline constexpr size_t kMaxPolicies = 1000;  // across all files
 inline constexpr size_t kMaxErrorsReported = 200;
+// Entries of one policy (aliases can repeat an item at the cost of 4 bytes).
+inline constexpr size_t kMaxAuthoritiesPerPolicy = 64;
+inline constexpr size_t kMaxAttestationsPerPolicy = 64;
+inline constexpr size_t kMaxListItems = 1000;  // any other list: references, namespaces, all/any
 
 // Reads a file named in a policy (key.file). Returns its bytes or a Status
 // whose message says why it could not be read.

@@ -58,7 +58,7 @@ std::shared_ptr<const ReferenceMatcher> ParseMatch(const YamlValue& v, YamlError
   std::vector<Glob> references, namespaces;
   std::vector<Source> sources;
   if (auto refs = m->Require("references", errors)) {
-    if (auto items = ReadList(*refs, errors, /*allow_empty=*/false)) {
+    if (auto items = ReadList(*refs, errors, /*allow_empty=*/false, kMaxListItems)) {
       for (const auto& item : *items) {
         auto s = ReadString(item, errors);
         if (!s) continue;
@@ -72,7 +72,7 @@ std::shared_ptr<const ReferenceMatcher> ParseMatch(const YamlValue& v, YamlError
     }
   }
   if (auto ns = m->Get("namespaces")) {
-    if (auto items = ReadList(*ns, errors, /*allow_empty=*/false)) {
+    if (auto items = ReadList(*ns, errors, /*allow_empty=*/false, kMaxListItems)) {
       for (const auto& item : *items) {
         auto s = ReadString(item, errors);
         if (!s) continue;
@@ -86,7 +86,7 @@ std::shared_ptr<const ReferenceMatcher> ParseMatch(const YamlValue& v, YamlError
     }
   }
   if (auto src = m->Get("sources")) {
-    if (auto items = ReadList(*src, errors, /*allow_empty=*/false)) {
+    if (auto items = ReadList(*src, errors, /*allow_empty=*/false, kMaxListItems)) {
       for (const auto& item : *items) {
         auto s = ReadString(item, errors);
         if (!s) continue;
@@ -111,7 +111,30 @@ std::string ResolveKeyPath(const std::string& path, const std::string& policy_fi
   return (std::filesystem::path(policy_file).parent_path() / p).lexically_normal().string();
 }
 
-std::optional<PublicKey> ParseKey(const YamlValue& v, const FileReader& read_file, YamlErrors& errors) {
+// What one file's parse shares between its documents: the key reader, and
+// keys already read and parsed (an aliased or repeated key costs OpenSSL
+// once, not once per mention).
+struct KeySource {
+  const FileReader& read_file;
+  std::map<std::string, StatusOr<std::string>> files;   // resolved path -> bytes
+  std::map<std::string, StatusOr<PublicKey>> parsed;    // PEM text -> key
+
+  StatusOr<std::string> Read(const std::string& path) {
+    auto it = files.find(path);
+    if (it == files.end()) {
+      it = files.emplace(path, read_file ? read_file(path) : StatusOr<std::string>(InvalidArgument("no file reader")))
+               .first;
+    }
+    return it->second;
+  }
+  StatusOr<PublicKey> Parse(const std::string& pem) {
+    auto it = parsed.find(pem);
+    if (it == parsed.end()) it = parsed.emplace(pem, PublicKey::FromPem(pem)).first;
+    return it->second;
+  }
+};
+
+std::optional<PublicKey> ParseKey(const YamlValue& v, KeySource& keys, YamlErrors& errors) {
   auto m = YamlMapping::Open(v, {"pem", "file"}, errors);
   if (!m) return std::nullopt;
   if (m->Has("pem") == m->Has("file")) {
@@ -122,7 +145,7 @@ std::optional<PublicKey> ParseKey(const YamlValue& v, const FileReader& read_fil
   if (auto pem = m->Get("pem")) {
     auto text = ReadNonEmptyString(*pem, errors);
     if (!text) return std::nullopt;
-    auto key = PublicKey::FromPem(*text);
+    auto key = keys.Parse(*text);
     if (!key.ok()) {
       errors.Add(pem->mark, pem->where + ": unusable public key: " + key.status().message());
       return std::nullopt;
@@ -133,13 +156,12 @@ std::optional<PublicKey> ParseKey(const YamlValue& v, const FileReader& read_fil
   auto path = ReadNonEmptyString(*file, errors);
   if (!path) return std::nullopt;
   std::string resolved = ResolveKeyPath(*path, errors.file());
-  StatusOr<std::string> bytes =
-      read_file ? read_file(resolved) : StatusOr<std::string>(InvalidArgument("no file reader"));
+  StatusOr<std::string> bytes = keys.Read(resolved);
   if (!bytes.ok()) {
     errors.Add(file->mark, file->where + ": cannot read key file " + Quote(resolved) + ": " + bytes.status().message());
     return std::nullopt;
   }
-  auto key = PublicKey::FromPem(*bytes);
+  auto key = keys.Parse(*bytes);
   if (!key.ok()) {
     errors.Add(file->mark, file->where + ": unusable public key in " + Quote(resolved) + ": " + key.status().message());
     return std::nullopt;
@@ -184,7 +206,7 @@ std::optional<KeylessIdentity> ParseKeyless(const YamlValue& v, YamlErrors& erro
 }
 
 // `trust_mark` receives the position of the key or keyless field's value.
-std::optional<Authority> ParseAuthority(const YamlValue& v, const FileReader& read_file, YamlErrors& errors,
+std::optional<Authority> ParseAuthority(const YamlValue& v, KeySource& keys, YamlErrors& errors,
                                         YAML::Mark* trust_mark) {
   auto m = YamlMapping::Open(v, {"name", "key", "keyless"}, errors);
   if (!m) return std::nullopt;
@@ -200,7 +222,7 @@ std::optional<Authority> ParseAuthority(const YamlValue& v, const FileReader& re
                              std::string(m->Has("key") ? ", not both" : ""));
   } else if (auto key = m->Get("key")) {
     *trust_mark = key->mark;
-    a.key = ParseKey(*key, read_file, errors);
+    a.key = ParseKey(*key, keys, errors);
   } else {
     auto keyless = m->Get("keyless");
     *trust_mark = keyless->mark;
@@ -223,7 +245,7 @@ std::optional<AttestationRule> ParseAttestation(const YamlValue& v, const std::v
     if (auto s = ReadNonEmptyString(*type, errors)) r.predicate_type = *s;
   }
   if (auto list = m->Get("authorities")) {
-    if (auto items = ReadList(*list, errors, /*allow_empty=*/false)) {
+    if (auto items = ReadList(*list, errors, /*allow_empty=*/false, kMaxAuthoritiesPerPolicy)) {
       for (const auto& item : *items) {
         auto s = ReadString(item, errors);
         if (!s) continue;
@@ -254,7 +276,7 @@ struct DocumentName {
   YAML::Mark mark;
 };
 
-std::optional<Policy> ParseDocument(const YamlValue& doc, const FileReader& read_file, YamlErrors& errors,
+std::optional<Policy> ParseDocument(const YamlValue& doc, KeySource& keys, YamlErrors& errors,
                                     std::optional<DocumentName>* name_out) {
   size_t before = errors.count();
   auto top = YamlMapping::Open(doc, {"apiVersion", "kind", "metadata", "spec"}, errors);
@@ -313,7 +335,7 @@ std::optional<Policy> ParseDocument(const YamlValue& doc, const FileReader& read
 
   bool authorities_ok = false;
   if (auto list = spec->Require("authorities", errors)) {
-    if (auto items = ReadList(*list, errors, /*allow_empty=*/false)) {
+    if (auto items = ReadList(*list, errors, /*allow_empty=*/false, kMaxAuthoritiesPerPolicy)) {
       authorities_ok = true;
       std::map<std::string, std::string> seen;  // name -> location
       // identity -> (name, location): one key (or keyless identity) held by
@@ -321,7 +343,7 @@ std::optional<Policy> ParseDocument(const YamlValue& doc, const FileReader& read
       std::map<std::string, std::pair<std::string, std::string>> identities;
       for (const auto& item : *items) {
         YAML::Mark trust_mark;
-        auto a = ParseAuthority(item, read_file, errors, &trust_mark);
+        auto a = ParseAuthority(item, keys, errors, &trust_mark);
         if (!a) {
           authorities_ok = false;
           continue;
@@ -369,7 +391,7 @@ std::optional<Policy> ParseDocument(const YamlValue& doc, const FileReader& read
   }
 
   if (auto list = spec->Get("attestations")) {
-    if (auto items = ReadList(*list, errors, /*allow_empty=*/false)) {
+    if (auto items = ReadList(*list, errors, /*allow_empty=*/false, kMaxAttestationsPerPolicy)) {
       std::set<std::string> seen;
       for (const auto& item : *items) {
         auto r = ParseAttestation(item, p.authorities, errors);
@@ -425,12 +447,13 @@ std::vector<ParsedPolicy> ParsePolicyText(std::string_view yaml, const FileReade
     }
   }
   std::map<std::string, std::string> names;  // name -> location
+  KeySource keys{read_file, {}, {}};
   for (const auto& node : docs) {
     if (node.IsNull()) continue;  // an empty document ("---" and nothing)
     std::optional<DocumentName> name;
     std::optional<Policy> policy;
     try {
-      policy = ParseDocument(YamlValue{node, "", node.Mark()}, read_file, errors, &name);
+      policy = ParseDocument(YamlValue{node, "", node.Mark()}, keys, errors, &name);
     } catch (const YAML::Exception& e) {
       errors.Add(e.mark, "YAML error: " + e.msg);
       policy.reset();

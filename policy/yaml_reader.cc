@@ -323,9 +323,15 @@ std::optional<int64_t> ReadInteger(const YamlValue& v, YamlErrors& errors) {
   return std::nullopt;
 }
 
-std::optional<std::vector<YamlValue>> ReadList(const YamlValue& v, YamlErrors& errors, bool allow_empty) {
+std::optional<std::vector<YamlValue>> ReadList(const YamlValue& v, YamlErrors& errors, bool allow_empty,
+                                               size_t max_items) {
   if (!v.node.IsSequence()) {
     TypeError(v, "a list", errors);
+    return std::nullopt;
+  }
+  if (v.node.size() > max_items) {
+    errors.Add(v.mark, Where(v) + ": more than " + std::to_string(max_items) + " entries (" +
+                           std::to_string(v.node.size()) + ")");
     return std::nullopt;
   }
   std::vector<YamlValue> out;

@@ -118,7 +118,10 @@ class YamlMapping {
 // on a type mismatch and returns nullopt.
 std::optional<std::string> ReadString(const YamlValue& v, YamlErrors& errors);
 std::optional<int64_t> ReadInteger(const YamlValue& v, YamlErrors& errors);
-// The items of a list. `allow_empty` false records "must not be empty".
-std::optional<std::vector<YamlValue>> ReadList(const YamlValue& v, YamlErrors& errors, bool allow_empty);
+// The items of a list. `allow_empty` false records "must not be empty"; a
+// list of more than `max_items` records "more than N entries" (checked
+// before any item is read).
+std::optional<std::vector<YamlValue>> ReadList(const YamlValue& v, YamlErrors& errors, bool allow_empty,
+                                               size_t max_items);
 
 }  // namespace provgate

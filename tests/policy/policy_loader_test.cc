@@ -328,6 +328,69 @@ TEST_CASE("size and count bounds") {
   CHECK_MESSAGE(cycle.status().message().find("nests too deeply") != std::string::npos, cycle.status().message());
 }
 
+// Aliases can repeat an authority, an attestation or a list cheaply; the
+// loader bounds what one file can make it do (OpenSSL needs ~0.3 ms per key:
+// a 1 MiB file of "*a" authorities once took 100 s to be refused).
+TEST_CASE("aliased authorities, attestations and lists are bounded") {
+  const std::string head =
+      "apiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata: {name: p}\nspec:\n"
+      "  match: {references: [\"**\"]}\n";
+  const std::string ci = "{file: /keys/ci.pub}";
+
+  std::string many_authorities = head + "  authorities:\n";
+  for (size_t i = 0; i <= kMaxAuthoritiesPerPolicy; ++i) {
+    many_authorities += "    - {name: a" + std::to_string(i) + ", keyless: {issuer: i, subject: s" + std::to_string(i) + "}}\n";
+  }
+  auto r = Parse(many_authorities);
+  REQUIRE_FALSE(r.ok());
+  CHECK_MESSAGE(r.status().message().find("mem.yaml:7:5: spec.authorities: more than 64 entries") != std::string::npos,
+                r.status().message());
+
+  std::string bomb = head + "  authorities: [&a {name: ci, key: " + ci + "}";
+  for (int i = 0; i < 200000; ++i) bomb += ", *a";
+  bomb += "]\n";
+  auto b = Parse(bomb);
+  REQUIRE_FALSE(b.ok());
+  CHECK_MESSAGE(b.status().message().find("spec.authorities: more than 64 entries") != std::string::npos,
+                b.status().message().substr(0, 500));
+
+  std::string attestations = head + "  authorities: [{name: ci, key: " + ci + "}]\n  attestations:\n";
+  for (size_t i = 0; i <= kMaxAttestationsPerPolicy; ++i) {
+    attestations += "    - {name: t" + std::to_string(i) + ", predicateType: x}\n";
+  }
+  auto t = Parse(attestations);
+  REQUIRE_FALSE(t.ok());
+  CHECK_MESSAGE(t.status().message().find("spec.attestations: more than 64 entries") != std::string::npos,
+                t.status().message());
+
+  std::string refs = "apiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata: {name: p}\nspec:\n"
+                     "  match: {references: [&r a/b";
+  for (size_t i = 0; i < kMaxListItems; ++i) refs += ", *r";
+  refs += "]}\n  authorities: [{name: ci, key: " + ci + "}]\n";
+  auto l = Parse(refs);
+  REQUIRE_FALSE(l.ok());
+  CHECK_MESSAGE(l.status().message().find("spec.match.references: more than 1000 entries") != std::string::npos,
+                l.status().message());
+}
+
+TEST_CASE("a key named twice in one file is read and parsed once") {
+  int reads = 0;
+  FileReader reader = [&reads](const std::string& path) -> StatusOr<std::string> {
+    ++reads;
+    if (path == "/keys/ci.pub") return ReadFileBounded(kPolicies + "/keys/ec-p256.pub", kMaxKeyFileBytes);
+    return InvalidArgument("no such file in the test reader");
+  };
+  std::string yaml;
+  for (int i = 0; i < 3; ++i) {
+    yaml += "---\napiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata: {name: p" + std::to_string(i) +
+            "}\nspec:\n  match: {references: [\"**\"]}\n  authorities: [{name: ci, key: {file: /keys/ci.pub}}]\n";
+  }
+  auto r = ParsePolicyDocuments(yaml, "mem.yaml", reader);
+  REQUIRE_MESSAGE(r.ok(), r.status().message());
+  CHECK(r->size() == 3);
+  CHECK(reads == 1);
+}
+
 TEST_CASE("every example policy loads") {
   std::string dir = std::string(PROVGATE_SOURCE_DIR) + "/examples/policies";
   size_t files = 0;
