@@ -2,8 +2,12 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <optional>
 #include <string_view>
+#include <utility>
+
+#include "base/encoding.h"
 
 namespace provgate {
 namespace {
@@ -26,10 +30,14 @@ std::string PointerToken(std::string_view s) {
 // The extraction below is written once over a small adapter, so the server
 // can run it on simdjson's DOM (its hot path) and `check` on nlohmann's with
 // identical results. Adapters iterate arrays (never index them: simdjson
-// indexes in linear time) and look up object keys exactly.
+// indexes in linear time) and look up object keys exactly (Kubernetes'
+// decoders are case-sensitive: sigs.k8s.io/json). Object members are
+// visited in nlohmann's order, sorted by key.
 struct NlohmannAdapter {
   using Node = const Json*;  // null = absent
-  static Node Get(Node n, std::string_view key) {
+  // nlohmann objects cannot hold duplicate keys (`check` refuses manifests
+  // with any, see read_manifests.cc).
+  Node Get(Node n, std::string_view key) {
     if (!n || !n->is_object()) return nullptr;
     auto it = n->find(key);
     return it == n->end() ? nullptr : &*it;
@@ -47,22 +55,35 @@ struct NlohmannAdapter {
     return Status::Ok();
   }
   template <typename F>
-  static Status ForEachMember(Node n, F f) {
+  Status ForEachMember(Node n, F f) {
     if (!n || !n->is_object()) return Status::Ok();
     for (auto it = n->begin(); it != n->end(); ++it) RETURN_IF_ERROR(f(std::string_view(it.key()), &it.value()));
     return Status::Ok();
   }
+  Status error() const { return Status::Ok(); }
 };
 
+// simdjson keeps duplicate keys and at_key finds the first; Go's decoders
+// (the API server's, kubectl's) keep the last. Rather than pick one, a
+// duplicate key met on the way to a reference fails the extraction (the
+// server then denies). A real API server never sends one: it re-encodes
+// objects before it calls webhooks.
 struct SimdjsonAdapter {
   using Node = std::optional<simdjson::dom::element>;
-  static Node Get(const Node& n, std::string_view key) {
+  Node Get(const Node& n, std::string_view key) {
     if (!n) return std::nullopt;
     simdjson::dom::object obj;
     if (n->get_object().get(obj) != simdjson::SUCCESS) return std::nullopt;
-    simdjson::dom::element v;
-    if (obj.at_key(key).get(v) != simdjson::SUCCESS) return std::nullopt;
-    return v;
+    Node found;
+    for (auto field : obj) {
+      if (field.key != key) continue;
+      if (found) {
+        Duplicate(key);
+        break;
+      }
+      found = field.value;
+    }
+    return found;
   }
   static bool IsObject(const Node& n) { return n && n->is_object(); }
   static std::optional<std::string_view> String(const Node& n) {
@@ -79,19 +100,38 @@ struct SimdjsonAdapter {
     return Status::Ok();
   }
   template <typename F>
-  static Status ForEachMember(const Node& n, F f) {
+  Status ForEachMember(const Node& n, F f) {
     simdjson::dom::object obj;
     if (!n || n->get_object().get(obj) != simdjson::SUCCESS) return Status::Ok();
-    for (auto field : obj) RETURN_IF_ERROR(f(field.key, Node(field.value)));
+    std::vector<std::pair<std::string_view, simdjson::dom::element>> members;
+    for (auto field : obj) members.emplace_back(field.key, field.value);
+    std::stable_sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (i > 0 && members[i].first == members[i - 1].first) {
+        Duplicate(members[i].first);
+        return error_;
+      }
+      RETURN_IF_ERROR(f(members[i].first, Node(members[i].second)));
+    }
     return Status::Ok();
   }
+  Status error() const { return error_; }
+
+ private:
+  void Duplicate(std::string_view key) {
+    if (error_.ok()) {
+      error_ = InvalidArgument("object has a duplicate key " + Quote(key) +
+                               ": readers disagree on which value counts");
+    }
+  }
+  Status error_;
 };
 
 template <typename A>
 class Collector {
  public:
   using Node = typename A::Node;
-  explicit Collector(const std::vector<std::string>& annotations) : annotations_(annotations) {}
+  Collector(const std::vector<std::string>& annotations, A& adapter) : annotations_(annotations), a_(adapter) {}
 
   Status Add(const Node& value, const std::string& field_path, const std::string& pointer, Source source,
              bool storage_uri) {
@@ -126,24 +166,24 @@ class Collector {
   Status PodSpec(const Node& spec, const std::string& path, const std::string& ptr) {
     if (!A::IsObject(spec)) return Status::Ok();
     for (const char* list : {"initContainers", "containers", "ephemeralContainers"}) {
-      RETURN_IF_ERROR(A::ForEachItem(A::Get(spec, list), [&](size_t i, const Node& c) {
+      RETURN_IF_ERROR(A::ForEachItem(a_.Get(spec, list), [&](size_t i, const Node& c) {
         std::string idx = std::to_string(i);
-        return Add(A::Get(c, "image"), path + "." + list + "[" + idx + "].image",
+        return Add(a_.Get(c, "image"), path + "." + list + "[" + idx + "].image",
                    ptr + "/" + list + "/" + idx + "/image", Source::kContainer, false);
       }));
     }
-    return A::ForEachItem(A::Get(spec, "volumes"), [&](size_t i, const Node& v) {
+    return A::ForEachItem(a_.Get(spec, "volumes"), [&](size_t i, const Node& v) {
       std::string idx = std::to_string(i);
-      return Add(A::Get(A::Get(v, "image"), "reference"), path + ".volumes[" + idx + "].image.reference",
+      return Add(a_.Get(a_.Get(v, "image"), "reference"), path + ".volumes[" + idx + "].image.reference",
                  ptr + "/volumes/" + idx + "/image/reference", Source::kImageVolume, false);
     });
   }
 
   Status Annotations(const Node& metadata, const std::string& path, const std::string& ptr) {
-    Node ann = A::Get(metadata, "annotations");
+    Node ann = a_.Get(metadata, "annotations");
     if (!A::IsObject(ann)) return Status::Ok();
     for (const auto& name : annotations_) {
-      RETURN_IF_ERROR(Add(A::Get(ann, name), path + ".annotations[\"" + name + "\"]",
+      RETURN_IF_ERROR(Add(a_.Get(ann, name), path + ".annotations[\"" + name + "\"]",
                           ptr + "/annotations/" + PointerToken(name), Source::kStorageUri, true));
     }
     return Status::Ok();
@@ -152,8 +192,8 @@ class Collector {
   // A pod template: {metadata, spec} at `path`.
   Status Template(const Node& tmpl, const std::string& path, const std::string& ptr) {
     if (!A::IsObject(tmpl)) return Status::Ok();
-    RETURN_IF_ERROR(Annotations(A::Get(tmpl, "metadata"), path + ".metadata", ptr + "/metadata"));
-    return PodSpec(A::Get(tmpl, "spec"), path + ".spec", ptr + "/spec");
+    RETURN_IF_ERROR(Annotations(a_.Get(tmpl, "metadata"), path + ".metadata", ptr + "/metadata"));
+    return PodSpec(a_.Get(tmpl, "spec"), path + ".spec", ptr + "/spec");
   }
 
   // KServe component (predictor, transformer, explainer): storageUri on any
@@ -162,17 +202,17 @@ class Collector {
   Status KServeComponent(const Node& comp, const std::string& path, const std::string& ptr) {
     if (!A::IsObject(comp)) return Status::Ok();
     RETURN_IF_ERROR(PodSpec(comp, path, ptr));
-    RETURN_IF_ERROR(Add(A::Get(comp, "storageUri"), path + ".storageUri", ptr + "/storageUri", Source::kStorageUri, true));
-    RETURN_IF_ERROR(A::ForEachItem(A::Get(comp, "storageUris"), [&](size_t i, const Node& u) {
+    RETURN_IF_ERROR(Add(a_.Get(comp, "storageUri"), path + ".storageUri", ptr + "/storageUri", Source::kStorageUri, true));
+    RETURN_IF_ERROR(A::ForEachItem(a_.Get(comp, "storageUris"), [&](size_t i, const Node& u) {
       std::string idx = std::to_string(i);
-      return Add(A::Get(u, "uri"), path + ".storageUris[" + idx + "].uri", ptr + "/storageUris/" + idx + "/uri",
+      return Add(a_.Get(u, "uri"), path + ".storageUris[" + idx + "].uri", ptr + "/storageUris/" + idx + "/uri",
                  Source::kStorageUri, true);
     }));
     // model, sklearn, pytorch, onnx, huggingface, ...: objects with a storageUri.
-    return A::ForEachMember(comp, [&](std::string_view key, const Node& value) {
+    return a_.ForEachMember(comp, [&](std::string_view key, const Node& value) {
       if (!A::IsObject(value)) return Status::Ok();
       std::string k(key);
-      return Add(A::Get(value, "storageUri"), path + "." + k + ".storageUri", ptr + "/" + PointerToken(k) + "/storageUri",
+      return Add(a_.Get(value, "storageUri"), path + "." + k + ".storageUri", ptr + "/" + PointerToken(k) + "/storageUri",
                  Source::kStorageUri, true);
     });
   }
@@ -181,6 +221,7 @@ class Collector {
 
  private:
   const std::vector<std::string>& annotations_;
+  A& a_;
   std::vector<ModelReference> out_;
 };
 
@@ -188,13 +229,14 @@ template <typename A>
 ObjectIdentity Identify(const typename A::Node& object) {
   ObjectIdentity id;
   if (!A::IsObject(object)) return id;
+  A a;  // for messages only: a duplicate key here decides nothing
   auto str = [](const typename A::Node& n) { return std::string(A::String(n).value_or("")); };
-  id.kind = str(A::Get(object, "kind"));
-  typename A::Node metadata = A::Get(object, "metadata");
-  id.namespace_name = str(A::Get(metadata, "namespace"));
-  if (auto name = A::String(A::Get(metadata, "name"))) {
+  id.kind = str(a.Get(object, "kind"));
+  typename A::Node metadata = a.Get(object, "metadata");
+  id.namespace_name = str(a.Get(metadata, "namespace"));
+  if (auto name = A::String(a.Get(metadata, "name"))) {
     id.name = std::string(*name);
-  } else if (auto gen = A::String(A::Get(metadata, "generateName"))) {
+  } else if (auto gen = A::String(a.Get(metadata, "generateName"))) {
     id.name = std::string(*gen) + "*";
   }
   return id;
@@ -205,17 +247,18 @@ StatusOr<std::vector<ModelReference>> Find(const typename A::Node& object,
                                            const std::vector<std::string>& model_annotations) {
   using Node = typename A::Node;
   if (!A::IsObject(object)) return InvalidArgument("object is not a JSON object");
-  std::string kind(A::String(A::Get(object, "kind")).value_or(""));
-  std::string_view api = A::String(A::Get(object, "apiVersion")).value_or("");
-  Collector<A> c(model_annotations);
+  A a;
+  std::string kind(A::String(a.Get(object, "kind")).value_or(""));
+  std::string api(A::String(a.Get(object, "apiVersion")).value_or(""));
+  Collector<A> c(model_annotations, a);
   auto at = [&](std::initializer_list<const char*> keys) {
     Node cur = object;
-    for (const char* k : keys) cur = A::Get(cur, k);
+    for (const char* k : keys) cur = a.Get(cur, k);
     return cur;
   };
   if (kind == "Pod") {
-    RETURN_IF_ERROR(c.Annotations(A::Get(object, "metadata"), "metadata", "/metadata"));
-    RETURN_IF_ERROR(c.PodSpec(A::Get(object, "spec"), "spec", "/spec"));
+    RETURN_IF_ERROR(c.Annotations(a.Get(object, "metadata"), "metadata", "/metadata"));
+    RETURN_IF_ERROR(c.PodSpec(a.Get(object, "spec"), "spec", "/spec"));
   } else if (kind == "Deployment" || kind == "ReplicaSet" || kind == "StatefulSet" || kind == "DaemonSet" ||
              kind == "Job" || kind == "ReplicationController") {
     RETURN_IF_ERROR(c.Template(at({"spec", "template"}), "spec.template", "/spec/template"));
@@ -223,13 +266,14 @@ StatusOr<std::vector<ModelReference>> Find(const typename A::Node& object,
     RETURN_IF_ERROR(c.Template(at({"spec", "jobTemplate", "spec", "template"}), "spec.jobTemplate.spec.template",
                                "/spec/jobTemplate/spec/template"));
   } else if (kind == "PodTemplate") {
-    RETURN_IF_ERROR(c.Template(A::Get(object, "template"), "template", "/template"));
+    RETURN_IF_ERROR(c.Template(a.Get(object, "template"), "template", "/template"));
   } else if (kind == "InferenceService" && api.rfind("serving.kserve.io/", 0) == 0) {
-    RETURN_IF_ERROR(c.Annotations(A::Get(object, "metadata"), "metadata", "/metadata"));
+    RETURN_IF_ERROR(c.Annotations(a.Get(object, "metadata"), "metadata", "/metadata"));
     for (const char* comp : {"predictor", "transformer", "explainer"}) {
       RETURN_IF_ERROR(c.KServeComponent(at({"spec", comp}), std::string("spec.") + comp, std::string("/spec/") + comp));
     }
   }
+  RETURN_IF_ERROR(a.error());
   return c.Take();
 }
 

@@ -14,9 +14,11 @@ using namespace provgate;
 
 namespace {
 
-void CheckParity(const Json& object) {
-  std::string text = object.dump();
+// Both extractors over the same text: nlohmann's parse (as `check` reads
+// JSON) and simdjson's (as the server reads reviews).
+void CheckParityOfText(const std::string& text) {
   CAPTURE(text.substr(0, 300));
+  Json object = Json::parse(text);
   simdjson::dom::parser parser;
   simdjson::dom::element element;
   REQUIRE(parser.parse(text).get(element) == simdjson::SUCCESS);
@@ -46,6 +48,8 @@ void CheckParity(const Json& object) {
   CHECK(ia.namespace_name == ib.namespace_name);
   CHECK(ia.name == ib.name);
 }
+
+void CheckParity(const Json& object) { CheckParityOfText(object.dump()); }
 
 }  // namespace
 
@@ -81,4 +85,59 @@ TEST_CASE("simdjson and nlohmann extraction agree on odd objects") {
   Json many = {{"kind", "Pod"}, {"spec", {{"containers", Json::array()}}}};
   for (size_t i = 0; i <= kMaxReferencesPerObject; ++i) many["spec"]["containers"].push_back({{"image", "r.example/m"}});
   CheckParity(many);
+}
+
+TEST_CASE("simdjson and nlohmann extraction agree on text as written: key order, escapes, case") {
+  const char* cases[] = {
+      // KServe component members out of alphabetical order (nlohmann iterates
+      // objects sorted, simdjson in document order).
+      R"({"apiVersion":"serving.kserve.io/v1beta1","kind":"InferenceService","spec":{"predictor":{
+          "xgboost":{"storageUri":"oci://r.example/x:1"},"model":{"storageUri":"oci://r.example/m:1","image":"r.example/i:1"},
+          "Zeta":{"storageUri":"oci://r.example/z:1"},"alpha":{"storageUri":"oci://r.example/a:1"}}}})",
+      // Escaped keys are the same keys once decoded.
+      R"({"kind":"Pod","spec":{"\u0063ontainers":[{"name":"a","\u0069mage":"r.example/esc:1"}]}})",
+      // Go's Kubernetes decoders are case-sensitive (sigs.k8s.io/json): these
+      // fields do not exist for the API server, and not for us either.
+      R"({"kind":"Pod","spec":{"Containers":[{"image":"r.example/a:1"}],"containers":[{"IMAGE":"r.example/b:1"}]}})",
+  };
+  for (const char* c : cases) CheckParityOfText(c);
+}
+
+// An object with a duplicate key means different things to different
+// readers (Go keeps the last, simdjson finds the first): neither `check` nor
+// the server may pick one. Kubernetes' API server re-encodes objects before
+// it sends them to webhooks, so a real review never has any.
+TEST_CASE("duplicate keys on the paths references are read from are refused by both readers") {
+  const char* cases[] = {
+      R"({"kind":"Pod","spec":{"containers":[{"name":"a","image":"r.example/models/m:v1","image":"busybox"}]}})",
+      R"({"kind":"ConfigMap","kind":"Pod","spec":{"containers":[{"image":"r.example/models/m:v1"}]}})",
+      R"({"kind":"Pod","spec":{"containers":[]},"spec":{"containers":[{"image":"r.example/models/m:v1"}]}})",
+      R"({"kind":"Pod","spec":{"volumes":[{"image":{"reference":"busybox","reference":"r.example/models/m:v1"}}]}})",
+      R"({"kind":"Pod","metadata":{"annotations":{"provgate.dev/model":"s3://x","provgate.dev/model":"oci://r.example/m:1"}}})",
+      R"({"apiVersion":"serving.kserve.io/v1beta1","kind":"InferenceService","spec":{"predictor":{
+          "model":{"storageUri":"oci://r.example/m:1"},"model":{"storageUri":"s3://b/m"}}}})",
+  };
+  for (const char* c : cases) {
+    const std::string text = c;
+    CAPTURE(text);
+    simdjson::dom::parser parser;
+    simdjson::dom::element element;
+    REQUIRE(parser.parse(text).get(element) == simdjson::SUCCESS);
+    auto server = FindModelReferencesSimdjson(element, DefaultModelAnnotations());
+    REQUIRE_FALSE(server.ok());
+    CHECK(server.status().code() == StatusCode::kInvalidArgument);
+    CHECK_MESSAGE(server.status().message().find("duplicate key") != std::string::npos, server.status().message());
+    auto cli = ReadManifestObjects(text, "dup.json");
+    CHECK_FALSE(cli.ok());
+  }
+  // Duplicates elsewhere (labels, status) do not concern references; the
+  // server does not look there. (`check` refuses them anywhere.)
+  const std::string elsewhere =
+      R"({"kind":"Pod","metadata":{"labels":{"a":"1","a":"2"}},"spec":{"containers":[{"image":"r.example/m:1"}]}})";
+  simdjson::dom::parser parser;
+  simdjson::dom::element element;
+  REQUIRE(parser.parse(elsewhere).get(element) == simdjson::SUCCESS);
+  auto refs = FindModelReferencesSimdjson(element, DefaultModelAnnotations());
+  REQUIRE(refs.ok());
+  CHECK(refs->size() == 1);
 }
