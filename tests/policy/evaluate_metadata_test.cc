@@ -121,3 +121,25 @@ TEST_CASE("an unsigned artifact fails on signatures even when its metadata holds
   REQUIRE(r.reasons.size() == 1);
   CHECK(r.reasons[0].rfind("signatures: 0 of required 1", 0) == 0);
 }
+
+// Both spellings come from the manifest the signature covers, so neither is
+// an unsigned source; the plain annotation wins, deterministically, and the
+// decoded "+json" value is then not reachable under the plain key.
+TEST_CASE("metadata: a plain annotation wins over its decoded +json twin") {
+  Policy p = MetadataPolicy(R"(
+      path: annotations.customProperties.accuracy
+      greaterOrEqual: 0.95
+)");
+  VerifiedArtifact a = SignedArtifact();
+  a.annotations["customProperties+json"] = R"({"accuracy": 0.99})";
+  CHECK(EvaluatePolicy(p, a).passed);
+  a.annotations["customProperties"] = R"({"accuracy": 0.99})";  // a string, not decoded
+  PolicyResult r = EvaluatePolicy(p, a);
+  CHECK_FALSE(r.passed);
+  CHECK(r.reasons == std::vector<std::string>{
+                         "metadata: annotations.customProperties.accuracy is missing, expected >= 0.95"});
+  // Metadata never stands without a signature over the manifest digest.
+  a.signatures = {Signature({"meta/ci"}, "payload is for digest sha256:bbb, not the artifact's")};
+  a.annotations.erase("customProperties");
+  CHECK_FALSE(EvaluatePolicy(p, a).passed);
+}

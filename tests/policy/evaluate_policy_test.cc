@@ -163,6 +163,27 @@ spec:
   CHECK(both.reasons.at(0) == "signatures: signed by ci, release");
 }
 
+// The loader refuses two authorities with one key; a Policy built in code
+// gets the same protection from the evaluation: one key is one authority.
+TEST_CASE("signatures.require counts distinct keys when two authorities share one") {
+  Policy p = MustParsePolicy(R"(
+apiVersion: provgate.dev/v1alpha1
+kind: ModelPolicy
+metadata: {name: two}
+spec:
+  match: {references: ["**"]}
+  authorities: [{name: ci, key: {file: ci.pub}}, {name: release, key: {file: release.pub}}]
+  signatures: {require: 2}
+)");
+  p.authorities[1].key = p.authorities[0].key;  // "release" now holds ci's key
+  VerifiedArtifact a = Artifact();
+  a.signatures = {Signature({"two/ci", "two/release"})};  // one signature both names verify
+  PolicyResult r = EvaluatePolicy(p, a);
+  CHECK_FALSE(r.passed);
+  CHECK_MESSAGE(Reasons(r).find("signatures: 1 of required 2 authorities signed") != std::string::npos, Reasons(r));
+  CHECK_MESSAGE(Reasons(r).find("release: the same key as ci") != std::string::npos, Reasons(r));
+}
+
 TEST_CASE("signatures.require 0 needs no signature") {
   Policy p = MustParsePolicy(R"(
 apiVersion: provgate.dev/v1alpha1
@@ -238,6 +259,44 @@ TEST_CASE("attestation rules: predicate type, authority binding, verification, c
     PolicyResult r = EvaluatePolicy(p, a);
     CHECK(r.passed == row.pass);
     if (!row.pass) CHECK(r.reasons == std::vector<std::string>{row.reason});
+  }
+}
+
+// Decision rule 2: ONE attestation must have the allowed signer, the
+// predicateType, the subject (a verified fact) and true conditions; facts of
+// different attestations never add up.
+TEST_CASE("attestation rules are never satisfied by combining facts of several attestations") {
+  Policy p = MustParsePolicy(kProd);
+  Json wrong_builder = GoodProvenance();
+  wrong_builder["builder"]["id"] = "x";
+  struct Row {
+    const char* name;
+    std::vector<AttestationFact> attestations;
+  };
+  std::vector<Row> rows = {
+      {"right signer with failing conditions + passing conditions by another authority of the policy",
+       {Attestation(kSlsa02, wrong_builder, {"prod/ci"}), Attestation(kSlsa02, GoodProvenance(), {"prod/release"})}},
+      {"right signer with failing conditions + passing conditions by another policy's ci",
+       {Attestation(kSlsa02, wrong_builder, {"prod/ci"}), Attestation(kSlsa02, GoodProvenance(), {"other/ci"})}},
+      {"right signer, other predicate type + right type, unverified",
+       {Attestation(kSlsa1, GoodProvenance(), {"prod/ci"}),
+        Attestation(kSlsa02, GoodProvenance(), {"prod/ci"}, "statement has no subject with digest sha256:aaa")}},
+      {"passing conditions without a signer + right signer, no predicate",
+       {Attestation(kSlsa02, GoodProvenance(), {}, "signature does not verify with any trusted key"),
+        Attestation(kSlsa02, Json::object(), {"prod/ci"})}},
+      {"builder from one, materials from another, both signed by ci",
+       {Attestation(kSlsa02, Json::parse(R"({"builder": {"id": "https://tekton.dev/chains/v2"}})"), {"prod/ci"}),
+        Attestation(kSlsa02, Json::parse(R"({"materials": [{"uri": "git+https://github.com/acme/m"}]})"),
+                    {"prod/ci"})}},
+  };
+  for (const auto& row : rows) {
+    std::string name = row.name;
+    CAPTURE(name);
+    VerifiedArtifact a = Artifact();
+    a.signatures.push_back(Signature({"prod/ci"}));
+    a.attestations = row.attestations;
+    PolicyResult r = EvaluatePolicy(p, a);
+    CHECK_FALSE(r.passed);
   }
 }
 

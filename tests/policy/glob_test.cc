@@ -44,6 +44,14 @@ TEST_CASE("reference globs: * stays within a segment, ** crosses segments") {
       {"registry.example.com/models/**", "registry.example.com/models/", true},
       {"registry.example.com/models/**", "registry.example.com/models", false},
       {"registry.example.com/models/**", "registry.example.com/other/mnist", false},
+      {"registry.example.com/models/**", "registry.example.com/models-evil/x", false},
+      {"registry.example.com/models/**", "registry.example.com/modelsx", false},
+      {"registry.example.com/models/**", "registry.example.com/modelsx/y", false},
+      {"registry.example.com/models/**", "registry.example.com.evil.io/models/x", false},
+      {"registry.example.com/models/**", "evil.io/registry.example.com/models/x", false},
+      {"registry.example.com/**/mnist", "registry.example.com/mnist", false},  // ** needs its own segment
+      {"registry.example.com/models/*", "registry.example.com/models/mnist:v1", true},  // * crosses ':' and '@'
+      {"registry.example.com/models/mnist:*", "registry.example.com/models/mnist:v1@sha256:abc", true},
       {"registry.example.com/models/*", "registry.example.com/models/mnist", true},
       {"registry.example.com/models/*", "registry.example.com/models/team/mnist", false},
       {"registry.example.com/*/mnist", "registry.example.com/models/mnist", true},
