@@ -196,9 +196,13 @@ class Collector {
     return PodSpec(a_.Get(tmpl, "spec"), path + ".spec", ptr + "/spec");
   }
 
-  // KServe component (predictor, transformer, explainer): storageUri on any
-  // framework sub-object or the component itself, storageUris[], and an
-  // inline pod spec (containers, volumes).
+  // KServe component (predictor, transformer, explainer; kserve/kserve
+  // pkg/apis/serving/v1beta1): an inline pod spec (containers, volumes),
+  // storageUris[], workerSpec's inline pod spec (multi-node predictors), and
+  // every framework sub-object (model, sklearn, pytorch, huggingface, the
+  // explainer's art, ...), which inlines a corev1.Container (its `image`
+  // replaces the serving runtime's) beside its storageUri. A storageUri on
+  // the component itself is not KServe's, but costs nothing to check.
   Status KServeComponent(const Node& comp, const std::string& path, const std::string& ptr) {
     if (!A::IsObject(comp)) return Status::Ok();
     RETURN_IF_ERROR(PodSpec(comp, path, ptr));
@@ -208,12 +212,16 @@ class Collector {
       return Add(a_.Get(u, "uri"), path + ".storageUris[" + idx + "].uri", ptr + "/storageUris/" + idx + "/uri",
                  Source::kStorageUri, true);
     }));
-    // model, sklearn, pytorch, onnx, huggingface, ...: objects with a storageUri.
+    RETURN_IF_ERROR(PodSpec(a_.Get(comp, "workerSpec"), path + ".workerSpec", ptr + "/workerSpec"));
     return a_.ForEachMember(comp, [&](std::string_view key, const Node& value) {
       if (!A::IsObject(value)) return Status::Ok();
+      // String maps of the component, not containers.
+      if (key == "annotations" || key == "labels" || key == "nodeSelector" || key == "overhead") return Status::Ok();
       std::string k(key);
-      return Add(a_.Get(value, "storageUri"), path + "." + k + ".storageUri", ptr + "/" + PointerToken(k) + "/storageUri",
-                 Source::kStorageUri, true);
+      std::string sub_path = path + "." + k, sub_ptr = ptr + "/" + PointerToken(k);
+      RETURN_IF_ERROR(Add(a_.Get(value, "image"), sub_path + ".image", sub_ptr + "/image", Source::kContainer, false));
+      return Add(a_.Get(value, "storageUri"), sub_path + ".storageUri", sub_ptr + "/storageUri", Source::kStorageUri,
+                 true);
     });
   }
 

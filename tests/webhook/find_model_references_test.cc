@@ -350,3 +350,41 @@ TEST_CASE("IdentifyObject: kind, namespace and name for messages") {
   CHECK(none.kind.empty());
   CHECK(none.name.empty());
 }
+
+// KServe's framework specs (sklearn, model, ...) inline a corev1.Container,
+// so `image` there is the serving container's image; workerSpec inlines a
+// PodSpec (multi-node predictors); the ART explainer inlines a container and
+// a storageUri. (kserve/kserve pkg/apis/serving/v1beta1.)
+TEST_CASE("FindModelReferences: KServe container images inlined in framework specs, workers, explainers") {
+  CheckRows({
+      {"predictor.<framework>.image and .storageUri; predictor.workerSpec pod spec",
+       R"({"apiVersion":"serving.kserve.io/v1beta1","kind":"InferenceService",
+           "spec":{"predictor":{
+             "model":{"modelFormat":{"name":"huggingface"},"image":"registry.example.com/models/runtime-override:v1",
+                      "storageUri":"oci://registry.example.com/models/llm:v1"},
+             "workerSpec":{"tensorParallelSize":2,
+                           "containers":[{"name":"worker","image":"registry.example.com/models/worker:v1"}],
+                           "volumes":[{"name":"w","image":{"reference":"registry.example.com/models/wvol:v1"}}]},
+             "annotations":{"image":"not-a-container","storageUri":"oci://not.a/field:v1"},
+             "labels":{"image":"x"}}}})",
+       {{"spec.predictor.workerSpec.containers[0].image", "/spec/predictor/workerSpec/containers/0/image", kC,
+         "registry.example.com/models/worker:v1", "registry.example.com/models/worker:v1"},
+        {"spec.predictor.workerSpec.volumes[0].image.reference", "/spec/predictor/workerSpec/volumes/0/image/reference",
+         kV, "registry.example.com/models/wvol:v1", "registry.example.com/models/wvol:v1"},
+        {"spec.predictor.model.image", "/spec/predictor/model/image", kC,
+         "registry.example.com/models/runtime-override:v1", "registry.example.com/models/runtime-override:v1"},
+        {"spec.predictor.model.storageUri", "/spec/predictor/model/storageUri", kS,
+         "oci://registry.example.com/models/llm:v1", "registry.example.com/models/llm:v1"}}},
+      {"explainer.art.image and .storageUri",
+       R"({"apiVersion":"serving.kserve.io/v1beta1","kind":"InferenceService",
+           "spec":{"predictor":{"sklearn":{"image":"registry.example.com/models/sk:v1"}},
+                   "explainer":{"art":{"type":"SquareAttack","image":"registry.example.com/models/art:v1",
+                                       "storageUri":"oci://registry.example.com/models/explain:v1"}}}})",
+       {{"spec.predictor.sklearn.image", "/spec/predictor/sklearn/image", kC, "registry.example.com/models/sk:v1",
+         "registry.example.com/models/sk:v1"},
+        {"spec.explainer.art.image", "/spec/explainer/art/image", kC, "registry.example.com/models/art:v1",
+         "registry.example.com/models/art:v1"},
+        {"spec.explainer.art.storageUri", "/spec/explainer/art/storageUri", kS,
+         "oci://registry.example.com/models/explain:v1", "registry.example.com/models/explain:v1"}}},
+  });
+}
