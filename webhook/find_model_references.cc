@@ -27,6 +27,34 @@ std::string PointerToken(std::string_view s) {
   return out;
 }
 
+// Registry host names are case-insensitive (DNS, TLS name checks), a port is
+// a number (Go reads "0443" as 443) and 443 is https's: the runtime reaches
+// "Registry.Example.COM:443/models/m" at the same registry as
+// "registry.example.com/models/m". ParseReference keeps the host as written,
+// and policies match globs over the normalised name: without this, an
+// upper-case host would walk past every policy as unmatched. Returns `ref`
+// with its registry in one canonical form, normalised again (docker.io's
+// "library/" prefix).
+Reference CanonicalRegistry(const Reference& ref) {
+  std::string host = ref.registry;
+  for (char& ch : host) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  size_t colon = host.rfind(':');
+  size_t bracket = host.rfind(']');
+  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
+    std::string port = host.substr(colon + 1);
+    port.erase(0, std::min(port.find_first_not_of('0'), port.size() - 1));
+    host = host.substr(0, colon) + (port == "443" ? "" : ":" + port);
+  }
+  if (host == ref.registry) return ref;
+  std::string text = host + "/" + ref.repository;
+  if (!ref.tag.empty()) text += ":" + ref.tag;
+  if (!ref.digest.empty()) text += "@" + ref.digest;
+  auto canonical = ParseReference(text);
+  return canonical.ok() ? *canonical : ref;
+}
+
 // The extraction below is written once over a small adapter, so the server
 // can run it on simdjson's DOM (its hot path) and `check` on nlohmann's with
 // identical results. Adapters iterate arrays (never index them: simdjson
@@ -154,7 +182,7 @@ class Collector {
     auto ref = ParseReference(raw);
     if (ref.ok()) {
       m.parsed = true;
-      m.reference = *ref;
+      m.reference = CanonicalRegistry(*ref);
     } else {
       m.parse_error = ref.status().message();
     }

@@ -388,3 +388,35 @@ TEST_CASE("FindModelReferences: KServe container images inlined in framework spe
          "oci://registry.example.com/models/explain:v1", "registry.example.com/models/explain:v1"}}},
   });
 }
+
+// Registry host names are case-insensitive (DNS, TLS) and :443 is https's
+// default port: the runtime pulls `Registry.Example.COM:443/models/m` from
+// the same registry as `registry.example.com/models/m`. Policies must see
+// the one name, or an upper-case host walks past every policy unmatched.
+TEST_CASE("FindModelReferences: registry hosts are compared as the runtime reaches them") {
+  CheckRows({
+      {"host case and the default https port",
+       R"({"kind":"Pod","spec":{"containers":[
+           {"name":"a","image":"Registry.Example.COM/models/m:v1"},
+           {"name":"b","image":"registry.example.com:443/models/m:v1"},
+           {"name":"c","image":"REGISTRY.EXAMPLE.COM:0443/models/m@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+           {"name":"d","image":"registry.example.com:5000/models/m:v1"},
+           {"name":"e","image":"Index.Docker.IO/busybox"},
+           {"name":"f","image":"docker.io:443/library/busybox:1"},
+           {"name":"g","image":"LOCALHOST:5000/m:v1"}]}})",
+       {{"spec.containers[0].image", "/spec/containers/0/image", kC, "Registry.Example.COM/models/m:v1",
+         "registry.example.com/models/m:v1"},
+        {"spec.containers[1].image", "/spec/containers/1/image", kC, "registry.example.com:443/models/m:v1",
+         "registry.example.com/models/m:v1"},
+        {"spec.containers[2].image", "/spec/containers/2/image", kC,
+         "REGISTRY.EXAMPLE.COM:0443/models/m@sha256:" + std::string(64, 'a'),
+         "registry.example.com/models/m@sha256:" + std::string(64, 'a')},
+        {"spec.containers[3].image", "/spec/containers/3/image", kC, "registry.example.com:5000/models/m:v1",
+         "registry.example.com:5000/models/m:v1"},
+        {"spec.containers[4].image", "/spec/containers/4/image", kC, "Index.Docker.IO/busybox",
+         "docker.io/library/busybox:latest"},
+        {"spec.containers[5].image", "/spec/containers/5/image", kC, "docker.io:443/library/busybox:1",
+         "docker.io/library/busybox:1"},
+        {"spec.containers[6].image", "/spec/containers/6/image", kC, "LOCALHOST:5000/m:v1", "localhost:5000/m:v1"}}},
+  });
+}
