@@ -1,5 +1,6 @@
 // EvaluatePolicy: decision rule 2 of SPEC §5 over verified facts.
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "base/encoding.h"
@@ -89,12 +90,26 @@ void EvaluateSignatures(const Policy& p, const VerifiedArtifact& artifact, Findi
       if (!local.empty()) signed_by.insert(local);
     }
   }
+  // Distinct signers, not distinct names: two authorities holding one key
+  // (the loader refuses them; a Policy built in code might not) count once.
+  std::map<std::string, std::string> identity_of_counted;  // identity -> authority name
+  std::vector<std::string> counted, details;
+  for (const auto& a : p.authorities) {
+    if (!signed_by.count(a.name)) continue;
+    auto [it, fresh] = identity_of_counted.emplace(AuthorityIdentity(a), a.name);
+    if (fresh) {
+      counted.push_back(a.name);
+    } else {
+      details.push_back(a.name + ": the same " + (a.key ? "key" : "identity") + " as " + it->second +
+                        " (counted once)");
+    }
+  }
+  std::sort(counted.begin(), counted.end());
   const size_t need = static_cast<size_t>(p.signatures_require);
-  if (signed_by.size() >= need) {
-    r->notes.push_back("signatures: signed by " + Join({signed_by.begin(), signed_by.end()}, ", "));
+  if (counted.size() >= need) {
+    r->notes.push_back("signatures: signed by " + Join(counted, ", "));
     return;
   }
-  std::vector<std::string> details;
   for (const auto& a : p.authorities) {
     if (signed_by.count(a.name)) continue;
     details.push_back(a.name + ": " + (a.keyless ? kKeylessUnsupported : "no valid signature"));
@@ -115,7 +130,7 @@ void EvaluateSignatures(const Policy& p, const VerifiedArtifact& artifact, Findi
     details.push_back(std::to_string(artifact.signatures.size()) +
                       " signature layer(s) present: " + JoinDistinct(problems, ", "));
   }
-  r->failures.push_back("signatures: " + std::to_string(signed_by.size()) + " of required " + std::to_string(need) +
+  r->failures.push_back("signatures: " + std::to_string(counted.size()) + " of required " + std::to_string(need) +
                         " authorities signed (" + Join(details, "; ") + ")");
 }
 
@@ -194,8 +209,10 @@ void EvaluateAttestation(const Policy& p, const AttestationRule& rule, const Ver
   }
   std::optional<ConditionResult> best;
   for (const AttestationFact* a : usable) {
-    // Paths start at the statement: predicateType, predicate.<...>.
-    Json doc = {{"predicateType", a->predicate_type}, {"predicate", a->predicate}};
+    // Paths start at the statement: predicateType, predicate.<...>. A
+    // statement without a predicate has none (missing, not null).
+    Json doc = {{"predicateType", a->predicate_type}};
+    if (!a->predicate.is_null()) doc["predicate"] = a->predicate;
     ConditionResult c = rule.conditions->Evaluate(doc);
     if (c.passed) {
       r->notes.push_back(prefix + "satisfied by " + a->layer_digest);
@@ -221,7 +238,12 @@ Json MetadataDocument(const VerifiedArtifact& artifact) {
     auto decoded = ParseJson(v, "annotation");
     if (decoded.ok()) annotations[plain] = std::move(*decoded);
   }
-  return Json{{"config", artifact.config}, {"annotations", std::move(annotations)}};
+  Json doc = {{"annotations", std::move(annotations)}};
+  // The verifier leaves config null when there is none to trust (an index,
+  // a blob that is not JSON or fails its digest): then `config` is missing,
+  // so `exists: true` cannot pass on it.
+  if (!artifact.config.is_null()) doc["config"] = artifact.config;
+  return doc;
 }
 
 }  // namespace

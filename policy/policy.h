@@ -72,6 +72,13 @@ struct Policy {
 // qualified before they are handed to the verifier.
 std::string QualifiedAuthority(const std::string& policy, const std::string& authority);
 
+// What a valid signature by `a` proves, as a comparable string: the key's
+// fingerprint, or the keyless issuer and subject constraints (the trusted
+// root does not change who signed). Two authorities with the same identity
+// are one signer: the loader refuses them and signatures.require counts
+// them once.
+std::string AuthorityIdentity(const Authority& a);
+
 class PolicySet {
  public:
   explicit PolicySet(std::vector<Policy> policies);
@@ -98,10 +105,15 @@ struct PolicyResult {
 };
 
 // Evaluates decision rule 2 of SPEC §5 over verified facts: signature
-// threshold over distinct authorities, every attestation rule satisfied by
-// one verified attestation (signer among its authorities, predicateType
-// equal, conditions true), metadata conditions true. Every failure adds a
-// reason naming the rule, the authority or attestation, expected and found.
+// threshold over distinct signers (authorities sharing a key count once),
+// every attestation rule satisfied by one verified attestation (signer among
+// its authorities, predicateType equal, subject digest checked by the
+// verifier, conditions true — facts of different attestations never
+// combine), metadata conditions true. Condition documents hold only what is
+// there: {predicateType, predicate} per attestation, {config, annotations}
+// for metadata, with a null predicate or config left out (missing). Every
+// failure adds a reason naming the rule, the authority or attestation,
+// expected and found.
 PolicyResult EvaluatePolicy(const Policy& policy, const VerifiedArtifact& artifact);
 
 // The result for a policy that could not be evaluated because the artifact

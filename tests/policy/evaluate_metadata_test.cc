@@ -143,3 +143,38 @@ TEST_CASE("metadata: a plain annotation wins over its decoded +json twin") {
   a.annotations.erase("customProperties");
   CHECK_FALSE(EvaluatePolicy(p, a).passed);
 }
+
+// Without a config blob (an index, a config that is not JSON or does not
+// match its digest) there is no config to test: `config` is missing, not a
+// JSON null that `exists: true` would accept. Likewise an attestation
+// without a predicate has no `predicate`.
+TEST_CASE("metadata: an unavailable config blob is missing, not null") {
+  Policy p = MetadataPolicy(R"(
+      path: config
+      exists: true
+)");
+  VerifiedArtifact a = SignedArtifact();  // config is null: unavailable
+  PolicyResult r = EvaluatePolicy(p, a);
+  CHECK_FALSE(r.passed);
+  CHECK(r.reasons == std::vector<std::string>{"metadata: config is missing, expected to exist"});
+  a.config = Json::object();
+  CHECK(EvaluatePolicy(p, a).passed);
+
+  Policy att = MustParsePolicy(R"(
+apiVersion: provgate.dev/v1alpha1
+kind: ModelPolicy
+metadata: {name: meta}
+spec:
+  match: {references: ["**"]}
+  authorities: [{name: ci, key: {file: ci.pub}}]
+  attestations:
+    - name: has-predicate
+      predicateType: https://example.com/eval/v1
+      conditions: {path: predicate, exists: true}
+)");
+  VerifiedArtifact b = SignedArtifact();
+  b.attestations.push_back(Attestation("https://example.com/eval/v1", nullptr, {"meta/ci"}));
+  CHECK_FALSE(EvaluatePolicy(att, b).passed);
+  b.attestations[0].predicate = Json::object();
+  CHECK(EvaluatePolicy(att, b).passed);
+}
