@@ -358,10 +358,9 @@ std::optional<Policy> ParseDocument(const YamlValue& doc, KeySource& keys, YamlE
         auto [id, fresh] =
             identities.emplace(AuthorityIdentity(*a), std::pair{a->name, errors.Location(trust_mark)});
         if (!fresh) {
-          const bool key = a->key.has_value();
-          errors.Add(trust_mark, item.where +
-                                     (key ? ".key: the same key as authority " : ".keyless: the same identity as authority ") +
-                                     Quote(id->second.first) + " (at " + id->second.second +
+          const std::string what =
+              a->key ? ".key: the same key as authority " : ".keyless: the same identity as authority ";
+          errors.Add(trust_mark, item.where + what + Quote(id->second.first) + " (at " + id->second.second +
                                      "): one signer is one authority, and signatures.require counts distinct signers");
           authorities_ok = false;
           continue;

@@ -249,7 +249,8 @@ TEST_CASE("not never turns a missing path or a mistyped value into a pass") {
       {"not in, missing", not_(leaf("missing", "in", R"(["x"])")), false, "missing is missing"},
       {"not exists: true, missing", not_(leaf("missing", "exists", "true")), true, ""},
       {"not exists: false, present", not_(leaf("s", "exists", "false")), true, ""},
-      {"not notEquals, missing", not_(leaf("missing", "notEquals", R"("x")")), false, "expected not: missing notEquals"},
+      {"not notEquals, missing", not_(leaf("missing", "notEquals", R"("x")")), false,
+       "expected not: missing notEquals"},
       {"not equals, different value", not_(leaf("s", "equals", R"("x")")), true, ""},
       {"not equals, other type is a decided inequality", not_(leaf("i", "equals", R"("3")")), true, ""},
       {"not equals, equal", not_(leaf("s", "equals", R"("https://tekton.dev/chains/v2")")), false, "expected not: s"},
@@ -258,8 +259,8 @@ TEST_CASE("not never turns a missing path or a mistyped value into a pass") {
        false, "missing is missing"},
       {"not any(undecidable, true)", not_(any({leaf("missing", "equals", R"("x")"), leaf("i", "equals", "3")})), false,
        "expected not: any("},
-      {"not all(undecidable, false) is decided", not_(all({leaf("missing", "equals", R"("x")"), leaf("s", "equals", R"("y")")})),
-       true, ""},
+      {"not all(undecidable, false) is decided",
+       not_(all({leaf("missing", "equals", R"("x")"), leaf("s", "equals", R"("y")")})), true, ""},
       {"not all(undecidable, true)", not_(all({leaf("missing", "equals", R"("x")"), leaf("i", "equals", "3")})), false,
        "missing is missing"},
       {"not [*] matches, all strings", not_(leaf("uris[*]", "matches", R"("^x")")), true, ""},
@@ -269,7 +270,8 @@ TEST_CASE("not never turns a missing path or a mistyped value into a pass") {
       {"not [*] equals, empty array", not_(leaf("empty[*]", "equals", R"("x")")), false, "empty[*] is missing"},
       {"not [*] greaterThan, one element mistyped", not_(leaf("mixed[*]", "greaterThan", "5")), false,
        "one is not a number"},
-      {"not [*] greaterThan, one element greater", not_(leaf("scores[*]", "greaterThan", "0.9")), false, "expected not:"},
+      {"not [*] greaterThan, one element greater", not_(leaf("scores[*]", "greaterThan", "0.9")), false,
+       "expected not:"},
   };
   for (const auto& r : rows) {
     std::string name = r.name;

@@ -56,8 +56,8 @@ const InvalidCase kInvalid[] = {
      "glob \"registry.example.com\" names the Docker Hub repository docker.io/library/registry.example.com; "
      "write registry.example.com/** for everything in that registry"},
     {"bad-reference-glob-trailing-slash", "9:9",
-     "glob \"registry.example.com/models/\" ends in '/' and can never match a reference (registry.example.com/models/** "
-     "selects everything under it)"},
+     "glob \"registry.example.com/models/\" ends in '/' and can never match a reference "
+     "(registry.example.com/models/** selects everything under it)"},
     {"condition-vacuous-operand", "17:19", "startsWith \"\" holds for every string"},
     {"bad-namespace-glob", "9:18", "bad namespace glob: glob \"Serving-*\""},
     {"unknown-source", "9:26", "spec.match.sources[1]: unknown source \"init-container\""},
@@ -339,7 +339,8 @@ TEST_CASE("aliased authorities, attestations and lists are bounded") {
 
   std::string many_authorities = head + "  authorities:\n";
   for (size_t i = 0; i <= kMaxAuthoritiesPerPolicy; ++i) {
-    many_authorities += "    - {name: a" + std::to_string(i) + ", keyless: {issuer: i, subject: s" + std::to_string(i) + "}}\n";
+    const std::string n = std::to_string(i);
+    many_authorities += "    - {name: a" + n + ", keyless: {issuer: i, subject: s" + n + "}}\n";
   }
   auto r = Parse(many_authorities);
   REQUIRE_FALSE(r.ok());
