@@ -89,6 +89,15 @@ std::string QualifiedAuthority(const std::string& policy, const std::string& aut
   return policy + "/" + authority;
 }
 
+std::string AuthorityIdentity(const Authority& a) {
+  if (a.key) return "key:" + a.key->Fingerprint();
+  if (a.keyless) {
+    const KeylessIdentity& k = *a.keyless;
+    return Json::array({"keyless", k.issuer, k.issuer_regexp, k.subject, k.subject_regexp}).dump();
+  }
+  return "none:" + a.name;
+}
+
 bool Policy::Matches(const Reference& ref, const std::string& namespace_name, Source source) const {
   return match != nullptr && match->Matches(ref, namespace_name, source);
 }
