@@ -73,11 +73,31 @@ class DuplicateKeyFinder : public nlohmann::json_sax<Json> {
   std::vector<Frame> frames_;
 };
 
+std::string StringMember(const Json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 Status Append(Json doc, const std::string& where, std::vector<Json>* out) {
   if (doc.is_null()) return Status::Ok();
   if (!doc.is_object()) return InvalidArgument(where + ": document is not an object");
-  if (doc.value("kind", "") == "List" && doc.contains("items") && doc["items"].is_array()) {
-    for (auto& item : doc["items"]) RETURN_IF_ERROR(Append(std::move(item), where, out));
+  // kubectl decodes manifests with apimachinery's unstructured decoder, which
+  // reads every object with an `items` field as a list, whatever its kind
+  // (List, PodList, ...), and applies the items; an item with neither kind
+  // nor apiVersion takes the list's apiVersion and its kind without "List".
+  if (auto items = doc.find("items"); items != doc.end()) {
+    if (items->is_null()) return Status::Ok();
+    if (!items->is_array()) return InvalidArgument(where + ": items is not a list");
+    std::string kind = StringMember(doc, "kind"), api_version = StringMember(doc, "apiVersion");
+    std::string item_kind = kind.size() > 4 && kind.ends_with("List") ? kind.substr(0, kind.size() - 4) : "";
+    for (auto& item : *items) {
+      if (item.is_object() && StringMember(item, "kind").empty() && StringMember(item, "apiVersion").empty() &&
+          !item_kind.empty()) {
+        item["kind"] = item_kind;
+        item["apiVersion"] = api_version;
+      }
+      RETURN_IF_ERROR(Append(std::move(item), where, out));
+    }
     return Status::Ok();
   }
   if (out->size() >= kMaxManifestObjects) return InvalidArgument(where + ": more than 10000 objects");

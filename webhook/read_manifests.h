@@ -1,5 +1,6 @@
 // Reads Kubernetes manifests for `provgate check`: YAML or JSON, one or more
-// documents, `kind: List` expanded into its items. Pure, thread-safe.
+// documents, lists (any object with `items`, as kubectl reads them) expanded
+// into their items. Pure, thread-safe.
 #pragma once
 
 #include <string>
@@ -15,7 +16,8 @@ inline constexpr size_t kMaxManifestObjects = 10000;
 
 // Returns the objects in `text`; `file_name` names it in errors, which carry
 // file:line:column for YAML. Empty documents are skipped. Fails with
-// InvalidArgument on malformed YAML/JSON or a document that is not a mapping.
+// InvalidArgument on malformed YAML/JSON, a document that is not a mapping,
+// duplicate keys, or `items` that is not a list.
 StatusOr<std::vector<Json>> ReadManifestObjects(std::string_view text, const std::string& file_name);
 
 }  // namespace provgate

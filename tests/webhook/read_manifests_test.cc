@@ -167,6 +167,37 @@ TEST_CASE("examples/manifests: every object reads and has model references") {
   CHECK(sources.count(Source::kContainer) == 1);
 }
 
+// kubectl (k8s.io/apimachinery's unstructured decoder) treats every document
+// with an `items` field as a list and applies its items; items with neither
+// kind nor apiVersion take the list's apiVersion and its kind without "List".
+// `check` must see the same objects, or a PodList would pass unexamined.
+TEST_CASE("ReadManifestObjects: typed lists are expanded as kubectl expands them") {
+  auto pods = MustRead(R"({"apiVersion":"v1","kind":"PodList","items":[
+      {"metadata":{"name":"a"},"spec":{"containers":[{"name":"c","image":"registry.example.com/models/m:v1"}]}},
+      {"apiVersion":"v1","kind":"Pod","metadata":{"name":"b"}}]})",
+                       "pods.json");
+  CHECK(Names(pods) == std::vector<std::string>{"Pod/a", "Pod/b"});
+  CHECK(pods[0]["apiVersion"] == "v1");
+  auto refs = FindModelReferences(pods[0], DefaultModelAnnotations());
+  REQUIRE(refs.ok());
+  CHECK(refs->size() == 1);
+
+  auto deployments = MustRead("apiVersion: apps/v1\nkind: DeploymentList\nmetadata: {}\nitems:\n"
+                              "- metadata: {name: d}\n  spec: {}\n");
+  CHECK(Names(deployments) == std::vector<std::string>{"Deployment/d"});
+  CHECK(deployments[0]["apiVersion"] == "apps/v1");
+
+  // Any kind: kubectl only looks for the items field.
+  CHECK(Names(MustRead("kind: Anything\nitems:\n- kind: Job\n  metadata: {name: j}\n")) ==
+        std::vector<std::string>{"Job/j"});
+  CHECK(MustRead("kind: PodList\nitems: null\n").empty());
+  auto not_a_list = ReadManifestObjects("kind: PodList\nitems: {a: b}\n", "l.yaml");
+  CHECK_FALSE(not_a_list.ok());
+  // A kind that is not a string is read, not thrown on.
+  CHECK(MustRead("kind: 5\nitems: []\n").empty());
+  CHECK(MustRead("kind: 5\nmetadata: {name: a}\n").size() == 1);
+}
+
 // Duplicate keys are already refused in YAML; JSON must not differ. Go's
 // decoder keeps the last duplicate, simdjson (the server) finds the first:
 // an object with duplicates means different things to different readers.
