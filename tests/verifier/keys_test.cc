@@ -97,6 +97,24 @@ TEST_CASE("sign and verify across key types; any change breaks verification") {
   CHECK(Priv("rsa-2048.pkcs1.key").type() == KeyType::kRsa);
 }
 
+// A signature is checked only with the algorithm and curve of the key it is
+// checked with: a P-256 signature is no P-384 signature, an ECDSA one no
+// RSA or Ed25519 one, for every pair (over the SHA-2 variants each accepts).
+TEST_CASE("a signature made with one key never verifies with a key of another type or curve") {
+  const char* names[][2] = {{"ec-p256.key", "ec-p256.pub"},   {"ec-p384.key", "ec-p384.pub"},
+                            {"ec-p521.sec1.key", "ec-p521.pub"}, {"rsa-2048.key", "rsa-2048.pub"},
+                            {"ed25519.key", "ed25519.pub"}};
+  for (const auto& signer : names) {
+    auto sig = Priv(signer[0]).Sign("payload bytes");
+    REQUIRE(sig.ok());
+    for (const auto& checker : names) {
+      CAPTURE(signer[0]);
+      CAPTURE(checker[1]);
+      CHECK(Pub(checker[1]).Verify("payload bytes", *sig) == (std::string(signer[1]) == checker[1]));
+    }
+  }
+}
+
 TEST_CASE("signatures made by the openssl command line verify (independent producer)") {
   TempDir dir;
   WriteFile(dir.File("msg"), "{\"critical\":{}}");
