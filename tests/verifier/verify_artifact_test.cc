@@ -375,3 +375,43 @@ TEST_CASE("problems are valid UTF-8 whatever the registry sends") {
   }
   CHECK_NOTHROW(VerifiedArtifactToJson(v).dump(2));
 }
+
+// The binding is the exact digest string: cosign compares
+// docker-manifest-digest with digest.String(), in-toto subjects compare the
+// lowercase hex under the algorithm's lowercase name. Every other spelling of
+// the artifact's digest, signed by a trusted key, binds nothing.
+TEST_CASE("only the exact digest binds: case, algorithm prefix and whitespace variants do not") {
+  Keys k;
+  const std::string hex(64, 'a');
+  const std::string upper(64, 'A');
+  for (std::string spelled : {"sha256:" + upper, "SHA256:" + hex, "sha256:" + hex + " ", " sha256:" + hex, hex,
+                              "sha256:" + hex + "\n", "sha256 :" + hex, "sha512:" + hex}) {
+    CAPTURE(spelled);
+    auto m = Material();
+    std::string p = MakeSimpleSigningPayload("reg.example.com/m", spelled, {});
+    m.signature_layers = {Layer(kSimpleSigningMediaType, p, {{"dev.cosignproject.cosign/signature", Base64Encode(*k.a.Sign(p))}})};
+    auto v = VerifyArtifact(m, k.trusted());
+    REQUIRE(v.signatures.size() == 1);
+    CHECK_FALSE(v.signatures[0].verified());
+    CHECK(v.SignedBy().empty());
+  }
+  struct Subject {
+    std::string algorithm, value;
+  };
+  const Subject subjects[] = {{"sha256", upper}, {"SHA256", hex}, {"sha256", "sha256:" + hex}, {"sha256", hex + " "},
+                              {"sha256 ", hex},  {"sha-256", hex}, {"sha256", hex.substr(1)}, {"sha512", hex}};
+  for (const auto& s : subjects) {
+    CAPTURE(s.algorithm);
+    CAPTURE(s.value);
+    Json st = {{"_type", kStatementV1},
+               {"subject", {{{"name", "m"}, {"digest", {{s.algorithm, s.value}}}}}},
+               {"predicateType", "https://slsa.dev/provenance/v1"},
+               {"predicate", Json::object()}};
+    auto m = Material();
+    m.attestation_layers = {AttLayer(Envelope(k.a, kInTotoPayloadType, st.dump()))};
+    auto v = VerifyArtifact(m, k.trusted());
+    REQUIRE(v.attestations.size() == 1);
+    CHECK_FALSE(v.attestations[0].verified());
+    CHECK_MESSAGE(v.attestations[0].problem.find("no subject with digest") != std::string::npos, v.attestations[0].problem);
+  }
+}
