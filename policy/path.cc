@@ -96,7 +96,15 @@ StatusOr<JsonPath> JsonPath::Parse(std::string_view text) {
         }
         return fail("empty key", i);
       }
-      p.steps_.push_back({Step::Kind::kKey, std::string(text.substr(start, i - start))});
+      std::string key(text.substr(start, i - start));
+      if (key == "*" || key == "**") {
+        // Not a wildcard: a key named "*" is missing from every document,
+        // which notEquals/notIn/exists: false would silently accept.
+        return fail("a bare " + key + " is not a wildcard: write [*] to fan out over an array (a key named " + key +
+                        " is written [\"" + key + "\"])",
+                    start);
+      }
+      p.steps_.push_back({Step::Kind::kKey, std::move(key)});
     }
     first = false;
   }

@@ -20,7 +20,9 @@ inline constexpr size_t kMaxPathSteps = 64;
 //   path   := first step*
 //   first  := key | bracket
 //   step   := "." key | bracket
-//   key    := one or more characters other than . [ ] " ' whitespace or control
+//   key    := one or more characters other than . [ ] " ' whitespace or control,
+//             but not "*" or "**" (refused: write [*] to fan out, ["*"] for
+//             a key named *)
 //   bracket:= "[" ( '"' quoted '"' | digits | "*" ) "]"
 //   quoted := characters with \" and \\ as the only escapes
 // Examples: predicate.builder.id, annotations["org.opencontainers.image.source"],

@@ -85,6 +85,8 @@ TEST_CASE("paths record their steps") {
   CHECK_FALSE(MustParse("a.b[0]").fans_out());
   CHECK(p.text() == R"(a["b.c"][2][*].d)");
   CHECK(MustParse("customProperties+json").steps()[0].key == "customProperties+json");
+  CHECK(MustParse(R"(a["*"])").steps()[1].key == "*");  // a key named * is written quoted
+  CHECK(MustParse("a.b*").steps()[1].key == "b*");
 }
 
 TEST_CASE("malformed paths fail with the character position") {
@@ -109,9 +111,16 @@ TEST_CASE("malformed paths fail with the character position") {
       {"a b", "expected . or [ at character 2"},
       {"a]", "expected . or [ at character 2"},
       {"a.'b'", "at character 3"},
+      // A bare * is not a wildcard: it would be a key named "*", missing in
+      // every document, so `materials.*.uri notEquals evil` would always pass.
+      {"materials.*.uri",
+       R"(write [*] to fan out over an array (a key named * is written ["*"]) at character 11)"},
+      {"*", "a bare * is not a wildcard"},
+      {"a.**", "a bare ** is not a wildcard"},
   };
   for (const auto& r : rows) {
-    CAPTURE(r.path);
+    std::string path = r.path;
+    CAPTURE(path);
     auto p = JsonPath::Parse(r.path);
     REQUIRE_FALSE(p.ok());
     CHECK_MESSAGE(p.status().message().find(r.message) != std::string::npos, p.status().message());
