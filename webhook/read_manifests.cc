@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <optional>
 #include <set>
 
 #include "base/encoding.h"
@@ -73,6 +74,31 @@ class DuplicateKeyFinder : public nlohmann::json_sax<Json> {
   std::vector<Frame> frames_;
 };
 
+// kubectl reads YAML with go-yaml v2, which applies merge keys (`<<: *base`,
+// a plain or !!merge-tagged "<<" key) in document order, a merged value
+// overriding a key written before it; yaml-cpp reads "<<" as an ordinary
+// key. Rather than emulate go-yaml's order-dependent rules, merges are
+// refused: a container whose image comes from a merge would otherwise have
+// no image here and one in the cluster. Returns the first merge key's mark.
+// Called on documents YamlToJson read within its node budget, so bounded.
+std::optional<YAML::Mark> FindMergeKey(const YAML::Node& n, int depth) {
+  if (depth <= 0) return std::nullopt;
+  if (n.IsSequence()) {
+    for (const auto& item : n) {
+      if (auto m = FindMergeKey(item, depth - 1)) return m;
+    }
+  } else if (n.IsMap()) {
+    for (const auto& kv : n) {
+      const YAML::Node& k = kv.first;
+      if (k.IsScalar() && k.Scalar() == "<<" && (k.Tag() == "?" || k.Tag() == "tag:yaml.org,2002:merge")) {
+        return k.Mark();
+      }
+      if (auto m = FindMergeKey(kv.second, depth - 1)) return m;
+    }
+  }
+  return std::nullopt;
+}
+
 std::string StringMember(const Json& obj, const char* key) {
   auto it = obj.find(key);
   return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
@@ -138,6 +164,10 @@ StatusOr<std::vector<Json>> ReadManifestObjects(std::string_view text, const std
       std::string msg;
       for (const auto& l : errors.lines()) msg += (msg.empty() ? "" : "\n") + l;
       return InvalidArgument(msg.empty() ? file_name + ": cannot read document" : msg);
+    }
+    if (auto merge = FindMergeKey(node, 130)) {
+      return InvalidArgument(file_name + ":" + std::to_string(merge->line + 1) + ":" + std::to_string(merge->column + 1) +
+                             ": YAML merge key \"<<\" is not supported (kubectl would merge it); write the keys out");
     }
     std::string where = file_name + ":" + std::to_string(node.Mark().line + 1);
     RETURN_IF_ERROR(Append(std::move(*doc), where, &out));

@@ -198,6 +198,32 @@ TEST_CASE("ReadManifestObjects: typed lists are expanded as kubectl expands them
   CHECK(MustRead("kind: 5\nmetadata: {name: a}\n").size() == 1);
 }
 
+// kubectl's YAML reader (go-yaml v2) applies merge keys; yaml-cpp reads `<<`
+// as an ordinary key. Rather than guess which of go-yaml's order-dependent
+// merge rules applies, `check` refuses them: a container whose image comes
+// from a merge would otherwise have no image here and one in the cluster.
+TEST_CASE("ReadManifestObjects: YAML merge keys are refused, with where") {
+  const char* text =
+      "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: busybox\n"
+      "  - <<: {image: registry.example.com/models/hidden:v1}\n    name: b\n";
+  auto objs = ReadManifestObjects(text, "merge.yaml");
+  REQUIRE_FALSE(objs.ok());
+  CHECK(objs.status().code() == StatusCode::kInvalidArgument);
+  CHECK_MESSAGE(objs.status().message().find("merge.yaml:7:") != std::string::npos, objs.status().message());
+  CHECK_MESSAGE(objs.status().message().find("merge key") != std::string::npos, objs.status().message());
+
+  const char* aliased =
+      "x-base: &base\n  image: registry.example.com/models/hidden:v1\nkind: Pod\nmetadata: {name: p}\n"
+      "spec:\n  containers:\n  - name: b\n    <<: *base\n";
+  CHECK_FALSE(ReadManifestObjects(aliased, "merge.yaml").ok());
+  // A quoted "<<" is an ordinary key for every YAML reader; anchors and
+  // aliases without merges read as usual.
+  CHECK(MustRead("kind: ConfigMap\nmetadata: {name: c}\ndata:\n  '<<': x\n").size() == 1);
+  auto aliases = MustRead("kind: Pod\nmetadata: {name: p, annotations: {a: &img registry.example.com/m:v1}}\n"
+                          "spec:\n  containers:\n  - {name: c, image: *img}\n");
+  CHECK(aliases[0]["spec"]["containers"][0]["image"] == "registry.example.com/m:v1");
+}
+
 // Duplicate keys are already refused in YAML; JSON must not differ. Go's
 // decoder keeps the last duplicate, simdjson (the server) finds the first:
 // an object with duplicates means different things to different readers.
