@@ -66,27 +66,41 @@ StatusOr<Glob> Glob::Compile(std::string_view pattern, Dialect dialect) {
     tokens.push_back({dbl ? TokenKind::kDoubleStar : TokenKind::kStar});
     i += run - 1;
   }
-  return Glob(std::string(pattern), std::move(tokens));
+  size_t prefix = 0;
+  while (prefix < tokens.size() && tokens[prefix].kind == TokenKind::kLiteral) ++prefix;
+  return Glob(std::string(pattern), std::move(tokens), prefix);
 }
 
 bool Glob::Matches(std::string_view text) const {
-  // NFA simulation: state i means "tokens_[0..i) matched the text so far".
-  const size_t m = tokens_.size();
-  std::vector<char> cur(m + 1, 0), next(m + 1, 0);
-  auto close = [&](std::vector<char>& set) {
+  // The leading literal run is compared first: most patterns are a literal
+  // registry/repository prefix and a wildcard, and most texts that do not
+  // match differ within it.
+  if (text.size() < prefix_ || text.compare(0, prefix_, pattern_, 0, prefix_) != 0) return false;
+  text.remove_prefix(prefix_);
+  // NFA simulation over the remaining tokens: state i means "tokens_[prefix_..
+  // prefix_+i) matched the text so far". Patterns are at most kMaxGlobLength
+  // long, so the state sets live on the stack.
+  const Token* tokens = tokens_.data() + prefix_;
+  const size_t m = tokens_.size() - prefix_;
+  if (m == 0) return text.empty();
+  char a[kMaxGlobLength + 1], b[kMaxGlobLength + 1];
+  char* cur = a;
+  char* next = b;
+  auto close = [&](char* set) {
     // A star can match nothing: reaching i also reaches i+1.
     for (size_t i = 0; i < m; ++i) {
-      if (set[i] && tokens_[i].kind != TokenKind::kLiteral) set[i + 1] = 1;
+      if (set[i] && tokens[i].kind != TokenKind::kLiteral) set[i + 1] = 1;
     }
   };
+  std::fill(cur, cur + m + 1, 0);
   cur[0] = 1;
   close(cur);
   for (char c : text) {
-    std::fill(next.begin(), next.end(), 0);
+    std::fill(next, next + m + 1, 0);
     bool any = false;
     for (size_t i = 0; i < m; ++i) {
       if (!cur[i]) continue;
-      const Token& t = tokens_[i];
+      const Token& t = tokens[i];
       switch (t.kind) {
         case TokenKind::kLiteral:
           if (t.c == c) next[i + 1] = any = 1;
@@ -101,7 +115,7 @@ bool Glob::Matches(std::string_view text) const {
     }
     if (!any) return false;
     close(next);
-    cur.swap(next);
+    std::swap(cur, next);
   }
   return cur[m] != 0;
 }
@@ -153,32 +167,43 @@ StatusOr<Glob> CompileReferenceGlob(std::string_view pattern) {
 }
 
 bool ReferenceMatcher::MatchesReference(const Reference& ref) const {
-  std::vector<std::string> forms;
-  auto add_forms = [&](const Reference& r) {
-    const std::string name = r.Name();
-    forms.push_back(name);
-    if (!r.tag.empty()) forms.push_back(name + ":" + r.tag);
-    if (!r.digest.empty()) forms.push_back(name + "@" + r.digest);
-    if (!r.tag.empty() && !r.digest.empty()) forms.push_back(r.String());
+  auto any_glob = [&](std::string_view text) {
+    for (const auto& g : references_) {
+      if (g.Matches(text)) return true;
+    }
+    return false;
   };
-  add_forms(ref);
+  // The spellings of the class comment, built one after another and only
+  // until one matches (admission's hot path: no list of strings).
+  auto any_form = [&](const Reference& r) {
+    std::string form = r.Name();
+    if (any_glob(form)) return true;
+    const size_t name_size = form.size();
+    if (!r.tag.empty()) {
+      form += ':';
+      form += r.tag;
+      if (any_glob(form)) return true;
+    }
+    if (!r.digest.empty()) {
+      form.resize(name_size);
+      form += '@';
+      form += r.digest;
+      if (any_glob(form)) return true;
+      if (!r.tag.empty() && any_glob(r.String())) return true;
+    }
+    return false;
+  };
+  if (any_form(ref)) return true;
   // The same repository spelt with the canonical host (globs are normalised
   // the same way): matching more spellings can only apply more policies.
+  std::string host = CanonicalHost(ref.registry);
+  if (host == "index.docker.io" || host == "registry-1.docker.io") host = "docker.io";
+  bool library = host == "docker.io" && ref.repository.find('/') == std::string::npos;
+  if (host == ref.registry && !library) return false;
   Reference canonical = ref;
-  canonical.registry = CanonicalHost(ref.registry);
-  if (canonical.registry == "index.docker.io" || canonical.registry == "registry-1.docker.io") {
-    canonical.registry = "docker.io";
-  }
-  if (canonical.registry == "docker.io" && canonical.repository.find('/') == std::string::npos) {
-    canonical.repository = "library/" + canonical.repository;
-  }
-  if (canonical.registry != ref.registry) add_forms(canonical);
-  for (const auto& g : references_) {
-    for (const auto& f : forms) {
-      if (g.Matches(f)) return true;
-    }
-  }
-  return false;
+  canonical.registry = std::move(host);
+  if (library) canonical.repository = "library/" + canonical.repository;
+  return any_form(canonical);
 }
 
 bool ReferenceMatcher::MatchesNamespace(std::string_view namespace_name) const {

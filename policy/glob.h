@@ -45,10 +45,12 @@ class Glob {
     TokenKind kind;
     char c = 0;  // kLiteral only
   };
-  Glob(std::string pattern, std::vector<Token> tokens) : pattern_(std::move(pattern)), tokens_(std::move(tokens)) {}
+  Glob(std::string pattern, std::vector<Token> tokens, size_t prefix)
+      : pattern_(std::move(pattern)), tokens_(std::move(tokens)), prefix_(prefix) {}
 
   std::string pattern_;
   std::vector<Token> tokens_;
+  size_t prefix_;  // leading literal tokens: pattern_[0, prefix_) verbatim
 };
 
 // Rewrites a reference glob the way references are normalised (SPEC §4), so
