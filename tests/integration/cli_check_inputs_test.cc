@@ -214,6 +214,47 @@ TEST_CASE("check and policy lint: input errors exit 2 and say where") {
   CHECK(env.Run("check -f " + pod + " --policies " + good + " -o yaml").exit_code == 2);
 }
 
+// Manifests in which a model hides from a reader that is not kubectl's: a
+// typed list whose items carry no kind, a YAML merge, a JSON duplicate key,
+// an image inlined in a KServe framework spec. kubectl would apply the
+// unsigned model in each; check must deny it or refuse the input.
+TEST_CASE("check: a model hidden in a typed list, a YAML merge, a duplicate key or a KServe framework spec") {
+  CheckEnv env;
+  env.Push("unsigned");
+  std::string pol = env.WritePolicies("prod.yaml", {PolicySpec("prod")});
+  const std::string model = env.Ref("unsigned");
+
+  std::string list = env.WriteManifest(
+      "pods.json", R"({"apiVersion":"v1","kind":"PodList","items":[{"metadata":{"name":"p","namespace":"serving"},)"
+                   R"("spec":{"containers":[{"name":"c","image":")" + model + R"("}]}}]})");
+  auto listed = env.Run("check -f " + list + " --policies " + pol + " -o json");
+  CHECK(listed.exit_code == 1);
+  REQUIRE(listed.json["objects"].size() == 1);
+  CHECK(listed.json["objects"][0]["kind"] == "Pod");
+  CHECK(RefAt(listed.json, "spec.containers[0].image")["decision"] == "deny");
+
+  std::string isvc = env.WriteManifest(
+      "isvc.yaml", "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: m, namespace: serving}\n"
+                   "spec:\n  predictor:\n    model:\n      modelFormat: {name: onnx}\n      image: " + model + "\n");
+  auto inlined = env.Run("check -f " + isvc + " --policies " + pol + " -o json");
+  CHECK(inlined.exit_code == 1);
+  CHECK(RefAt(inlined.json, "spec.predictor.model.image")["decision"] == "deny");
+
+  std::string merged = env.WriteManifest(
+      "merge.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                    "  - <<: {image: " + model + "}\n    name: c\n");
+  auto merge = env.Run("check -f " + merged + " --policies " + pol);
+  CHECK(merge.exit_code == 2);
+  CHECK_MESSAGE(Contains(merge.err, merged + ":6:"), merge.err);
+
+  std::string dup = env.WriteManifest(
+      "dup.json", R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[)"
+                  R"({"name":"c","image":")" + model + R"(","image":"busybox"}]}})");
+  auto duplicate = env.Run("check -f " + dup + " --policies " + pol);
+  CHECK(duplicate.exit_code == 2);
+  CHECK_MESSAGE(Contains(duplicate.err, "duplicate key \"image\""), duplicate.err);
+}
+
 TEST_CASE("verify REF --policies prints the facts and the decision") {
   CheckEnv env;
   std::string digest = env.PushTrusted("mnist");
