@@ -10,9 +10,13 @@ namespace {
 
 constexpr size_t kMaxWarningLength = 250;
 
+// At most `n` bytes, cut before a UTF-8 continuation byte never inside a
+// character: warnings travel in JSON, which must be valid UTF-8.
 std::string Truncate(std::string s, size_t n) {
-  if (s.size() > n) s = s.substr(0, n - 3) + "...";
-  return s;
+  if (s.size() <= n) return s;
+  size_t cut = n - 3;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut) + "...";
 }
 
 std::string FirstReason(const PolicyResult& r) {

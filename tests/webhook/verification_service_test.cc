@@ -4,102 +4,19 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <map>
-#include <mutex>
-#include <stdexcept>
 #include <thread>
 
-#include "base/encoding.h"
 #include "policy/policy_loader.h"
-#include "verifier/digest.h"
-#include "verifier/oci_manifest.h"
-#include "verifier/simple_signing.h"
+#include "tests/webhook/fake_registry.h"
 #include "webhook/verification_service.h"
 
 using namespace provgate;
+using namespace provgate::testing;
 
 namespace {
 
-class FakeClock : public Clock {
- public:
-  TimePoint Now() const override { return now_; }
-  void Advance(std::chrono::milliseconds d) { now_ += d; }
-
- private:
-  TimePoint now_ = std::chrono::steady_clock::now();
-};
-
-// Serves GET/HEAD of paths from a map; counts requests; optional latency.
-class MemoryRegistry : public HttpTransport {
- public:
-  StatusOr<HttpResponse> Send(const HttpRequest& req) override {
-    if (latency.count() > 0) std::this_thread::sleep_for(latency);
-    std::string path = req.url.substr(req.url.find("/v2/"));
-    std::lock_guard<std::mutex> l(mu);
-    ++requests;
-    ++by_path[path];
-    if (down) return Unavailable("connection refused");
-    auto it = content.find(path);
-    if (it == content.end()) return HttpResponse{404, {}, R"({"errors":[{"code":"MANIFEST_UNKNOWN"}]})"};
-    HttpResponse r{200, {}, it->second.second};
-    r.headers.emplace("content-type", it->second.first);
-    return r;
-  }
-  void Put(const std::string& path, const std::string& type, const std::string& body) {
-    std::lock_guard<std::mutex> l(mu);
-    content[path] = {type, body};
-  }
-  int Count(const std::string& path) {
-    std::lock_guard<std::mutex> l(mu);
-    return by_path[path];
-  }
-  std::mutex mu;
-  std::map<std::string, std::pair<std::string, std::string>> content;
-  std::map<std::string, int> by_path;
-  std::atomic<int> requests{0};
-  std::atomic<bool> down{false};
-  std::chrono::milliseconds latency{0};
-};
-
-std::string Desc(const std::string& type, const std::string& body,
-                 const std::map<std::string, std::string>& annotations = {}) {
-  Json d = {{"mediaType", type}, {"digest", Sha256Digest(body)}, {"size", body.size()}};
-  if (!annotations.empty()) d["annotations"] = annotations;
-  return d.dump();
-}
-
-// Pushes repo `m` with tag `tag` holding `content`; signs it with `key` when given. Returns the digest.
-std::string AddModel(MemoryRegistry& reg, const std::string& tag, const std::string& content, const PrivateKey* key) {
-  std::string config = R"({"name":")" + content + R"("})";
-  std::string manifest = R"({"schemaVersion":2,"mediaType":")" + std::string(kOciManifest) + R"(","config":)" +
-                         Desc("application/x-config", config) + R"(,"layers":[]})";
-  std::string digest = Sha256Digest(manifest);
-  reg.Put("/v2/m/manifests/" + tag, kOciManifest, manifest);
-  reg.Put("/v2/m/manifests/" + digest, kOciManifest, manifest);
-  reg.Put("/v2/m/blobs/" + Sha256Digest(config), "application/octet-stream", config);
-  if (key) {
-    std::string payload = MakeSimpleSigningPayload("reg.example.com/m", digest, {});
-    std::string sig_manifest = R"({"schemaVersion":2,"mediaType":")" + std::string(kOciManifest) + R"(","config":)" +
-                               Desc("application/vnd.oci.image.config.v1+json", "{}") + R"(,"layers":[)" +
-                               Desc(kSimpleSigningMediaType, payload,
-                                    {{"dev.cosignproject.cosign/signature", Base64Encode(*key->Sign(payload))}}) +
-                               "]}";
-    std::string tag_sig = digest;
-    tag_sig[6] = '-';
-    reg.Put("/v2/m/manifests/" + tag_sig + ".sig", kOciManifest, sig_manifest);
-    reg.Put("/v2/m/blobs/" + Sha256Digest(payload), "application/octet-stream", payload);
-  }
-  return digest;
-}
-
 std::shared_ptr<const PolicySet> Policies(const PrivateKey& key) {
-  std::string pem = key.Public().ToPem();
-  std::string indented;
-  for (size_t pos = 0; pos < pem.size();) {
-    size_t nl = pem.find('\n', pos);
-    indented += "          " + pem.substr(pos, nl - pos) + "\n";
-    pos = nl + 1;
-  }
+  std::string indented = IndentPem(key.Public().ToPem(), 10);
   std::string yaml = "apiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata:\n  name: p\nspec:\n  match:\n"
                      "    references: [\"reg.example.com/**\"]\n  authorities:\n    - name: k\n      key:\n        pem: |\n" +
                      indented + "  signatures:\n    require: 1\n";
@@ -262,26 +179,12 @@ TEST_CASE("registry failures are reported and never cached") {
   CHECK(missing.status().code() == StatusCode::kNotFound);
 }
 
-namespace {
-
-// A transport that throws (std::bad_alloc, a library's exception) while `fail`.
-class ThrowingRegistry : public MemoryRegistry {
- public:
-  StatusOr<HttpResponse> Send(const HttpRequest& req) override {
-    if (fail) throw std::runtime_error("transport exploded");
-    return MemoryRegistry::Send(req);
-  }
-  std::atomic<bool> fail{false};
-};
-
-}  // namespace
-
 // An exception inside a verification must not leave its single-flight entry
 // behind: every later request for the artifact would join a broken promise
 // and fail until the process restarts. It is reported as a failure to
 // verify (never as verified), and the next request verifies afresh.
 TEST_CASE("an exception during a verification is a failure, not a stuck single flight") {
-  ThrowingRegistry reg;
+  MemoryRegistry reg;
   FakeClock clock;
   PrivateKey key = *PrivateKey::GenerateEcdsaP256();
   auto policies = Policies(key);
@@ -291,14 +194,14 @@ TEST_CASE("an exception during a verification is a failure, not a stuck single f
   std::string digest = AddModel(reg, "v1", "a", &key);
   auto deadline = [] { return std::chrono::steady_clock::now() + std::chrono::seconds(10); };
 
-  reg.fail = true;
+  reg.throws = true;
   StatusOr<std::shared_ptr<const Verification>> failed = Internal("not run");
   CHECK_NOTHROW(failed = service.Verify(*ParseReference("reg.example.com/m:v1"), policies, deadline()));
   REQUIRE_FALSE(failed.ok());
   CHECK(failed.status().code() == StatusCode::kInternal);
   CHECK(service.cache_size() == 0);
 
-  reg.fail = false;
+  reg.throws = false;
   StatusOr<std::shared_ptr<const Verification>> v = Internal("not run");
   CHECK_NOTHROW(v = service.Verify(*ParseReference("reg.example.com/m:v1"), policies, deadline()));
   REQUIRE_MESSAGE(v.ok(), v.status().ToString());

@@ -1,0 +1,149 @@
+// DecideObject over an in-memory registry: the object's decision from its
+// references' (SPEC §5 rules 3-5), fail-closed paths (registry down, an
+// exception while verifying, an unparseable reference), and the warnings'
+// bound.
+#include "webhook/decide_object.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "policy/policy_loader.h"
+#include "tests/webhook/fake_registry.h"
+
+using namespace provgate;
+using namespace provgate::testing;
+
+namespace {
+
+// One policy `name` in `mode` over reg.example.com/**, requiring key's
+// signature, plus `extra` YAML under spec (indented by two spaces).
+std::string PolicyYaml(const std::string& name, const std::string& mode, const PrivateKey& key,
+                       const std::string& extra = "") {
+  return "apiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata:\n  name: " + name + "\nspec:\n  mode: " + mode +
+         "\n  match:\n    references: [\"reg.example.com/**\"]\n  authorities:\n    - name: k\n      key:\n"
+         "        pem: |\n" + IndentPem(key.Public().ToPem(), 10) + "  signatures:\n    require: 1\n" + extra;
+}
+
+std::shared_ptr<const PolicySet> Policies(const std::string& yaml) {
+  auto policies = ParsePolicyDocuments(yaml, "p.yaml", [](const std::string&) -> StatusOr<std::string> {
+    return InvalidArgument("no files");
+  });
+  REQUIRE_MESSAGE(policies.ok(), policies.status().ToString());
+  return std::make_shared<const PolicySet>(std::move(*policies));
+}
+
+Json PodWith(const std::string& image) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata", {{"name", "p"}, {"namespace", "serving"}}},
+          {"spec", {{"containers", {{{"name", "c"}, {"image", image}}}}}}};
+}
+
+struct Fixture {
+  MemoryRegistry reg;
+  FakeClock clock;
+  PrivateKey key = *PrivateKey::GenerateEcdsaP256();
+  std::shared_ptr<RegistryConfig> config = std::make_shared<RegistryConfig>();
+  RegistryClient client{&reg, config};
+  VerificationService service{&client, &clock, {}};
+
+  ObjectDecision Decide(const Json& object, const std::shared_ptr<const PolicySet>& policies) {
+    auto d = DecideObject(object, "", policies, service, {}, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+    REQUIRE_MESSAGE(d.ok(), d.status().ToString());
+    return *d;
+  }
+};
+
+// True when `s` is well-formed UTF-8 (nlohmann's strict dump refuses anything else).
+bool ValidUtf8(const std::string& s) {
+  try {
+    (void)Json(s).dump();
+    return true;
+  } catch (const Json::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("DecideObject: enforce denies, warn allows with a warning, a pass allows") {
+  Fixture f;
+  AddModel(f.reg, "signed", "a", &f.key);
+  AddModel(f.reg, "unsigned", "b", nullptr);
+  auto enforce = Policies(PolicyYaml("prod", "enforce", f.key));
+  auto warn = Policies(PolicyYaml("rollout", "warn", f.key));
+
+  auto ok = f.Decide(PodWith("reg.example.com/m:signed"), enforce);
+  CHECK(ok.allowed);
+  REQUIRE(ok.references.size() == 1);
+  CHECK(ok.references[0].decision == Decision::kAllow);
+  CHECK_FALSE(ok.references[0].digest.empty());
+
+  auto denied = f.Decide(PodWith("reg.example.com/m:unsigned"), enforce);
+  CHECK_FALSE(denied.allowed);
+  CHECK(denied.references[0].decision == Decision::kDeny);
+  CHECK_MESSAGE(denied.message.find("Pod serving/p") != std::string::npos, denied.message);
+  CHECK_MESSAGE(denied.message.find("policy prod") != std::string::npos, denied.message);
+
+  auto warned = f.Decide(PodWith("reg.example.com/m:unsigned"), warn);
+  CHECK(warned.allowed);
+  CHECK(warned.references[0].decision == Decision::kWarn);
+  REQUIRE(warned.warnings.size() == 1);
+  CHECK(warned.message.empty());
+}
+
+TEST_CASE("DecideObject: what could not be verified fails closed under enforce") {
+  Fixture f;
+  AddModel(f.reg, "signed", "a", &f.key);
+  auto enforce = Policies(PolicyYaml("prod", "enforce", f.key));
+
+  f.reg.down = true;
+  auto down = f.Decide(PodWith("reg.example.com/m:signed"), enforce);
+  CHECK_FALSE(down.allowed);
+  CHECK(down.references[0].digest.empty());
+  REQUIRE(down.references[0].policies.size() == 1);
+  CHECK(down.references[0].policies[0].reasons.at(0).rfind("registry-unavailable: ", 0) == 0);
+  f.reg.down = false;
+
+  auto missing = f.Decide(PodWith("reg.example.com/m:absent"), enforce);
+  CHECK_FALSE(missing.allowed);
+  CHECK(missing.references[0].policies[0].reasons.at(0).rfind("not-found: ", 0) == 0);
+
+  f.reg.throws = true;
+  ObjectDecision thrown;
+  CHECK_NOTHROW(thrown = f.Decide(PodWith("reg.example.com/m:signed"), enforce));
+  CHECK_FALSE(thrown.allowed);
+  f.reg.throws = false;
+
+  // An unparseable reference is denied even where no policy could match it.
+  auto invalid = f.Decide(PodWith("reg.example.com/Upper Case:v1"), enforce);
+  CHECK_FALSE(invalid.allowed);
+  CHECK(invalid.references[0].decision == Decision::kDeny);
+}
+
+// Warnings go into the AdmissionReview (and `check -o json`): cut to the
+// bound at a character boundary, never inside a multi-byte character (here
+// in an annotation name, part of the field path).
+TEST_CASE("DecideObject: warnings stay under 256 bytes and valid UTF-8") {
+  Fixture f;
+  AddModel(f.reg, "unsigned", "b", nullptr);
+  auto warn = Policies(PolicyYaml("rollout", "warn", f.key));
+  std::string accented;
+  for (int i = 0; i < 150; ++i) accented += "\xC3\xA9";  // é
+  // Prefixes of both parities, so that a byte cut would fall both between
+  // and inside the two bytes of an é.
+  for (const std::string prefix : {"x", "xx"}) {
+    CAPTURE(prefix);
+    DecisionOptions options;
+    options.model_annotations = {prefix + accented + "/model"};
+    Json pod = PodWith("busybox");
+    pod["metadata"]["annotations"][options.model_annotations[0]] = "oci://reg.example.com/m:unsigned";
+    auto d = DecideObject(pod, "", warn, f.service, options, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+    REQUIRE(d.ok());
+    CHECK(d->allowed);
+    REQUIRE(d->warnings.size() == 1);
+    CHECK(d->warnings[0].size() < 256);
+    CHECK(ValidUtf8(d->warnings[0]));
+  }
+}
