@@ -113,7 +113,9 @@ int RunCheck(const CheckOptions& o) {
     OrderedJson out;
     out["allowed"] = allowed;
     out["objects"] = std::move(objects_json);
-    std::printf("%s\n", out.dump(2).c_str());
+    // Reasons may quote artifact metadata cut inside a character: replace
+    // what is not UTF-8 rather than throw.
+    std::printf("%s\n", out.dump(2, ' ', false, OrderedJson::error_handler_t::replace).c_str());
   }
   return allowed ? kExitOk : kExitDenied;
 }
@@ -160,7 +162,7 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
     for (const auto& r : results) {
       j["policies"].push_back({{"name", r.name}, {"mode", ModeName(r.mode)}, {"passed", r.passed}, {"reasons", r.reasons}});
     }
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
   } else {
     if (v.ok()) {
       const VerifiedArtifact& a = *(*v)->artifact;

@@ -255,6 +255,27 @@ TEST_CASE("check: a model hidden in a typed list, a YAML merge, a duplicate key 
   CHECK_MESSAGE(Contains(duplicate.err, "duplicate key \"image\""), duplicate.err);
 }
 
+// Reasons quote the artifact's own metadata, cut to a length; a cut inside
+// a multi-byte character must not make `check -o json` throw on invalid
+// UTF-8 (it used to abort, exit 134, printing nothing).
+TEST_CASE("check -o json: reasons quoting non-ASCII metadata still print as JSON") {
+  CheckEnv env;
+  std::string accented;
+  for (int i = 0; i < 300; ++i) accented += "\xC3\xA9";  // é
+  env.Push("accented", R"({"name":")" + accented + R"("})");
+  env.Sign("accented");
+  std::string pol = env.WritePolicies(
+      "prod.yaml", {PolicySpec("prod").Rules("  metadata:\n    conditions:\n      all:\n"
+                                             "        - path: config.name\n          equals: expected\n")});
+  auto r = env.CheckPod("accented", pol);
+  CHECK(r.exit_code == 1);
+  REQUIRE_MESSAGE(r.json.is_object(), r.out << r.err);
+  CHECK(ModelRef(r.json)["decision"] == "deny");
+  auto v = env.Run("verify " + env.Ref("accented") + " --policies " + pol + " -o json");
+  CHECK(v.exit_code == 1);
+  CHECK_MESSAGE(v.json.is_object(), v.out << v.err);
+}
+
 TEST_CASE("verify REF --policies prints the facts and the decision") {
   CheckEnv env;
   std::string digest = env.PushTrusted("mnist");
