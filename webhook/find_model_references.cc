@@ -315,8 +315,12 @@ StatusOr<std::vector<ModelReference>> Find(const typename A::Node& object,
 
 }  // namespace
 
+// SPEC §4's two, plus the annotation KServe itself writes on the pods it
+// creates (constants.StorageInitializerSourceUriInternalAnnotationKey): with
+// oci+fetch:// the model is otherwise only in the storage-initializer's args.
 std::vector<std::string> DefaultModelAnnotations() {
-  return {"serving.kserve.io/storage-initializer-sourceuri", "provgate.dev/model"};
+  return {"serving.kserve.io/storage-initializer-sourceuri", "internal.serving.kserve.io/storage-initializer-sourceuri",
+          "provgate.dev/model"};
 }
 
 ObjectIdentity IdentifyObject(const Json& object) { return Identify<NlohmannAdapter>(&object); }

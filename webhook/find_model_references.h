@@ -30,7 +30,9 @@ struct ModelReference {
 
 inline constexpr size_t kMaxReferencesPerObject = 1024;
 
-// The annotations searched for storage URIs by default (SPEC §4).
+// The annotations searched for storage URIs by default: SPEC §4's
+// serving.kserve.io/storage-initializer-sourceuri and provgate.dev/model,
+// and internal.serving.kserve.io/storage-initializer-sourceuri (KServe's own).
 std::vector<std::string> DefaultModelAnnotations();
 
 // Returns every model reference in `object` (a Pod, a workload with a pod

@@ -420,3 +420,26 @@ TEST_CASE("FindModelReferences: registry hosts are compared as the runtime reach
         {"spec.containers[6].image", "/spec/containers/6/image", kC, "LOCALHOST:5000/m:v1", "localhost:5000/m:v1"}}},
   });
 }
+
+// KServe writes the storage URI on the pods it creates under its internal
+// annotation (constants.StorageInitializerSourceUriInternalAnnotationKey,
+// "internal.serving.kserve.io/storage-initializer-sourceuri"); with
+// oci+fetch the storage-initializer's arguments are the only other place the
+// model appears. It is searched by default.
+TEST_CASE("FindModelReferences: KServe's internal storage-initializer annotation on pods") {
+  CheckRows({
+      {"the annotation KServe sets",
+       R"({"kind":"Pod","metadata":{"annotations":{
+           "internal.serving.kserve.io/storage-initializer-sourceuri":"oci+fetch://registry.example.com/models/llm:v1"}},
+           "spec":{"initContainers":[{"name":"storage-initializer","image":"kserve/storage-initializer:v0.15.0",
+                   "args":["oci+fetch://registry.example.com/models/llm:v1","/mnt/models"]}],
+                   "containers":[{"name":"kserve-container","image":"kserve/huggingfaceserver:v0.15.0"}]}})",
+       {{R"(metadata.annotations["internal.serving.kserve.io/storage-initializer-sourceuri"])",
+         "/metadata/annotations/internal.serving.kserve.io~1storage-initializer-sourceuri", kS,
+         "oci+fetch://registry.example.com/models/llm:v1", "registry.example.com/models/llm:v1"},
+        {"spec.initContainers[0].image", "/spec/initContainers/0/image", kC, "kserve/storage-initializer:v0.15.0",
+         "docker.io/kserve/storage-initializer:v0.15.0"},
+        {"spec.containers[0].image", "/spec/containers/0/image", kC, "kserve/huggingfaceserver:v0.15.0",
+         "docker.io/kserve/huggingfaceserver:v0.15.0"}}},
+  });
+}
