@@ -1,6 +1,7 @@
 #include "webhook/admission.h"
 
 #include "base/encoding.h"
+#include "webhook/json_log.h"  // AppendJsonString
 
 namespace provgate {
 namespace {
@@ -104,17 +105,35 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, simdjson:
 }
 
 std::string AdmissionResponseJson(const AdmissionResponse& r) {
-  Json resp = {{"uid", r.uid}, {"allowed", r.allowed}};
+  // Written as text: this runs once per admission, and building a Json tree
+  // for a handful of fields cost more than the rest of a warm review.
+  std::string out;
+  out.reserve(160 + r.uid.size() + r.message.size() + r.patch.size() * 4 / 3);
+  out += "{\"apiVersion\":";
+  AppendJsonString(kAdmissionApiVersion, &out);
+  out += ",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":";
+  AppendJsonString(r.uid, &out);
+  out += r.allowed ? ",\"allowed\":true" : ",\"allowed\":false";
   if (!r.allowed) {
-    resp["status"] = {{"code", 403}, {"reason", "Forbidden"}, {"message", r.message}};
+    out += ",\"status\":{\"code\":403,\"reason\":\"Forbidden\",\"message\":";
+    AppendJsonString(r.message, &out);
+    out += '}';
   }
-  if (!r.warnings.empty()) resp["warnings"] = r.warnings;
+  if (!r.warnings.empty()) {
+    out += ",\"warnings\":[";
+    for (size_t i = 0; i < r.warnings.size(); ++i) {
+      if (i) out += ',';
+      AppendJsonString(r.warnings[i], &out);
+    }
+    out += ']';
+  }
   if (!r.patch.empty()) {
-    resp["patchType"] = "JSONPatch";
-    resp["patch"] = Base64Encode(r.patch);
+    out += ",\"patchType\":\"JSONPatch\",\"patch\":\"";
+    out += Base64Encode(r.patch);  // base64 needs no escaping
+    out += '"';
   }
-  Json review = {{"apiVersion", kAdmissionApiVersion}, {"kind", "AdmissionReview"}, {"response", resp}};
-  return review.dump(-1, ' ', false, Json::error_handler_t::replace);
+  out += "}}";
+  return out;
 }
 
 std::string PinningPatch(const ObjectDecision& d) {

@@ -121,10 +121,10 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
       rd.decision = CombineResults(rd.policies, options.unmatched);
     }
 
-    std::string where = rd.ref.field_path + " " + Quote(rd.ref.raw);
     for (const auto& pr : rd.policies) {
       if (pr.passed) continue;
       if (rd.decision == Decision::kDeny && (pr.mode == Mode::kEnforce || pr.name.front() == '(')) {
+        const std::string where = rd.ref.field_path + " " + Quote(rd.ref.raw);
         denials += (denials.empty() ? "" : "; ") + where + " denied by policy " + pr.name + ": " + FirstReason(pr);
       } else if (pr.mode == Mode::kWarn) {
         out.warnings.push_back(

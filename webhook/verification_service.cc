@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "policy/glob.h"  // ReferenceMatcher
 #include "verifier/registry/fetch_artifact.h"
 
 namespace provgate {
@@ -40,15 +41,13 @@ std::shared_ptr<const Verification> VerificationService::Lookup(const std::strin
 }
 
 // Requires mu_.
-void VerificationService::Store(const std::string& key, std::shared_ptr<const Verification> v) {
+void VerificationService::Store(const std::string& key, std::shared_ptr<const Verification> v, bool failed) {
   auto it = cache_.find(key);
   if (it != cache_.end()) {
     lru_.erase(it->second.lru);
     cache_.erase(it);
   }
-  bool all_passed = true;
-  for (const auto& [name, r] : v->results) all_passed = all_passed && r.passed;
-  auto ttl = all_passed ? options_.cache_ttl : std::min(options_.cache_ttl, options_.failure_ttl);
+  auto ttl = failed ? std::min(options_.cache_ttl, options_.failure_ttl) : options_.cache_ttl;
   lru_.push_front(key);
   cache_[key] = CacheEntry{std::move(v), clock_->Now() + ttl, lru_.begin()};
   while (cache_.size() > options_.max_entries) {
@@ -192,13 +191,18 @@ VerificationService::Result VerificationService::DoVerify(const Reference& ref,
   auto v = std::make_shared<Verification>();
   v->reference = ref.WithDigest(digest);
   v->digest = digest;
-  for (const auto& p : policies->policies()) v->results[p.name] = EvaluatePolicy(p, artifact);
+  bool failed = false;  // by a policy that selects this reference
+  for (const auto& p : policies->policies()) {
+    PolicyResult r = EvaluatePolicy(p, artifact);
+    if (!r.passed && p.match && p.match->MatchesReference(ref)) failed = true;
+    v->results[p.name] = std::move(r);
+  }
   bool trusted = !artifact.SignedBy().empty();
   if (options_.keep_artifact) v->artifact = std::make_shared<const VerifiedArtifact>(std::move(artifact));
   std::shared_ptr<const Verification> result = v;
   {
     std::lock_guard<std::mutex> l(mu_);
-    Store(key, result);
+    Store(key, result, failed);
   }
   if (observer_) observer_->OnVerification(trusted ? "verified" : "failed", elapsed());
   return result;

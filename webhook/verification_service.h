@@ -47,8 +47,10 @@ class VerificationService {
  public:
   struct Options {
     std::chrono::milliseconds cache_ttl{std::chrono::seconds(300)};
-    // A verification some policy failed is kept at most this long, so a model
-    // signed or attested after a denial is admitted soon after.
+    // A verification that a policy selecting the verified reference failed is
+    // kept at most this long, so a model signed or attested after a denial is
+    // admitted soon after. (Policies for other repositories, which the
+    // artifact is evaluated against too, do not shorten it.)
     std::chrono::milliseconds failure_ttl{std::chrono::seconds(30)};
     std::chrono::milliseconds resolve_ttl{std::chrono::seconds(5)};
     size_t max_entries = 100000;
@@ -93,7 +95,7 @@ class VerificationService {
                   const std::shared_future<Result>& self, const std::string& flight_key,
                   std::string* digest_flight_key);
   std::shared_ptr<const Verification> Lookup(const std::string& key);
-  void Store(const std::string& key, std::shared_ptr<const Verification> v);
+  void Store(const std::string& key, std::shared_ptr<const Verification> v, bool failed);
   std::string KnownDigest(const Reference& ref);
 
   RegistryClient* client_;

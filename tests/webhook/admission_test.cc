@@ -183,4 +183,27 @@ TEST_CASE("AdmissionResponseJson: uid echoed, 403 on denial, base64 JSONPatch") 
   CHECK(mj["response"]["patchType"] == "JSONPatch");
   CHECK(Base64Decode(mj["response"]["patch"].get<std::string>()) == m.patch);
   CHECK_FALSE(mj["response"].contains("status"));
+  CHECK_FALSE(mj["response"].contains("warnings"));
+}
+
+TEST_CASE("AdmissionResponseJson: warnings, and strings that need escaping stay intact") {
+  AdmissionResponse r;
+  r.uid = "u-\"quoted\"\\";
+  r.allowed = true;
+  r.warnings = {"provgate: spec.volumes[0] \"x\": policy p: tab\there", "second \xe2\x82\xac"};
+  std::string text = AdmissionResponseJson(r);
+  Json j = Json::parse(text);
+  CHECK(j["response"]["uid"] == r.uid);
+  CHECK(j["response"]["allowed"] == true);
+  CHECK(j["response"]["warnings"] == Json(r.warnings));
+  CHECK_FALSE(j["response"].contains("status"));
+  CHECK(text.find('\t') == std::string::npos);  // control characters escaped
+
+  AdmissionResponse bad;
+  bad.uid = "u";
+  bad.allowed = false;
+  bad.message = "cut inside a character: \xe2\x82";
+  Json bj = Json::parse(AdmissionResponseJson(bad));  // invalid UTF-8 replaced, never an invalid document
+  CHECK(bj["response"]["status"]["message"] == "cut inside a character: \xef\xbf\xbd\xef\xbf\xbd");
+  CHECK(bj["response"]["status"]["reason"] == "Forbidden");
 }

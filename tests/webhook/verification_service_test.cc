@@ -15,11 +15,17 @@ using namespace provgate::testing;
 
 namespace {
 
-std::shared_ptr<const PolicySet> Policies(const PrivateKey& key) {
-  std::string indented = IndentPem(key.Public().ToPem(), 10);
-  std::string yaml = "apiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata:\n  name: p\nspec:\n  match:\n"
-                     "    references: [\"reg.example.com/**\"]\n  authorities:\n    - name: k\n      key:\n        pem: |\n" +
-                     indented + "  signatures:\n    require: 1\n";
+// Policy "p": reg.example.com/** signed by `key`; with `other`, also policy
+// "q": other.example.com/** signed by that key.
+std::shared_ptr<const PolicySet> Policies(const PrivateKey& key, const PrivateKey* other = nullptr) {
+  auto policy = [](const std::string& name, const std::string& glob, const PrivateKey& k) {
+    return "apiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata:\n  name: " + name +
+           "\nspec:\n  match:\n    references: [\"" + glob +
+           "\"]\n  authorities:\n    - name: k\n      key:\n        pem: |\n" + IndentPem(k.Public().ToPem(), 10) +
+           "  signatures:\n    require: 1\n";
+  };
+  std::string yaml = policy("p", "reg.example.com/**", key);
+  if (other) yaml += "---\n" + policy("q", "other.example.com/**", *other);
   auto policies = ParsePolicyDocuments(yaml, "p.yaml", [](const std::string&) -> StatusOr<std::string> {
     return InvalidArgument("no files");
   });
@@ -104,6 +110,27 @@ TEST_CASE("cache TTL, and a shorter one for failed verifications") {
   f.clock.Advance(std::chrono::seconds(300));
   REQUIRE(f.Verify("reg.example.com/m@" + good).ok());
   CHECK(f.reg.requests > n);
+}
+
+TEST_CASE("a policy for other repositories failing does not shorten the cache TTL") {
+  VerificationService::Options o;
+  o.cache_ttl = std::chrono::seconds(300);
+  o.failure_ttl = std::chrono::seconds(30);
+  Fixture f(o);
+  PrivateKey other = *PrivateKey::GenerateEcdsaP256();
+  f.policies = Policies(f.key, &other);
+  std::string good = AddModel(f.reg, "good", "a", &f.key);
+  auto v = f.Verify("reg.example.com/m@" + good);
+  REQUIRE(v.ok());
+  CHECK((*v)->results.at("p").passed);
+  CHECK_FALSE((*v)->results.at("q").passed);  // evaluated too, but q does not select reg.example.com
+  int n = f.reg.requests;
+  f.clock.Advance(std::chrono::seconds(31));
+  REQUIRE(f.Verify("reg.example.com/m@" + good).ok());
+  CHECK(f.reg.requests == n);  // still cached: the failing policy is not about this reference
+  f.clock.Advance(std::chrono::seconds(270));
+  REQUIRE(f.Verify("reg.example.com/m@" + good).ok());
+  CHECK(f.reg.requests > n);  // the full TTL has passed
 }
 
 TEST_CASE("concurrent requests for the same artifact share one verification") {
