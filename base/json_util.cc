@@ -1,17 +1,14 @@
 #include "base/json_util.h"
 
+#include <algorithm>
+#include <optional>
 #include <set>
-#include <stdexcept>
 #include <vector>
 
 #include "base/encoding.h"
 
 namespace provgate {
 namespace {
-
-struct DuplicateKey : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 // Go's encoding/json key folding (bytes.EqualFold): ASCII letters to upper
 // case, and the only two non-ASCII runes whose fold orbit holds an ASCII
@@ -37,10 +34,18 @@ std::string GoFold(std::string_view s) {
   return out;
 }
 
-// Returns the maximum nesting depth of arrays/objects in `text`, ignoring
-// brackets inside strings. Stops early once `limit` is exceeded.
-int NestingDepth(std::string_view text, int limit) {
-  int depth = 0, max_depth = 0;
+// What the linear pre-scan learns: the nesting depth, and an upper bound on
+// the number of values and object members (every one but the first of each
+// container follows a ',': containers + commas + 1). Brackets and commas
+// inside strings do not count. Stops early once a limit is passed.
+struct Shape {
+  int depth = 0;
+  size_t values = 1;
+};
+
+Shape Scan(std::string_view text, int max_depth, size_t max_values) {
+  Shape shape;
+  int depth = 0;
   bool in_string = false, escaped = false;
   for (char c : text) {
     if (in_string) {
@@ -56,44 +61,153 @@ int NestingDepth(std::string_view text, int limit) {
     if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) {
-        max_depth = depth;
-        if (max_depth > limit) return max_depth;
-      }
+      ++shape.values;
+      if (++depth > shape.depth) shape.depth = depth;
     } else if (c == ']' || c == '}') {
       --depth;
+    } else if (c == ',') {
+      ++shape.values;
+    } else {
+      continue;
     }
+    if (shape.depth > max_depth || (max_values != 0 && shape.values > max_values)) break;
   }
-  return max_depth;
+  return shape;
 }
+
+using DomBuilder = nlohmann::detail::json_sax_dom_parser<Json>;
+
+// SAX handler building the tree with nlohmann's own (linear) DOM builder and
+// refusing a key seen before in the same object. Not the parser-callback
+// API: its builder rescans a container at every nested object's end, which
+// is quadratic in the container's length.
+class UniqueKeysSax {
+ public:
+  explicit UniqueKeysSax(Json& root) : dom_(root, /*allow_exceptions=*/true) {}
+  bool null() { return dom_.null(); }
+  bool boolean(bool v) { return dom_.boolean(v); }
+  bool number_integer(Json::number_integer_t v) { return dom_.number_integer(v); }
+  bool number_unsigned(Json::number_unsigned_t v) { return dom_.number_unsigned(v); }
+  bool number_float(Json::number_float_t v, const Json::string_t& s) { return dom_.number_float(v, s); }
+  bool string(Json::string_t& v) { return dom_.string(v); }
+  bool binary(Json::binary_t& v) { return dom_.binary(v); }
+  bool start_object(std::size_t n) {
+    open_.emplace_back();
+    return dom_.start_object(n);
+  }
+  bool key(Json::string_t& k) {
+    if (!open_.back().insert(k).second) {
+      duplicate_ = k;
+      return false;  // stops the parse
+    }
+    return dom_.key(k);
+  }
+  bool end_object() {
+    open_.pop_back();
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) { return dom_.start_array(n); }
+  bool end_array() { return dom_.end_array(); }
+  bool parse_error(std::size_t pos, const std::string& token, const nlohmann::detail::exception& e) {
+    return dom_.parse_error(pos, token, e);  // throws the typed exception
+  }
+  const std::optional<std::string>& duplicate() const { return duplicate_; }
+
+ private:
+  DomBuilder dom_;
+  std::vector<std::set<std::string>> open_;  // keys of each object still open (depth-bounded)
+  std::optional<std::string> duplicate_;
+};
+
+// SAX handler keeping only the named members of a top-level object: the
+// others (and a top-level array) are skipped as they stream by, never stored.
+class TopLevelMembersSax {
+ public:
+  TopLevelMembersSax(Json& root, std::initializer_list<std::string_view> keys) : dom_(root, true), keys_(keys) {}
+  bool null() { return Value([&] { return dom_.null(); }); }
+  bool boolean(bool v) { return Value([&] { return dom_.boolean(v); }); }
+  bool number_integer(Json::number_integer_t v) { return Value([&] { return dom_.number_integer(v); }); }
+  bool number_unsigned(Json::number_unsigned_t v) { return Value([&] { return dom_.number_unsigned(v); }); }
+  bool number_float(Json::number_float_t v, const Json::string_t& s) {
+    return Value([&] { return dom_.number_float(v, s); });
+  }
+  bool string(Json::string_t& v) { return Value([&] { return dom_.string(v); }); }
+  bool binary(Json::binary_t& v) { return Value([&] { return dom_.binary(v); }); }
+  bool start_object(std::size_t n) {
+    ++depth_;
+    return skip_from_ >= 0 || dom_.start_object(n);
+  }
+  bool start_array(std::size_t n) {
+    if (depth_ == 0) skip_from_ = 0;  // not an object: nothing to keep
+    ++depth_;
+    return skip_from_ >= 0 || dom_.start_array(n);
+  }
+  bool end_object() { return End([&] { return dom_.end_object(); }); }
+  bool end_array() { return End([&] { return dom_.end_array(); }); }
+  bool key(Json::string_t& k) {
+    if (skip_from_ >= 0) return true;
+    if (depth_ == 1 && std::find(keys_.begin(), keys_.end(), k) == keys_.end()) {
+      skip_from_ = 1;  // skip this member's value
+      return true;
+    }
+    return dom_.key(k);
+  }
+  bool parse_error(std::size_t pos, const std::string& token, const nlohmann::detail::exception& e) {
+    return dom_.parse_error(pos, token, e);
+  }
+
+ private:
+  template <typename F>
+  bool Value(F forward) {
+    if (skip_from_ < 0) return forward();
+    if (depth_ == skip_from_) skip_from_ = -1;  // a skipped member's whole value
+    return true;
+  }
+  template <typename F>
+  bool End(F forward) {
+    --depth_;
+    if (skip_from_ < 0) return forward();
+    if (depth_ == skip_from_) skip_from_ = -1;
+    return true;
+  }
+
+  DomBuilder dom_;
+  std::vector<std::string_view> keys_;
+  int depth_ = 0;
+  int skip_from_ = -1;  // depth at which skipping ends; -1 when not skipping
+};
 
 }  // namespace
 
 namespace {
 
-StatusOr<Json> Parse(std::string_view text, std::string_view what, int max_depth, bool unique_keys) {
-  if (NestingDepth(text, max_depth) > max_depth) {
-    return InvalidArgument(std::string(what) + ": JSON nested deeper than " +
-                           std::to_string(max_depth) + " levels");
+enum class Mode { kPlain, kUniqueKeys };
+
+StatusOr<Json> Parse(std::string_view text, std::string_view what, JsonLimits limits, Mode mode,
+                     std::initializer_list<std::string_view>* members = nullptr) {
+  Shape shape = Scan(text, limits.max_depth, limits.max_values);
+  if (shape.depth > limits.max_depth) {
+    return InvalidArgument(std::string(what) + ": JSON nested deeper than " + std::to_string(limits.max_depth) +
+                           " levels");
+  }
+  if (limits.max_values != 0 && shape.values > limits.max_values) {
+    return ResourceExhausted(std::string(what) + ": more than " + std::to_string(limits.max_values) +
+                             " JSON values");
   }
   try {
-    if (!unique_keys) return Json::parse(text.begin(), text.end());
-    // The keys seen in each object still open (depth-bounded above).
-    std::vector<std::set<std::string>> open;
-    auto callback = [&open](int, Json::parse_event_t event, Json& parsed) {
-      if (event == Json::parse_event_t::object_start) {
-        open.emplace_back();
-      } else if (event == Json::parse_event_t::object_end) {
-        if (!open.empty()) open.pop_back();
-      } else if (event == Json::parse_event_t::key && !open.empty()) {
-        const auto& key = parsed.get_ref<const std::string&>();
-        if (!open.back().insert(key).second) throw DuplicateKey(key);
-      }
-      return true;
-    };
-    return Json::parse(text.begin(), text.end(), callback);
-  } catch (const DuplicateKey& e) {
-    return InvalidArgument(std::string(what) + ": key " + Quote(e.what()) + " appears twice in one object");
+    if (members != nullptr) {
+      Json root;
+      TopLevelMembersSax sax(root, *members);
+      Json::sax_parse(text.begin(), text.end(), &sax);
+      return root;
+    }
+    if (mode == Mode::kPlain) return Json::parse(text.begin(), text.end());
+    Json root;
+    UniqueKeysSax sax(root);
+    if (!Json::sax_parse(text.begin(), text.end(), &sax) && sax.duplicate()) {
+      return InvalidArgument(std::string(what) + ": key " + Quote(*sax.duplicate()) + " appears twice in one object");
+    }
+    return root;
   } catch (const Json::parse_error& e) {
     std::string msg = e.what();
     // nlohmann prefixes "[json.exception.parse_error.101] "; keep the useful part.
@@ -109,11 +223,16 @@ StatusOr<Json> Parse(std::string_view text, std::string_view what, int max_depth
 }  // namespace
 
 StatusOr<Json> ParseJson(std::string_view text, std::string_view what, int max_depth) {
-  return Parse(text, what, max_depth, /*unique_keys=*/false);
+  return Parse(text, what, JsonLimits{max_depth, 0}, Mode::kPlain);
 }
 
-StatusOr<Json> ParseJsonUniqueKeys(std::string_view text, std::string_view what, int max_depth) {
-  return Parse(text, what, max_depth, /*unique_keys=*/true);
+StatusOr<Json> ParseJsonUniqueKeys(std::string_view text, std::string_view what, JsonLimits limits) {
+  return Parse(text, what, limits, Mode::kUniqueKeys);
+}
+
+StatusOr<Json> ParseJsonTopLevelMembers(std::string_view text, std::string_view what,
+                                        std::initializer_list<std::string_view> keys, int max_depth) {
+  return Parse(text, what, JsonLimits{max_depth, 0}, Mode::kPlain, &keys);
 }
 
 Status RejectGoFoldedKeys(const Json& object, std::initializer_list<std::string_view> fields,
@@ -140,8 +259,12 @@ const char* JsonTypeName(const Json& v) { return v.type_name(); }
 
 std::string JsonForMessage(const Json& v, size_t max_len) {
   std::string s = v.dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (s.size() > max_len) s = s.substr(0, max_len) + "...";
-  return s;
+  if (s.size() <= max_len) return s;
+  // Cut at a character boundary: the dump is valid UTF-8 and must stay so.
+  size_t cut = max_len;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;
+  s.resize(cut);
+  return s + "...";
 }
 
 }  // namespace provgate

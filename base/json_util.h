@@ -25,13 +25,29 @@ inline constexpr int kDefaultMaxJsonDepth = 64;
 StatusOr<Json> ParseJson(std::string_view text, std::string_view what,
                          int max_depth = kDefaultMaxJsonDepth);
 
+struct JsonLimits {
+  int max_depth = kDefaultMaxJsonDepth;
+  // Values and object members in the document, counted by the pre-scan
+  // before any tree is built (a tree costs up to ~80 bytes per value, so
+  // 16 MiB of "{}," is 440 MiB); 0 = no bound.
+  size_t max_values = 0;
+};
+
 // Like ParseJson, and also fails with InvalidArgument when one object holds
-// the same key twice (after unescaping), at any depth. For documents whose
-// meaning is signed: parsers disagree on which duplicate wins (nlohmann and
-// Go's encoding/json take the last, simdjson the first, serde fails), so such
-// a document would say different things to different verifiers.
-StatusOr<Json> ParseJsonUniqueKeys(std::string_view text, std::string_view what,
-                                   int max_depth = kDefaultMaxJsonDepth);
+// the same key twice (after unescaping), at any depth, and with
+// ResourceExhausted beyond limits.max_values. For documents whose meaning is
+// signed: parsers disagree on which duplicate wins (nlohmann and Go's
+// encoding/json take the last, simdjson the first, serde fails), so such a
+// document would say different things to different verifiers. Linear time.
+StatusOr<Json> ParseJsonUniqueKeys(std::string_view text, std::string_view what, JsonLimits limits = {});
+
+// Parses `text` keeping only the members of a top-level object named in
+// `keys`; other members, and the whole document when it is not an object
+// (then null is returned), are skipped as they are read, never stored:
+// memory bounded by the kept members, for any document. Fails like ParseJson.
+StatusOr<Json> ParseJsonTopLevelMembers(std::string_view text, std::string_view what,
+                                        std::initializer_list<std::string_view> keys,
+                                        int max_depth = kDefaultMaxJsonDepth);
 
 // Fails with InvalidArgument naming `where` when `object` has a key that is
 // none of `fields` but that Go's encoding/json would still decode into one of
@@ -45,7 +61,8 @@ Status RejectGoFoldedKeys(const Json& object, std::initializer_list<std::string_
 // The JSON type name of a value, for messages ("string", "object", ...).
 const char* JsonTypeName(const Json& v);
 
-// Serializes a value for a message, truncated to `max_len` bytes.
+// Serializes a value for a message, truncated to at most `max_len` bytes at a
+// character boundary (then "..." follows); always valid UTF-8.
 std::string JsonForMessage(const Json& v, size_t max_len = 120);
 
 }  // namespace provgate

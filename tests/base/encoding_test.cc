@@ -4,6 +4,8 @@
 #include "base/json_util.h"
 #include "base/status.h"
 
+#include <chrono>
+#include <functional>
 #include <vector>
 
 using namespace provgate;
@@ -93,6 +95,60 @@ TEST_CASE("ParseJsonUniqueKeys: a key twice in one object is refused, at any dep
   CHECK(deep.status().message().find("nested deeper than 64") != std::string::npos);
   // ParseJson itself keeps nlohmann's last-wins behaviour for trusted inputs.
   CHECK((*ParseJson(R"({"a":1,"a":2})", "doc"))["a"] == 2);
+}
+
+// A JSON tree costs up to ~80 bytes per value ("{},{},..." is 28 times its
+// size in memory): documents parsed before anything about them is trusted
+// bound their number of values, counted by the linear pre-scan.
+TEST_CASE("ParseJsonUniqueKeys bounds the number of values before building a tree") {
+  JsonLimits limits;
+  limits.max_values = 8;
+  const char* fit[] = {"[1,2,3,4,5,6,7]", R"({"a":1,"b":[2,3],"c":{"d":4}})", R"("[,,,,,,,,,,]")", R"({"k":"a,b,c,d,e,f,g,h,i"})"};
+  for (const char* text : fit) {
+    CAPTURE(text);
+    auto j = ParseJsonUniqueKeys(text, "doc", limits);
+    CHECK_MESSAGE(j.ok(), j.status().ToString());
+  }
+  const char* too_many[] = {"[1,2,3,4,5,6,7,8,9]", "[[],[],[],[],[],[],[],[],[]]", R"({"a":{},"b":{},"c":{},"d":{},"e":{}})"};
+  for (const char* text : too_many) {
+    CAPTURE(text);
+    auto j = ParseJsonUniqueKeys(text, "doc", limits);
+    REQUIRE_FALSE(j.ok());
+    CHECK(j.status().code() == StatusCode::kResourceExhausted);
+    CHECK_MESSAGE(j.status().message().find("doc: more than 8 JSON values") != std::string::npos, j.status().message());
+  }
+  // No bound unless one is asked for.
+  std::string big = "[0";
+  for (int i = 0; i < 50000; ++i) big += ",0";
+  CHECK(ParseJsonUniqueKeys(big + "]", "doc").ok());
+}
+
+TEST_CASE("ParseJsonTopLevelMembers keeps only the named members, storing nothing else") {
+  auto j = ParseJsonTopLevelMembers(R"({"a":1,"big":[{},{"x":[1,2]}],"b":{"c":"d"},"z":2})", "doc", {"a", "b"});
+  REQUIRE_MESSAGE(j.ok(), j.status().ToString());
+  CHECK(*j == Json{{"a", 1}, {"b", {{"c", "d"}}}});
+  CHECK(ParseJsonTopLevelMembers("[1,2]", "doc", {"a"})->is_null());  // not an object: nothing kept
+  CHECK_FALSE(ParseJsonTopLevelMembers(R"({"a":)", "doc", {"a"}).ok());
+  CHECK_FALSE(ParseJsonTopLevelMembers(std::string(100, '[') + std::string(100, ']'), "doc", {"a"}).ok());
+}
+
+// nlohmann's callback parser rescans a container for discarded entries at
+// every nested object's end: quadratic in the array's length. Duplicate
+// detection and member filtering must stay linear, like ParseJson.
+TEST_CASE("ParseJsonUniqueKeys and ParseJsonTopLevelMembers take linear time") {
+  std::string objects = R"({"a":[{})";
+  for (int i = 1; i < 200000; ++i) objects += ",{}";
+  objects += "]}";
+  auto seconds = [](const std::function<bool()>& f) {
+    auto start = std::chrono::steady_clock::now();
+    CHECK(f());
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  double plain = seconds([&] { return ParseJson(objects, "doc").ok(); });
+  double unique = seconds([&] { return ParseJsonUniqueKeys(objects, "doc").ok(); });
+  double members = seconds([&] { return ParseJsonTopLevelMembers(objects, "doc", {"a"}).ok(); });
+  CHECK_MESSAGE(unique < 10 * plain + 0.5, "ParseJson " << plain << " s, ParseJsonUniqueKeys " << unique << " s");
+  CHECK_MESSAGE(members < 10 * plain + 0.5, "ParseJson " << plain << " s, ParseJsonTopLevelMembers " << members << " s");
 }
 
 TEST_CASE("RejectGoFoldedKeys: keys Go's encoding/json would match to a field, but that are not the field") {
