@@ -35,9 +35,14 @@ constexpr OperatorSpelling kOperators[] = {
     {Operator::kLessOrEqual, "lessOrEqual"},
 };
 
+// Cuts at a character boundary: a reason quoting non-ASCII metadata stays
+// valid UTF-8 (it ends up in JSON documents and logs).
 std::string Truncate(std::string s, size_t max_len = kMaxReasonLength) {
-  if (s.size() > max_len) s = s.substr(0, max_len) + "...";
-  return s;
+  if (s.size() <= max_len) return s;
+  size_t cut = max_len;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;
+  s.resize(cut);
+  return s + "...";
 }
 
 // An operand of the comparison operators. Integers (JSON integers, and

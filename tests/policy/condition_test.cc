@@ -411,3 +411,21 @@ TEST_CASE("operator names round-trip") {
   CHECK_FALSE(OperatorFromName("equal").has_value());
   CHECK(AllOperators().size() == 12);
 }
+
+TEST_CASE("reasons quoting long non-ASCII values are cut at a character boundary") {
+  // 'é' is two bytes: a cut at any byte count could fall inside one.
+  for (size_t n : {300u, 499u, 500u, 501u, 999u, 1000u, 2000u}) {
+    std::string value;
+    for (size_t i = 0; i < n; ++i) value += "\xc3\xa9";
+    Json doc = {{"v", value}, {"w", std::string(n, 'x') + "\xe2\x82\xac"}};
+    for (const char* path : {"v", "w"}) {
+      CAPTURE(n);
+      CAPTURE(path);
+      ConditionResult got = Leaf(path, "equals", Json("other"))->Evaluate(doc);
+      CHECK_FALSE(got.passed);
+      // nlohmann refuses to dump invalid UTF-8 (throws type_error 316).
+      CHECK_NOTHROW((void)Json(got.reason).dump());
+      CHECK(got.reason.size() <= 1100);
+    }
+  }
+}
