@@ -3,7 +3,10 @@
 // time, level and msg first.
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <string>
 
 #include "webhook/json_log.h"
@@ -100,7 +103,22 @@ TEST_CASE("LogFields builds the fields of one decision line") {
   CHECK(j["passed"] == false);
   CHECK(j["reasons"] == Json::array({"sig \"bad\"", "second"}));
   CHECK(j["none"] == Json::array());
-  CHECK(std::string(j["time"]).size() == 24);  // 2026-12-01T14:42:41.123Z
+  // RFC 3339, UTC, milliseconds: 2026-12-01T14:42:41.123Z, and now.
+  std::string time = j["time"];
+  REQUIRE(time.size() == 24);
+  for (size_t i = 0; i < time.size(); ++i) {
+    CAPTURE(i);
+    char want = std::string_view("0000-00-00T00:00:00.000Z")[i];
+    if (want == '0') {
+      CHECK(std::isdigit(static_cast<unsigned char>(time[i])));
+    } else {
+      CHECK(time[i] == want);
+    }
+  }
+  std::tm tm{};
+  REQUIRE(strptime(time.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) != nullptr);
+  CHECK(std::llabs(static_cast<long long>(timegm(&tm)) - static_cast<long long>(std::time(nullptr))) <= 5);
+  CHECK(out.find("\"duration_ms\":1.250") != std::string::npos);  // three decimals
 }
 
 TEST_CASE("LogFields writes non-finite numbers as null") {
