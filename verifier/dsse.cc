@@ -7,7 +7,7 @@ namespace provgate {
 
 StatusOr<DsseEnvelope> ParseDsseEnvelope(std::string_view bytes) {
   // Read into Go structs by go-securesystemslib: no duplicate keys, no case variants.
-  ASSIGN_OR_RETURN(Json j, ParseJsonUniqueKeys(bytes, "DSSE envelope"));
+  ASSIGN_OR_RETURN(Json j, ParseJsonUniqueKeys(bytes, "DSSE envelope", {.max_values = kMaxDsseValues}));
   if (!j.is_object()) return InvalidArgument("DSSE envelope is not a JSON object");
   RETURN_IF_ERROR(RejectGoFoldedKeys(j, {"payloadType", "payload", "signatures"}, "DSSE envelope"));
   DsseEnvelope env;
@@ -18,7 +18,7 @@ StatusOr<DsseEnvelope> ParseDsseEnvelope(std::string_view bytes) {
   if (!j.contains("payload") || !j["payload"].is_string()) {
     return InvalidArgument("DSSE envelope: payload is missing or not a string");
   }
-  auto payload = Base64Decode(j["payload"].get<std::string>());
+  auto payload = Base64Decode(j["payload"].get_ref<const std::string&>());
   if (!payload) return InvalidArgument("DSSE envelope: payload is not valid base64");
   env.payload = std::move(*payload);
   if (!j.contains("signatures") || !j["signatures"].is_array()) {
@@ -35,7 +35,7 @@ StatusOr<DsseEnvelope> ParseDsseEnvelope(std::string_view bytes) {
     if (!s.is_object()) return InvalidArgument(where + " is not an object");
     RETURN_IF_ERROR(RejectGoFoldedKeys(s, {"keyid", "sig"}, where));
     if (!s.contains("sig") || !s["sig"].is_string()) return InvalidArgument(where + ".sig is missing or not a string");
-    auto sig = Base64Decode(s["sig"].get<std::string>());
+    auto sig = Base64Decode(s["sig"].get_ref<const std::string&>());
     if (!sig) return InvalidArgument(where + ".sig is not valid base64");
     DsseSignature ds;
     ds.sig = std::move(*sig);

@@ -25,11 +25,14 @@ struct DsseEnvelope {
 };
 
 inline constexpr size_t kMaxDsseSignatures = 16;
+// JSON values an envelope may hold: a handful per signature; the payload is one string.
+inline constexpr size_t kMaxDsseValues = 4096;
 
 // Parses an envelope. payload and sig accept standard and URL-safe base64.
 // Fails with InvalidArgument naming the field for malformed JSON, missing or
 // mistyped fields, bad base64, no signatures, or more than kMaxDsseSignatures;
-// also for a key given twice or a case variant of a field (Go reads those).
+// also for a key given twice or a case variant of a field (Go reads those);
+// ResourceExhausted beyond kMaxDsseValues JSON values (checked before parsing).
 StatusOr<DsseEnvelope> ParseDsseEnvelope(std::string_view bytes);
 
 // PAE(type, body) = "DSSEv1" SP len(type) SP type SP len(body) SP body.

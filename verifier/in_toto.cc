@@ -62,6 +62,17 @@ StatusOr<Statement> ParseStatement(std::string_view bytes) {
   return st;
 }
 
+StatementTypes PeekStatementTypes(std::string_view bytes) {
+  StatementTypes out;
+  auto j = ParseJsonTopLevelMembers(bytes, "in-toto statement", {"_type", "predicateType"});
+  if (!j.ok() || !j->is_object()) return out;
+  if (j->contains("_type") && (*j)["_type"].is_string()) out.type = (*j)["_type"].get<std::string>();
+  if (j->contains("predicateType") && (*j)["predicateType"].is_string()) {
+    out.predicate_type = (*j)["predicateType"].get<std::string>();
+  }
+  return out;
+}
+
 bool StatementCoversDigest(const Statement& st, std::string_view digest) {
   auto colon = digest.find(':');
   if (colon == std::string_view::npos) return false;

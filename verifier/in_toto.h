@@ -37,6 +37,16 @@ inline constexpr size_t kMaxStatementSubjects = 1024;
 // with InvalidArgument naming the offending field.
 StatusOr<Statement> ParseStatement(std::string_view bytes);
 
+// The _type and predicateType of a statement, read without building the
+// rest of it: for statements whose signature did not verify, which are named
+// in reasons but never trusted, and whose size must not buy a JSON tree.
+// Empty strings for what is absent, not a string, or unreadable.
+struct StatementTypes {
+  std::string type;
+  std::string predicate_type;
+};
+StatementTypes PeekStatementTypes(std::string_view bytes);
+
 // True when some subject's digest set holds `digest` ("sha256:<hex>").
 bool StatementCoversDigest(const Statement& st, std::string_view digest);
 

@@ -79,7 +79,7 @@ StatusOr<Manifest> ParseManifest(std::string_view bytes, std::string_view conten
   // Runtimes and Go tools decode manifests into structs: a key given twice or
   // a case variant of a field would make them read another config, layers or
   // annotations than the ones verified and evaluated here.
-  ASSIGN_OR_RETURN(Json j, ParseJsonUniqueKeys(bytes, "manifest"));
+  ASSIGN_OR_RETURN(Json j, ParseJsonUniqueKeys(bytes, "manifest", {.max_values = kMaxManifestValues}));
   if (!j.is_object()) return InvalidArgument("manifest is not a JSON object");
   RETURN_IF_ERROR(RejectGoFoldedKeys(j,
                                      {"schemaVersion", "mediaType", "artifactType", "config", "layers", "manifests",

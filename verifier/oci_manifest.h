@@ -22,6 +22,10 @@ inline constexpr char kManifestAccept[] =
     "application/vnd.docker.distribution.manifest.v2+json, "
     "application/vnd.docker.distribution.manifest.list.v2+json";
 
+// JSON values a manifest may hold (1024 layers with annotations fit easily):
+// bounds the tree of what any registry serves, before it is built.
+inline constexpr size_t kMaxManifestValues = 65536;
+
 struct Descriptor {
   std::string media_type;
   std::string digest;
@@ -48,7 +52,8 @@ struct Manifest {
 // Fails with InvalidArgument for malformed JSON, schema 1 manifests, a
 // `mediaType` field that contradicts `content_type`, descriptors with a bad
 // digest or negative size, non-string annotations, a key given twice or a
-// case variant of a field (Go decoders would read it); ResourceExhausted when
+// case variant of a field (Go decoders would read it); ResourceExhausted
+// beyond kMaxManifestValues JSON values, or when
 // there are more than `max_entries` layers or index entries.
 StatusOr<Manifest> ParseManifest(std::string_view bytes, std::string_view content_type, size_t max_entries);
 

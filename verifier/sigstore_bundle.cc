@@ -14,7 +14,7 @@ bool IsSupportedBundleMediaType(std::string_view t) {
 
 StatusOr<SigstoreBundle> ParseSigstoreBundle(std::string_view bytes) {
   // protojson (sigstore-go) refuses a field given twice; so do we.
-  ASSIGN_OR_RETURN(Json j, ParseJsonUniqueKeys(bytes, "sigstore bundle"));
+  ASSIGN_OR_RETURN(Json j, ParseJsonUniqueKeys(bytes, "sigstore bundle", {.max_values = kMaxBundleValues}));
   if (!j.is_object()) return InvalidArgument("sigstore bundle is not a JSON object");
   SigstoreBundle b;
   if (!j.contains("mediaType") || !j["mediaType"].is_string()) {

@@ -17,6 +17,10 @@ inline constexpr char kBundleMediaTypePrefix[] = "application/vnd.dev.sigstore.b
 // subject is the signed image: it is a signature, not an attestation.
 inline constexpr char kCosignSignPredicateType[] = "https://sigstore.dev/cosign/sign/v1";
 
+// JSON values a bundle may hold: sigstore-go allows 32 tlog entries and 32
+// timestamps, a few dozen values each.
+inline constexpr size_t kMaxBundleValues = 16384;
+
 struct SigstoreBundle {
   std::string media_type;
   bool is_dsse = false;
@@ -40,7 +44,8 @@ bool IsSupportedBundleMediaType(std::string_view media_type);
 // messageSignature, a DSSE envelope without exactly one signature (bundles
 // carry one), a message digest that is not SHA2_256 of 32 bytes, or missing
 // verification material, or more than one kind of it (publicKey, certificate,
-// x509CertificateChain are a protobuf oneof).
+// x509CertificateChain are a protobuf oneof); ResourceExhausted beyond
+// kMaxBundleValues JSON values (checked before parsing).
 StatusOr<SigstoreBundle> ParseSigstoreBundle(std::string_view bytes);
 
 }  // namespace provgate

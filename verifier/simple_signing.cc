@@ -8,7 +8,7 @@ namespace provgate {
 StatusOr<SimpleSigningPayload> ParseSimpleSigningPayload(std::string_view bytes) {
   // cosign reads the payload into Go structs: no duplicate keys, and no key
   // its case-insensitive decoding would take for a field we read differently.
-  ASSIGN_OR_RETURN(Json j, ParseJsonUniqueKeys(bytes, "simple-signing payload"));
+  ASSIGN_OR_RETURN(Json j, ParseJsonUniqueKeys(bytes, "simple-signing payload", {.max_values = kMaxSimpleSigningValues}));
   if (!j.is_object()) return InvalidArgument("simple-signing payload is not a JSON object");
   RETURN_IF_ERROR(RejectGoFoldedKeys(j, {"critical", "optional"}, "simple-signing payload"));
   if (!j.contains("critical") || !j["critical"].is_object()) {

@@ -13,6 +13,9 @@ namespace provgate {
 inline constexpr char kSimpleSigningMediaType[] = "application/vnd.dev.cosign.simplesigning.v1+json";
 inline constexpr char kSimpleSigningType[] = "cosign container image signature";
 
+// Values a payload may hold (cosign writes about ten, plus the annotations).
+inline constexpr size_t kMaxSimpleSigningValues = 4096;
+
 struct SimpleSigningPayload {
   std::string docker_reference;  // critical.identity.docker-reference
   std::string manifest_digest;   // critical.image.docker-manifest-digest
@@ -23,7 +26,8 @@ struct SimpleSigningPayload {
 // critical.image.docker-manifest-digest a valid digest, identity a string.
 // Keys are matched exactly (lowercase, as emitters write them); a key given
 // twice, or a case variant Go's decoder (cosign's) would read as one of the
-// fields above, is refused. Fails with InvalidArgument naming the offending field.
+// fields above, is refused. Fails with InvalidArgument naming the offending
+// field; ResourceExhausted beyond kMaxSimpleSigningValues JSON values.
 StatusOr<SimpleSigningPayload> ParseSimpleSigningPayload(std::string_view bytes);
 
 // Builds the payload cosign writes, byte-compatible with Go's encoding/json

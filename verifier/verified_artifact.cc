@@ -12,6 +12,8 @@ namespace {
 
 constexpr char kSignatureAnnotation[] = "dev.cosignproject.cosign/signature";
 constexpr char kCertificateAnnotation[] = "dev.sigstore.cosign/certificate";
+// Config blobs are up to 4 MiB; model configs hold hundreds of values, not millions.
+constexpr size_t kMaxConfigValues = 1 << 18;
 
 // `message` carries its digests, so many signatures and keys hash it once.
 std::vector<std::string> SignersOf(const std::vector<TrustedKey>& keys, const SignedMessage& message,
@@ -86,6 +88,16 @@ void CheckEnvelope(const DsseEnvelope& env, const std::string& digest, const std
   }
   if (env.payload_type != kInTotoPayloadType) {
     f->problem = "DSSE payloadType " + Quote(env.payload_type) + " is not " + kInTotoPayloadType;
+    return;
+  }
+  if (f->signers.empty()) {
+    // Verify, then parse (DSSE protocol): a statement no trusted key signed
+    // is only named in reasons (its types, read without building a tree:
+    // a hostile 12 MiB statement would be hundreds of MiB as one). The
+    // caller records why it does not count.
+    StatementTypes types = PeekStatementTypes(env.payload);
+    f->statement_type = types.type;
+    f->predicate_type = types.predicate_type;
     return;
   }
   // Parse exactly the bytes whose signature was checked.
@@ -229,11 +241,11 @@ VerifiedArtifact VerifyArtifact(const ArtifactMaterial& m, const std::vector<Tru
       a.notes.push_back(s.message());
     } else {
       // Policy metadata facts: a key given twice would be read differently elsewhere.
-      auto cfg = ParseJsonUniqueKeys(*m.config_bytes, "config blob");
+      auto cfg = ParseJsonUniqueKeys(*m.config_bytes, "config blob", {.max_values = kMaxConfigValues});
       if (cfg.ok()) {
         a.config = std::move(*cfg);
       } else {
-        a.notes.push_back("config blob is not JSON; config facts are unavailable");
+        a.notes.push_back("config blob is not usable JSON (" + cfg.status().message() + "); config facts are unavailable");
       }
     }
   }

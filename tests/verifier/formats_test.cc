@@ -342,3 +342,43 @@ TEST_CASE("signed documents: duplicate keys and Go case variants are refused") {
                       kOciManifest, 64)
             .ok());
 }
+
+// Envelopes, payloads, bundles and manifests are parsed before any signature
+// over them is checked: their number of values is bounded (a tree costs up to
+// ~80 bytes per value, so 16 MiB of "{}," is 440 MiB). Real ones hold a few
+// dozen (envelopes, payloads) to a few thousand (manifests with many layers).
+TEST_CASE("documents parsed before verification bound their number of values") {
+  auto junk = [](size_t values) {
+    std::string s = "[{}";
+    for (size_t i = 1; i < values; ++i) s += ",{}";
+    return s + "]";
+  };
+  const std::string crit = R"("critical":{"type":"cosign container image signature","image":{"docker-manifest-digest":")" + kD + R"("}})";
+  struct Row {
+    const char* name;
+    std::function<Status(const std::string&)> parse;
+    std::function<std::string(const std::string&)> wrap;  // a valid document with `extra` in an unknown field
+    size_t limit;
+  };
+  const Row rows[] = {
+      {"simple signing", [](const std::string& b) { return ParseSimpleSigningPayload(b).status(); },
+       [&](const std::string& x) { return "{" + crit + R"(,"optional":null,"extra":)" + x + "}"; }, 4096},
+      {"DSSE envelope", [](const std::string& b) { return ParseDsseEnvelope(b).status(); },
+       [](const std::string& x) { return R"({"payloadType":"t","payload":"","signatures":[{"sig":"AA=="}],"extra":)" + x + "}"; },
+       4096},
+      {"manifest", [](const std::string& b) { return ParseManifest(b, kOciManifest, 64).status(); },
+       [](const std::string& x) { return R"({"schemaVersion":2,"config":)" + Desc() + R"(,"layers":[],"extra":)" + x + "}"; },
+       65536},
+  };
+  for (const auto& r : rows) {
+    std::string name = r.name;
+    CAPTURE(name);
+    Status fits = r.parse(r.wrap(junk(r.limit / 4)));  // "{}," is two values
+    CHECK_MESSAGE(fits.ok(), fits.ToString());
+    Status over = r.parse(r.wrap(junk(r.limit + 1)));
+    REQUIRE_FALSE(over.ok());
+    CHECK(over.code() == StatusCode::kResourceExhausted);
+    CHECK_MESSAGE(over.message().find("more than " + std::to_string(r.limit) + " JSON values") != std::string::npos,
+                  over.message());
+  }
+}

@@ -308,3 +308,18 @@ TEST_CASE("a message signature counts only over bytes that hash to the artifact 
   CHECK(v.SignedBy().empty());
   CHECK_MESSAGE(v.signatures[0].problem.find("manifest bytes") != std::string::npos, v.signatures[0].problem);
 }
+
+TEST_CASE("a bundle's number of JSON values is bounded before it is parsed") {
+  std::string env = R"({"payload":"e30=","payloadType":"t","signatures":[{"sig":"AA=="}]})";
+  auto bundle = [&](size_t junk_values) {
+    std::string junk = "[0";
+    for (size_t i = 1; i < junk_values; ++i) junk += ",0";
+    return R"({"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"publicKey":{"hint":"h"}},"dsseEnvelope":)" +
+           env + R"(,"extra":)" + junk + "]}";
+  };
+  CHECK(ParseSigstoreBundle(bundle(8000)).ok());
+  auto over = ParseSigstoreBundle(bundle(16385));
+  REQUIRE_FALSE(over.ok());
+  CHECK(over.status().code() == StatusCode::kResourceExhausted);
+  CHECK_MESSAGE(over.status().message().find("more than 16384 JSON values") != std::string::npos, over.status().message());
+}
