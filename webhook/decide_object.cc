@@ -63,6 +63,7 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
   // it is the only one), so a warm admission starts no thread.
   using Result = StatusOr<std::shared_ptr<const Verification>>;
   std::vector<std::vector<const Policy*>> matched(refs.size());
+  std::vector<std::string> keys(refs.size());  // Reference::String() of the matched ones
   std::map<std::string, Result> done;
   std::map<std::string, std::future<Result>> pending;
   std::vector<Reference> misses;
@@ -70,7 +71,8 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
     if (!refs[i].parsed) continue;
     matched[i] = policies->Matching(refs[i].reference, out.object.namespace_name, refs[i].source);
     if (matched[i].empty()) continue;
-    const std::string key = refs[i].reference.String();
+    keys[i] = refs[i].reference.String();
+    const std::string& key = keys[i];
     if (done.count(key)) continue;
     if (auto hit = verifier.Cached(refs[i].reference, *policies)) {
       done.emplace(key, hit);
@@ -91,7 +93,7 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
   std::string denials;
   for (size_t i = 0; i < refs.size(); ++i) {
     ReferenceDecision rd;
-    rd.ref = refs[i];
+    rd.ref = std::move(refs[i]);
     if (!rd.ref.parsed) {
       rd.decision = Decision::kDeny;
       PolicyResult pr;
@@ -107,7 +109,7 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
         rd.policies.push_back(pr);
       }
     } else {
-      const Result& v = done.at(rd.ref.reference.String());
+      const Result& v = done.at(keys[i]);
       if (v.ok()) rd.digest = (*v)->digest;
       for (const Policy* p : matched[i]) {
         if (!v.ok()) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "base/encoding.h"
@@ -155,14 +156,20 @@ struct SimdjsonAdapter {
   Status error_;
 };
 
+// A reference's field path and JSON pointer.
+using Paths = std::pair<std::string, std::string>;
+
 template <typename A>
 class Collector {
  public:
   using Node = typename A::Node;
   Collector(const std::vector<std::string>& annotations, A& adapter) : annotations_(annotations), a_(adapter) {}
 
-  Status Add(const Node& value, const std::string& field_path, const std::string& pointer, Source source,
-             bool storage_uri) {
+  // `paths()` returns the field path and JSON pointer of `value`; it is only
+  // called for a string value (the admission hot path builds no strings for
+  // the fields an object does not have).
+  template <typename Paths>
+  Status Add(const Node& value, Paths paths, Source source, bool storage_uri) {
     auto text = A::String(value);
     if (!text) return Status::Ok();
     std::string_view raw = *text;
@@ -175,8 +182,7 @@ class Collector {
     }
     ModelReference m;
     m.raw = std::string(raw);
-    m.field_path = field_path;
-    m.json_pointer = pointer;
+    std::tie(m.field_path, m.json_pointer) = paths();
     m.source = source;
     m.has_oci_scheme = scheme;
     auto ref = ParseReference(raw);
@@ -195,15 +201,23 @@ class Collector {
     if (!A::IsObject(spec)) return Status::Ok();
     for (const char* list : {"initContainers", "containers", "ephemeralContainers"}) {
       RETURN_IF_ERROR(A::ForEachItem(a_.Get(spec, list), [&](size_t i, const Node& c) {
-        std::string idx = std::to_string(i);
-        return Add(a_.Get(c, "image"), path + "." + list + "[" + idx + "].image",
-                   ptr + "/" + list + "/" + idx + "/image", Source::kContainer, false);
+        return Add(
+            a_.Get(c, "image"),
+            [&] {
+              std::string idx = std::to_string(i);
+              return Paths(path + "." + list + "[" + idx + "].image", ptr + "/" + list + "/" + idx + "/image");
+            },
+            Source::kContainer, false);
       }));
     }
     return A::ForEachItem(a_.Get(spec, "volumes"), [&](size_t i, const Node& v) {
-      std::string idx = std::to_string(i);
-      return Add(a_.Get(a_.Get(v, "image"), "reference"), path + ".volumes[" + idx + "].image.reference",
-                 ptr + "/volumes/" + idx + "/image/reference", Source::kImageVolume, false);
+      return Add(
+          a_.Get(a_.Get(v, "image"), "reference"),
+          [&] {
+            std::string idx = std::to_string(i);
+            return Paths(path + ".volumes[" + idx + "].image.reference", ptr + "/volumes/" + idx + "/image/reference");
+          },
+          Source::kImageVolume, false);
     });
   }
 
@@ -211,8 +225,10 @@ class Collector {
     Node ann = a_.Get(metadata, "annotations");
     if (!A::IsObject(ann)) return Status::Ok();
     for (const auto& name : annotations_) {
-      RETURN_IF_ERROR(Add(a_.Get(ann, name), path + ".annotations[\"" + name + "\"]",
-                          ptr + "/annotations/" + PointerToken(name), Source::kStorageUri, true));
+      RETURN_IF_ERROR(Add(
+          a_.Get(ann, name),
+          [&] { return Paths(path + ".annotations[\"" + name + "\"]", ptr + "/annotations/" + PointerToken(name)); },
+          Source::kStorageUri, true));
     }
     return Status::Ok();
   }
@@ -234,11 +250,17 @@ class Collector {
   Status KServeComponent(const Node& comp, const std::string& path, const std::string& ptr) {
     if (!A::IsObject(comp)) return Status::Ok();
     RETURN_IF_ERROR(PodSpec(comp, path, ptr));
-    RETURN_IF_ERROR(Add(a_.Get(comp, "storageUri"), path + ".storageUri", ptr + "/storageUri", Source::kStorageUri, true));
+    RETURN_IF_ERROR(Add(
+        a_.Get(comp, "storageUri"), [&] { return Paths(path + ".storageUri", ptr + "/storageUri"); },
+        Source::kStorageUri, true));
     RETURN_IF_ERROR(A::ForEachItem(a_.Get(comp, "storageUris"), [&](size_t i, const Node& u) {
-      std::string idx = std::to_string(i);
-      return Add(a_.Get(u, "uri"), path + ".storageUris[" + idx + "].uri", ptr + "/storageUris/" + idx + "/uri",
-                 Source::kStorageUri, true);
+      return Add(
+          a_.Get(u, "uri"),
+          [&] {
+            std::string idx = std::to_string(i);
+            return Paths(path + ".storageUris[" + idx + "].uri", ptr + "/storageUris/" + idx + "/uri");
+          },
+          Source::kStorageUri, true);
     }));
     RETURN_IF_ERROR(PodSpec(a_.Get(comp, "workerSpec"), path + ".workerSpec", ptr + "/workerSpec"));
     return a_.ForEachMember(comp, [&](std::string_view key, const Node& value) {
@@ -247,9 +269,12 @@ class Collector {
       if (key == "annotations" || key == "labels" || key == "nodeSelector" || key == "overhead") return Status::Ok();
       std::string k(key);
       std::string sub_path = path + "." + k, sub_ptr = ptr + "/" + PointerToken(k);
-      RETURN_IF_ERROR(Add(a_.Get(value, "image"), sub_path + ".image", sub_ptr + "/image", Source::kContainer, false));
-      return Add(a_.Get(value, "storageUri"), sub_path + ".storageUri", sub_ptr + "/storageUri", Source::kStorageUri,
-                 true);
+      RETURN_IF_ERROR(Add(
+          a_.Get(value, "image"), [&] { return Paths(sub_path + ".image", sub_ptr + "/image"); }, Source::kContainer,
+          false));
+      return Add(
+          a_.Get(value, "storageUri"), [&] { return Paths(sub_path + ".storageUri", sub_ptr + "/storageUri"); },
+          Source::kStorageUri, true);
     });
   }
 
