@@ -8,7 +8,8 @@ namespace provgate {
 StatusOr<SimpleSigningPayload> ParseSimpleSigningPayload(std::string_view bytes) {
   // cosign reads the payload into Go structs: no duplicate keys, and no key
   // its case-insensitive decoding would take for a field we read differently.
-  ASSIGN_OR_RETURN(Json j, ParseJsonUniqueKeys(bytes, "simple-signing payload", {.max_values = kMaxSimpleSigningValues}));
+  ASSIGN_OR_RETURN(Json j,
+                   ParseJsonUniqueKeys(bytes, "simple-signing payload", {.max_values = kMaxSimpleSigningValues}));
   if (!j.is_object()) return InvalidArgument("simple-signing payload is not a JSON object");
   RETURN_IF_ERROR(RejectGoFoldedKeys(j, {"critical", "optional"}, "simple-signing payload"));
   if (!j.contains("critical") || !j["critical"].is_object()) {
@@ -17,7 +18,8 @@ StatusOr<SimpleSigningPayload> ParseSimpleSigningPayload(std::string_view bytes)
   const Json& c = j["critical"];
   RETURN_IF_ERROR(RejectGoFoldedKeys(c, {"identity", "image", "type"}, "simple-signing payload: critical"));
   if (c.contains("image")) {
-    RETURN_IF_ERROR(RejectGoFoldedKeys(c["image"], {"docker-manifest-digest"}, "simple-signing payload: critical.image"));
+    RETURN_IF_ERROR(
+        RejectGoFoldedKeys(c["image"], {"docker-manifest-digest"}, "simple-signing payload: critical.image"));
   }
   if (c.contains("identity")) {
     RETURN_IF_ERROR(

@@ -200,7 +200,8 @@ void CheckBundleLayer(const AttachedLayer& layer, const ArtifactMaterial& m, con
       as_signature({}, kCertificateBundleProblem);
       return;
     }
-    std::vector<std::string> signers = SignersOf(usable_keys, SignedMessage(m.manifest_bytes), bundle->message_signature);
+    std::vector<std::string> signers =
+        SignersOf(usable_keys, SignedMessage(m.manifest_bytes), bundle->message_signature);
     as_signature(signers, signers.empty() ? NoBundleSignerProblem(keys.size()) : "");
     return;
   }
@@ -245,7 +246,8 @@ VerifiedArtifact VerifyArtifact(const ArtifactMaterial& m, const std::vector<Tru
       if (cfg.ok()) {
         a.config = std::move(*cfg);
       } else {
-        a.notes.push_back("config blob is not usable JSON (" + cfg.status().message() + "); config facts are unavailable");
+        a.notes.push_back("config blob is not usable JSON (" + cfg.status().message() +
+                          "); config facts are unavailable");
       }
     }
   }

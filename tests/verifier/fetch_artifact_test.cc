@@ -172,9 +172,7 @@ TEST_CASE("sigstore bundle referrers are fetched a few at a time, not one thread
   const std::string blob = "[]";  // not a bundle: each becomes a failed signature fact
   RouteBundles(t, a.digest, 40, 0, &blob);
   // Only the bundle manifests and the bundle blob are watched (config and .sig/.att run beside them).
-  std::vector<std::string> watched;
-  for (const auto& url : {std::string("manifests/sha256:"), std::string("blobs/") + Sha256Digest(blob)}) watched.push_back(url);
-  t.Watch(watched, std::chrono::milliseconds(20));
+  t.Watch({"manifests/sha256:", "blobs/" + Sha256Digest(blob)}, std::chrono::milliseconds(20));
   auto ref = ParseReference("registry.example/models/mnist@" + a.digest);
   REQUIRE(ref.ok());
   auto got = FetchArtifact(client, *ref, Soon());

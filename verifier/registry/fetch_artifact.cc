@@ -98,7 +98,7 @@ StatusOr<Attachments> FetchBundles(RegistryClient& client, const Reference& ref,
                              " sigstore bundle referrers, more than the limit of " +
                              std::to_string(limits.max_attached_layers));
   }
-  std::vector<StatusOr<Descriptor>> found = InBatches<Descriptor>(bundles.size(), [&](size_t i) -> StatusOr<Descriptor> {
+  auto fetch_layer_descriptor = [&](size_t i) -> StatusOr<Descriptor> {
     const Descriptor& d = bundles[i];
     ASSIGN_OR_RETURN(FetchedManifest m, client.GetManifest(ref, d.digest, deadline, 4));
     if (m.manifest.kind != Manifest::Kind::kImage || m.manifest.layers.empty()) {
@@ -108,7 +108,8 @@ StatusOr<Attachments> FetchBundles(RegistryClient& client, const Reference& ref,
       return InvalidArgument("bundle referrer " + d.digest + " has subject " + m.manifest.subject->digest);
     }
     return m.manifest.layers[0];
-  });
+  };
+  std::vector<StatusOr<Descriptor>> found = InBatches<Descriptor>(bundles.size(), fetch_layer_descriptor);
   std::vector<Descriptor> layers;
   uint64_t total = 0;
   for (auto& layer : found) {
