@@ -61,7 +61,9 @@ int RunServe(const ServeOptions& o) {
     if (auto own = OwnNamespace(); !own.empty()) so.exclude_namespaces.insert(own);
   }
 
-  JsonLog log(stderr, o.common.verbose);
+  // Decision lines are buffered for at most 100 ms (one write(2) per
+  // admission otherwise); warnings and errors are written at once.
+  JsonLog log(stderr, o.common.verbose, std::chrono::milliseconds(100));
   Metrics metrics;
   auto config = std::make_shared<RegistryConfig>();
   if (!o.common.registry_config.empty()) {

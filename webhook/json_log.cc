@@ -148,9 +148,46 @@ void JsonLog::Write(const char* level, std::string_view msg, const std::string& 
   AppendJsonString(msg, &text);
   text += fields;
   text += "}\n";
+  constexpr size_t kMaxPending = 64 << 10;
+  bool at_once = flush_interval_.count() == 0 || level[0] == 'w' || level[0] == 'e';
   std::lock_guard<std::mutex> l(mu_);
-  std::fwrite(text.data(), 1, text.size(), out_);
+  pending_ += text;
+  if (at_once || pending_.size() >= kMaxPending) WriteOutLocked();
+}
+
+JsonLog::JsonLog(FILE* out, bool debug, std::chrono::milliseconds flush_interval)
+    : out_(out), debug_(debug), flush_interval_(flush_interval) {
+  if (flush_interval_.count() > 0) {
+    flusher_ = std::thread([this] {
+      std::unique_lock<std::mutex> l(mu_);
+      while (!stop_) {
+        cv_.wait_for(l, flush_interval_, [this] { return stop_; });
+        if (!pending_.empty()) WriteOutLocked();
+      }
+    });
+  }
+}
+
+JsonLog::~JsonLog() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  Flush();
+}
+
+void JsonLog::Flush() {
+  std::lock_guard<std::mutex> l(mu_);
+  WriteOutLocked();
+}
+
+void JsonLog::WriteOutLocked() {
+  if (pending_.empty()) return;
+  std::fwrite(pending_.data(), 1, pending_.size(), out_);
   std::fflush(out_);
+  pending_.clear();
 }
 
 }  // namespace provgate

@@ -2,10 +2,13 @@
 // caller never passes credentials or raw upstream bodies. Thread-safe.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "base/json_util.h"
@@ -37,7 +40,18 @@ void AppendJsonString(std::string_view s, std::string* out);
 
 class JsonLog {
  public:
-  JsonLog(FILE* out, bool debug) : out_(out), debug_(debug) {}
+  // With a zero `flush_interval` every line is written to `out` at once.
+  // Otherwise info and debug lines are buffered (at most 64 KiB) and written
+  // by a background thread every `flush_interval`; warnings and errors are
+  // written at once, after what is buffered. (`provgate serve` buffers: one
+  // write(2) per admission cost as much as the rest of a warm review's log
+  // line.) The destructor writes what is left.
+  JsonLog(FILE* out, bool debug, std::chrono::milliseconds flush_interval = std::chrono::milliseconds(0));
+  ~JsonLog();
+  JsonLog(const JsonLog&) = delete;
+  JsonLog& operator=(const JsonLog&) = delete;
+  // Writes the buffered lines now.
+  void Flush();
   void Info(const std::string& msg, Json fields = Json::object()) { Write("info", msg, ToFields(fields)); }
   void Warn(const std::string& msg, Json fields = Json::object()) { Write("warn", msg, ToFields(fields)); }
   void Error(const std::string& msg, Json fields = Json::object()) { Write("error", msg, ToFields(fields)); }
@@ -51,9 +65,15 @@ class JsonLog {
  private:
   static std::string ToFields(const Json& fields);
   void Write(const char* level, std::string_view msg, const std::string& fields);
+  void WriteOutLocked();  // requires mu_
   FILE* out_;
   bool debug_;
+  std::chrono::milliseconds flush_interval_;
   std::mutex mu_;
+  std::condition_variable cv_;
+  std::string pending_;  // guarded by mu_
+  bool stop_ = false;    // guarded by mu_
+  std::thread flusher_;
 };
 
 }  // namespace provgate

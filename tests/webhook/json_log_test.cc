@@ -151,3 +151,58 @@ TEST_CASE("JsonLog with Json fields; debug lines only when enabled") {
   std::string loud = Capture(true, [](JsonLog& log) { log.Debug("visible", Json{{"a", 1}}); });
   CHECK(Json::parse(loud)["level"] == "debug");
 }
+
+TEST_CASE("buffered JsonLog: info lines wait for the flusher, warnings and errors go out at once, in order") {
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  REQUIRE(f != nullptr);
+  auto written = [&] {
+    std::fflush(f);  // open_memstream updates buf/len on fflush
+    return std::string(buf, len);
+  };
+  {
+    JsonLog log(f, false, std::chrono::hours(1));  // the flusher never fires during the test
+    log.Info("first");
+    log.Info("second", LogFields().Str("k", "v"));
+    CHECK(written().empty());
+    log.Warn("third");  // written with what was buffered before it
+    std::string out = written();
+    CHECK(out.find("first") < out.find("second"));
+    CHECK(out.find("second") < out.find("third"));
+    log.Info("fourth");
+    CHECK(written().find("fourth") == std::string::npos);
+    log.Flush();
+    CHECK(written().find("fourth") != std::string::npos);
+    log.Info("fifth");
+  }  // the destructor writes what is left
+  std::string out = written();
+  CHECK(out.find("fifth") != std::string::npos);
+  size_t lines = 0;
+  for (size_t at = 0; at < out.size();) {
+    size_t nl = out.find('\n', at);
+    REQUIRE(nl != std::string::npos);
+    CHECK_FALSE(Json::parse(out.substr(at, nl - at), nullptr, false).is_discarded());
+    ++lines;
+    at = nl + 1;
+  }
+  CHECK(lines == 5);
+  std::fclose(f);
+  std::free(buf);
+}
+
+TEST_CASE("buffered JsonLog: a full buffer is written without waiting for the flusher") {
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  REQUIRE(f != nullptr);
+  {
+    JsonLog log(f, false, std::chrono::hours(1));
+    std::string big(1000, 'x');
+    for (int i = 0; i < 100; ++i) log.Info("line", LogFields().Str("big", big));  // ~100 KB > 64 KiB
+    std::fflush(f);
+    CHECK(len >= (64u << 10));
+  }
+  std::fclose(f);
+  std::free(buf);
+}
