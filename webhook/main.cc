@@ -69,7 +69,9 @@ int main(int argc, char** argv) {
   auto* excl = sv->add_option("--exclude-namespaces", serve.exclude_namespaces,
                               "comma-separated namespaces admitted untouched (default: own namespace, kube-system)");
   sv->add_option("--model-annotations", serve.model_annotations,
-                 "comma-separated pod annotations holding oci:// model URIs");
+                 "comma-separated pod annotations holding oci:// model URIs (default: "
+                 "serving.kserve.io/storage-initializer-sourceuri, "
+                 "internal.serving.kserve.io/storage-initializer-sourceuri, provgate.dev/model)");
   sv->add_option("--policy-reload-interval", serve.reload_interval_seconds, "seconds between policy file checks")
       ->check(CLI::Range(0.1, 3600.0));
   AddCommon(sv, &serve.common);
