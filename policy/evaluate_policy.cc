@@ -225,6 +225,8 @@ void EvaluateAttestation(const Policy& p, const AttestationRule& rule, const Ver
   r->failures.push_back(std::move(reason));
 }
 
+constexpr size_t kMaxAnnotationJsonValues = 65536;
+
 // {"config": ..., "annotations": {...}} with "+json" annotations decoded
 // under the key without the suffix (omlmd: customProperties+json).
 Json MetadataDocument(const VerifiedArtifact& artifact) {
@@ -235,7 +237,13 @@ Json MetadataDocument(const VerifiedArtifact& artifact) {
     if (k.size() <= suffix.size() || k.compare(k.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
     std::string plain = k.substr(0, k.size() - suffix.size());
     if (annotations.contains(plain)) continue;  // an explicit annotation wins
-    auto decoded = ParseJson(v, "annotation");
+    // Decoded as strictly as the signed documents it comes from: duplicate
+    // keys (readers disagree on which wins) make it undecodable, and its
+    // tree is bounded like the manifest's (a 4 MiB string of "[]," would
+    // otherwise be a tree of ~100 MiB). Undecodable = missing.
+    JsonLimits limits;
+    limits.max_values = kMaxAnnotationJsonValues;
+    auto decoded = ParseJsonUniqueKeys(v, "annotation", limits);
     if (decoded.ok()) annotations[plain] = std::move(*decoded);
   }
   Json doc = {{"annotations", std::move(annotations)}};

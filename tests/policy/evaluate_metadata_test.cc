@@ -178,3 +178,34 @@ spec:
   b.attestations[0].predicate = Json::object();
   CHECK(EvaluatePolicy(att, b).passed);
 }
+
+TEST_CASE("metadata: +json annotations with duplicate keys or too many values are not decoded") {
+  Policy exists = MetadataPolicy(R"(
+      path: annotations.customProperties
+      exists: true
+)");
+  struct Row {
+    const char* name;
+    std::string value;
+    bool decoded;
+  };
+  std::string many = "[";
+  for (int i = 0; i < 70000; ++i) many += i ? ",0" : "0";
+  many += "]";
+  std::string few = "[";
+  for (int i = 0; i < 1000; ++i) few += i ? ",0" : "0";
+  few += "]";
+  const Row rows[] = {
+      {"plain object", R"({"accuracy": 0.99})", true},
+      {"duplicate key: which accuracy counts depends on the reader", R"({"accuracy": 0.1, "accuracy": 0.99})", false},
+      {"nested duplicate key", R"({"m": {"a": 1, "a": 2}})", false},
+      {"1,000 values", few, true},
+      {"70,000 values: over the bound", many, false},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.name);
+    VerifiedArtifact a = SignedArtifact();
+    a.annotations["customProperties+json"] = r.value;
+    CHECK(EvaluatePolicy(exists, a).passed == r.decoded);
+  }
+}
