@@ -20,7 +20,11 @@ std::vector<TrustedKey> AllKeys(const PolicySet& set) {
 
 VerificationService::VerificationService(RegistryClient* client, const Clock* clock, Options options,
                                          VerificationObserver* observer)
-    : client_(client), clock_(clock), options_(options), observer_(observer) {}
+    : client_(client),
+      clock_(clock),
+      options_(options),
+      observer_(observer),
+      slots_(std::clamp<std::ptrdiff_t>(options.max_concurrent, 1, std::counting_semaphore<>::max())) {}
 
 size_t VerificationService::cache_size() const {
   std::lock_guard<std::mutex> l(mu_);
@@ -182,6 +186,15 @@ VerificationService::Result VerificationService::DoVerify(const Reference& ref,
     if (observer_) observer_->OnCacheHit();
     return other.get();
   }
+  if (!slots_.try_acquire_until(deadline)) {
+    if (observer_) observer_->OnVerification("error", elapsed());
+    return DeadlineExceeded("timed out waiting for one of " + std::to_string(options_.max_concurrent) +
+                            " verification slots (other artifacts are being verified)");
+  }
+  struct Release {
+    std::counting_semaphore<>& s;
+    ~Release() { s.release(); }
+  } release{slots_};
   auto material = FetchAttachedMaterial(*client_, ref, std::move(*manifest), deadline);
   if (!material.ok()) {
     if (observer_) observer_->OnVerification("error", elapsed());

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <string>
 #include <unordered_map>
 
@@ -54,6 +55,11 @@ class VerificationService {
     std::chrono::milliseconds failure_ttl{std::chrono::seconds(30)};
     std::chrono::milliseconds resolve_ttl{std::chrono::seconds(5)};
     size_t max_entries = 100000;
+    // Verifications fetching and checking attachments at once (each may hold
+    // up to the attachment bounds in memory: a burst of distinct hostile
+    // artifacts must not multiply that without limit). Others wait for a
+    // slot until their deadline.
+    int max_concurrent = 16;
     bool keep_artifact = false;  // keep the full VerifiedArtifact in results (CLI)
   };
 
@@ -109,6 +115,7 @@ class VerificationService {
   std::unordered_map<std::string, Resolution> resolutions_;  // normalised tag ref -> digest
   size_t resolutions_high_water_ = 1024;
   std::unordered_map<std::string, std::shared_future<Result>> in_flight_;
+  std::counting_semaphore<> slots_;  // Options::max_concurrent
 };
 
 }  // namespace provgate

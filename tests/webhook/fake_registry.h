@@ -37,8 +37,19 @@ class MemoryRegistry : public HttpTransport {
  public:
   StatusOr<HttpResponse> Send(const HttpRequest& req) override {
     if (throws) throw std::runtime_error("transport exploded");
-    if (latency.count() > 0) std::this_thread::sleep_for(latency);
     std::string path = req.url.substr(req.url.find("/v2/"));
+    // Signature manifests are fetched once per verification, while its
+    // attachments are: how many are in flight at once tells how many
+    // verifications are.
+    bool sig = path.size() > 4 && path.compare(path.size() - 4, 4, ".sig") == 0;
+    if (sig) {
+      int now = ++sig_in_flight;
+      for (int peak = sig_peak.load(); now > peak && !sig_peak.compare_exchange_weak(peak, now);) {
+      }
+    }
+    if (latency.count() > 0) std::this_thread::sleep_for(latency);
+    if (sig && sig_latency.count() > 0) std::this_thread::sleep_for(sig_latency);
+    if (sig) --sig_in_flight;
     std::lock_guard<std::mutex> l(mu);
     ++requests;
     ++by_path[path];
@@ -63,7 +74,9 @@ class MemoryRegistry : public HttpTransport {
   std::atomic<int> requests{0};
   std::atomic<bool> down{false};
   std::atomic<bool> throws{false};
+  std::atomic<int> sig_in_flight{0}, sig_peak{0};
   std::chrono::milliseconds latency{0};
+  std::chrono::milliseconds sig_latency{0};  // added for .sig manifests only
 };
 
 inline std::string Desc(const std::string& type, const std::string& body,

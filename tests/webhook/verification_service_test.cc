@@ -235,3 +235,46 @@ TEST_CASE("an exception during a verification is a failure, not a stuck single f
   CHECK((*v)->digest == digest);
   CHECK((*v)->results.at("p").passed);
 }
+
+TEST_CASE("at most max_concurrent verifications fetch attachments at once; the others wait for a slot") {
+  VerificationService::Options o;
+  o.max_concurrent = 2;
+  Fixture f(o);
+  f.reg.latency = std::chrono::milliseconds(20);
+  std::vector<std::string> digests;
+  for (int i = 0; i < 8; ++i) digests.push_back(AddModel(f.reg, "t" + std::to_string(i), "m" + std::to_string(i), &f.key));
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (const auto& d : digests) {
+    threads.emplace_back([&, d] {
+      auto v = f.Verify("reg.example.com/m@" + d);
+      if (v.ok() && (*v)->results.at("p").passed) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == 8);                 // all verified, in turn
+  CHECK(f.reg.sig_peak.load() >= 1);
+  CHECK(f.reg.sig_peak.load() <= 2);  // never more than two at once
+}
+
+TEST_CASE("a verification that cannot get a slot before its deadline fails, and is not cached") {
+  VerificationService::Options o;
+  o.max_concurrent = 1;
+  Fixture f(o);
+  f.reg.sig_latency = std::chrono::milliseconds(300);  // the first holds its slot this long
+  std::string slow = AddModel(f.reg, "slow", "a", &f.key);
+  std::string other = AddModel(f.reg, "other", "b", &f.key);
+  std::thread holder([&] { CHECK(f.Verify("reg.example.com/m@" + slow).ok()); });
+  // Wait until the first verification holds the slot (it is fetching its .sig).
+  while (f.reg.sig_in_flight.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto v = f.service->Verify(*ParseReference("reg.example.com/m@" + other), f.policies,
+                             std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
+  holder.join();
+  REQUIRE_FALSE(v.ok());
+  CHECK(v.status().code() == StatusCode::kDeadlineExceeded);
+  CHECK(v.status().message().find("verification slots") != std::string::npos);
+  f.reg.sig_latency = std::chrono::milliseconds(0);
+  auto again = f.Verify("reg.example.com/m@" + other);  // not cached as a failure
+  REQUIRE(again.ok());
+  CHECK((*again)->results.at("p").passed);
+}
