@@ -55,8 +55,24 @@ void Metrics::Count(const std::string& key) {
 }
 
 void Metrics::CountAdmission(const std::string& webhook, const std::string& decision, const std::string& mode) {
-  Count("provgate_admission_requests_total{webhook=\"" + Escape(webhook) + "\",decision=\"" + Escape(decision) +
-        "\",mode=\"" + Escape(mode) + "\"}");
+  // Once per admission: the series name is built in a per-thread buffer and
+  // found in the map without allocating (a new series is inserted once).
+  thread_local std::string key;
+  key.clear();
+  key += "provgate_admission_requests_total{webhook=\"";
+  key += Escape(webhook);
+  key += "\",decision=\"";
+  key += Escape(decision);
+  key += "\",mode=\"";
+  key += Escape(mode);
+  key += "\"}";
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = labelled_.find(key);
+  if (it != labelled_.end()) {
+    ++it->second;
+  } else {
+    labelled_.emplace(key, 1);
+  }
 }
 
 void Metrics::OnRegistryRequest(const std::string& host, int code, double seconds) {
