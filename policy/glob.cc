@@ -1,5 +1,7 @@
 #include "policy/glob.h"
 
+#include <algorithm>
+
 #include "base/encoding.h"
 #include "policy/policy.h"
 
@@ -176,7 +178,9 @@ bool ReferenceMatcher::MatchesReference(const Reference& ref) const {
   // The spellings of the class comment, built one after another and only
   // until one matches (admission's hot path: no list of strings).
   auto any_form = [&](const Reference& r) {
-    std::string form = r.Name();
+    std::string form;
+    form.reserve(r.registry.size() + r.repository.size() + std::max(r.tag.size(), r.digest.size()) + 2);
+    form.append(r.registry).append(1, '/').append(r.repository);
     if (any_glob(form)) return true;
     const size_t name_size = form.size();
     if (!r.tag.empty()) {

@@ -120,9 +120,19 @@ Status ValidateDigest(std::string_view digest) {
 }
 
 std::string Reference::String() const {
-  std::string s = Name();
-  if (!tag.empty()) s += ":" + tag;
-  if (!digest.empty()) s += "@" + digest;
+  std::string s;  // one allocation: this runs several times per admission
+  s.reserve(registry.size() + repository.size() + tag.size() + digest.size() + 3);
+  s += registry;
+  s += '/';
+  s += repository;
+  if (!tag.empty()) {
+    s += ':';
+    s += tag;
+  }
+  if (!digest.empty()) {
+    s += '@';
+    s += digest;
+  }
   return s;
 }
 
@@ -193,7 +203,7 @@ StatusOr<Reference> ParseReference(std::string_view input) {
     if (next == std::string::npos) break;
     start = next + 1;
   }
-  if (ref.Name().size() > kMaxNameLength) return fail("name longer than 255 characters");
+  if (ref.registry.size() + 1 + ref.repository.size() > kMaxNameLength) return fail("name longer than 255 characters");
   if (ref.tag.empty() && ref.digest.empty()) ref.tag = "latest";
   return ref;
 }

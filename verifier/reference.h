@@ -16,7 +16,11 @@ struct Reference {
   std::string digest;      // "sha256:<hex>" or empty
 
   // "registry/repository" — the name policies and tokens are scoped by.
-  std::string Name() const { return registry + "/" + repository; }
+  std::string Name() const {
+    std::string s;
+    s.reserve(registry.size() + 1 + repository.size());
+    return s.append(registry).append(1, '/').append(repository);
+  }
   // The fully normalised form: name[:tag][@digest].
   std::string String() const;
   // The same repository at `digest` with the tag kept: name[:tag]@digest.

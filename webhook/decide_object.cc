@@ -91,9 +91,11 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
   for (auto& [key, f] : pending) done.insert_or_assign(key, f.get());
 
   std::string denials;
+  out.references.reserve(refs.size());
   for (size_t i = 0; i < refs.size(); ++i) {
     ReferenceDecision rd;
     rd.ref = std::move(refs[i]);
+    rd.policies.reserve(matched[i].size());
     if (!rd.ref.parsed) {
       rd.decision = Decision::kDeny;
       PolicyResult pr;

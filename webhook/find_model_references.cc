@@ -163,7 +163,9 @@ template <typename A>
 class Collector {
  public:
   using Node = typename A::Node;
-  Collector(const std::vector<std::string>& annotations, A& adapter) : annotations_(annotations), a_(adapter) {}
+  Collector(const std::vector<std::string>& annotations, A& adapter) : annotations_(annotations), a_(adapter) {
+    out_.reserve(4);  // a pod's references, usually
+  }
 
   // `paths()` returns the field path and JSON pointer of `value`; it is only
   // called for a string value (the admission hot path builds no strings for

@@ -21,7 +21,7 @@ namespace provgate {
 // 8259; invalid UTF-8 becomes U+FFFD.
 class LogFields {
  public:
-  LogFields() { text_.reserve(512); }
+  LogFields() { text_.reserve(1024); }  // a decision line's fields fit
   LogFields& Str(std::string_view key, std::string_view value);
   LogFields& Num(std::string_view key, double value);
   LogFields& Int(std::string_view key, long long value);
