@@ -79,6 +79,7 @@ TEST_CASE("malformed references are rejected with a reason") {
       {"reg.example.com:port/m", "not a valid host"},
       {"-reg.example.com/m", "not a valid host"},
       {"reg.example.com/" + std::string(300, 'a'), "longer than 255"},
+      {"r.io/" + std::string(251, 'a'), "longer than 255"},  // 256: one over
       {std::string(5000, 'a'), "longer than 4096"},
   };
   for (const auto& r : rows) {
@@ -88,4 +89,11 @@ TEST_CASE("malformed references are rejected with a reason") {
     CHECK(ref.status().code() == StatusCode::kInvalidArgument);
     CHECK_MESSAGE(ref.status().message().find(r.reason) != std::string::npos, ref.status().message());
   }
+}
+
+TEST_CASE("a name of exactly 255 characters is accepted") {
+  auto ref = ParseReference("r.io/" + std::string(250, 'a'));  // 4 + 1 + 250
+  REQUIRE_MESSAGE(ref.ok(), ref.status().ToString());
+  CHECK(ref->Name().size() == 255);
+  CHECK(ref->String() == "r.io/" + std::string(250, 'a') + ":latest");
 }
