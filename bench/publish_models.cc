@@ -99,9 +99,23 @@ int main(int argc, char** argv) {
       // a blob the verifier fetches, so a repeated request is a real repeat.
       if (distinct_config) push.metadata = Json{{"name", "bench-model-" + std::to_string(i)}, {"author", "provgate bench"},
                            {"customProperties", {{"index", i}}}};
-      Status s = PushModel(client, *ref, push, deadline).status();
-      if (s.ok()) s = SignArtifact(client, *ref, *key, {}, deadline).status();
-      if (s.ok()) s = AttestArtifact(client, *ref, *key, type, *predicate, deadline).status();
+      // docker-registry can refuse a manifest while another thread commits
+      // the same blob (identical model files, --distinct-config 0): seen as
+      // DIGEST_INVALID once in a 10,000-model run. Each step is retried, up
+      // to three times, on its own.
+      auto retried = [&](auto step) {
+        Status st;
+        for (int attempt = 1; attempt <= 3; ++attempt) {
+          st = step();
+          if (st.ok()) break;
+          std::fprintf(stderr, "bench_publish: %s: attempt %d: %s\n", text.c_str(), attempt, st.ToString().c_str());
+          std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+        }
+        return st;
+      };
+      Status s = retried([&] { return PushModel(client, *ref, push, deadline).status(); });
+      if (s.ok()) s = retried([&] { return SignArtifact(client, *ref, *key, {}, deadline).status(); });
+      if (s.ok()) s = retried([&] { return AttestArtifact(client, *ref, *key, type, *predicate, deadline).status(); });
       if (!s.ok()) {
         failed = true;
         Fail(text, s);
