@@ -126,7 +126,8 @@ HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
     for (const auto& r : decision.references) {
       if (r.policies.empty()) continue;  // unmatched, allowed: not a decision worth a line
       for (const auto& p : r.policies) {
-        LogFields f;
+        thread_local LogFields f;  // its buffer reused
+        f.Clear();
         f.Str("uid", req->uid).Str("namespace", id.namespace_name).Str("kind", id.kind).Str("name", id.name);
         f.Str("webhook", webhook).Str("reference", r.ref.parsed ? r.ref.reference.String() : r.ref.raw);
         f.Str("field", r.ref.field_path);

@@ -1,7 +1,9 @@
 #include "webhook/decide_object.h"
 
+#include <algorithm>
 #include <future>
-#include <map>
+#include <string_view>
+#include <unordered_map>
 
 #include "base/encoding.h"
 
@@ -63,32 +65,58 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
   // it is the only one), so a warm admission starts no thread.
   using Result = StatusOr<std::shared_ptr<const Verification>>;
   std::vector<std::vector<const Policy*>> matched(refs.size());
-  std::vector<std::string> keys(refs.size());  // Reference::String() of the matched ones
-  std::map<std::string, Result> done;
-  std::map<std::string, std::future<Result>> pending;
-  std::vector<Reference> misses;
+  // The distinct matched references (by Reference::String()) and their
+  // results; result[i] indexes it for reference i. An object usually has a
+  // handful of references, searched linearly; past 8, through an index (of
+  // views into `done`, which never reallocates).
+  std::vector<std::pair<std::string, Result>> done;
+  done.reserve(refs.size());
+  std::unordered_map<std::string_view, size_t> index;
+  std::vector<size_t> result(refs.size(), 0);
+  std::vector<size_t> misses;  // indexes into `refs`
   for (size_t i = 0; i < refs.size(); ++i) {
     if (!refs[i].parsed) continue;
     matched[i] = policies->Matching(refs[i].reference, out.object.namespace_name, refs[i].source);
     if (matched[i].empty()) continue;
-    keys[i] = refs[i].reference.String();
-    const std::string& key = keys[i];
-    if (done.count(key)) continue;
-    if (auto hit = verifier.Cached(refs[i].reference, *policies)) {
-      done.emplace(key, hit);
+    std::string key = refs[i].reference.String();
+    size_t at = done.size();
+    if (done.size() <= 8) {
+      auto seen = std::find_if(done.begin(), done.end(), [&](const auto& d) { return d.first == key; });
+      at = static_cast<size_t>(seen - done.begin());
+    } else if (auto seen = index.find(key); seen != index.end()) {
+      at = seen->second;
+    }
+    if (at < done.size()) {
+      result[i] = at;
+      continue;
+    }
+    result[i] = done.size();
+    if (auto hit = verifier.Cached(refs[i].reference, *policies, key)) {
+      done.emplace_back(std::move(key), hit);
     } else {
-      done.emplace(key, Internal("pending"));
-      misses.push_back(refs[i].reference);
+      misses.push_back(i);
+      done.emplace_back(std::move(key), Internal("pending"));
+    }
+    if (done.size() > 8) {
+      if (index.empty()) {
+        for (size_t d = 0; d < done.size(); ++d) index.emplace(done[d].first, d);
+      } else {
+        index.emplace(done.back().first, done.size() - 1);
+      }
     }
   }
-  for (size_t i = 1; i < misses.size(); ++i) {
-    Reference r = misses[i];
-    pending.emplace(r.String(), std::async(std::launch::async, [&verifier, r, policies, deadline] {
-                      return verifier.Verify(r, policies, deadline);
-                    }));
+  // Misses are verified in parallel, the first one on this thread.
+  std::vector<std::pair<size_t, std::future<Result>>> pending;
+  for (size_t m = 1; m < misses.size(); ++m) {
+    Reference r = refs[misses[m]].reference;
+    pending.emplace_back(result[misses[m]], std::async(std::launch::async, [&verifier, r, policies, deadline] {
+                           return verifier.Verify(r, policies, deadline);
+                         }));
   }
-  if (!misses.empty()) done.insert_or_assign(misses[0].String(), verifier.Verify(misses[0], policies, deadline));
-  for (auto& [key, f] : pending) done.insert_or_assign(key, f.get());
+  if (!misses.empty()) {
+    done[result[misses[0]]].second = verifier.Verify(refs[misses[0]].reference, policies, deadline);
+  }
+  for (auto& [at, f] : pending) done[at].second = f.get();
 
   std::string denials;
   out.references.reserve(refs.size());
@@ -111,7 +139,7 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
         rd.policies.push_back(pr);
       }
     } else {
-      const Result& v = done.at(keys[i]);
+      const Result& v = done[result[i]].second;
       if (v.ok()) rd.digest = (*v)->digest;
       for (const Policy* p : matched[i]) {
         if (!v.ok()) {

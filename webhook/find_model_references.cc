@@ -3,6 +3,8 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <initializer_list>
+#include <iterator>
 #include <optional>
 #include <string_view>
 #include <tuple>
@@ -33,27 +35,42 @@ std::string PointerToken(std::string_view s) {
 // "Registry.Example.COM:443/models/m" at the same registry as
 // "registry.example.com/models/m". ParseReference keeps the host as written,
 // and policies match globs over the normalised name: without this, an
-// upper-case host would walk past every policy as unmatched. Returns `ref`
+// upper-case host would walk past every policy as unmatched. Rewrites `ref`
 // with its registry in one canonical form, normalised again (docker.io's
 // "library/" prefix).
-Reference CanonicalRegistry(const Reference& ref) {
-  std::string host = ref.registry;
+void CanonicalizeRegistry(Reference* ref) {
+  // Already canonical (the usual case): no upper case, no port or a port
+  // other than 443 without leading zeros. Nothing is copied.
+  const std::string& reg = ref->registry;
+  size_t colon = reg.rfind(':');
+  size_t bracket = reg.rfind(']');
+  bool has_port = colon != std::string::npos && (bracket == std::string::npos || colon > bracket);
+  bool upper = std::any_of(reg.begin(), reg.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; });
+  if (!upper && (!has_port || (reg.compare(colon + 1, std::string::npos, "443") != 0 && reg[colon + 1] != '0'))) return;
+  std::string host = reg;
   for (char& ch : host) {
     if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
   }
-  size_t colon = host.rfind(':');
-  size_t bracket = host.rfind(']');
-  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
+  if (has_port) {
     std::string port = host.substr(colon + 1);
     port.erase(0, std::min(port.find_first_not_of('0'), port.size() - 1));
     host = host.substr(0, colon) + (port == "443" ? "" : ":" + port);
   }
-  if (host == ref.registry) return ref;
-  std::string text = host + "/" + ref.repository;
-  if (!ref.tag.empty()) text += ":" + ref.tag;
-  if (!ref.digest.empty()) text += "@" + ref.digest;
-  auto canonical = ParseReference(text);
-  return canonical.ok() ? *canonical : ref;
+  if (host == ref->registry) return;
+  std::string text = host + "/" + ref->repository;
+  if (!ref->tag.empty()) text += ":" + ref->tag;
+  if (!ref->digest.empty()) text += "@" + ref->digest;
+  if (auto canonical = ParseReference(text); canonical.ok()) *ref = std::move(*canonical);
+}
+
+// `parts` joined, in one allocation.
+std::string Join(std::initializer_list<std::string_view> parts) {
+  size_t n = 0;
+  for (auto p : parts) n += p.size();
+  std::string out;
+  out.reserve(n);
+  for (auto p : parts) out.append(p);
+  return out;
 }
 
 // The extraction below is written once over a small adapter, so the server
@@ -70,6 +87,12 @@ struct NlohmannAdapter {
     if (!n || !n->is_object()) return nullptr;
     auto it = n->find(key);
     return it == n->end() ? nullptr : &*it;
+  }
+  // out[k] = Get(n, keys[k]) for every k.
+  template <typename Keys>
+  void GetEach(Node n, const Keys& keys, Node* out) {
+    size_t k = 0;
+    for (const auto& key : keys) out[k++] = Get(n, key);
   }
   static bool IsObject(Node n) { return n && n->is_object(); }
   static std::optional<std::string_view> String(Node n) {
@@ -113,6 +136,27 @@ struct SimdjsonAdapter {
       found = field.value;
     }
     return found;
+  }
+  // out[k] = Get(n, keys[k]) for every k, in one pass over the members.
+  template <typename Keys>
+  void GetEach(const Node& n, const Keys& keys, Node* out) {
+    size_t count = 0;
+    for (auto it = std::begin(keys); it != std::end(keys); ++it) out[count++] = std::nullopt;
+    simdjson::dom::object obj;
+    if (!n || n->get_object().get(obj) != simdjson::SUCCESS) return;
+    for (auto field : obj) {
+      size_t k = 0;
+      for (const auto& key : keys) {
+        if (field.key == std::string_view(key)) {
+          if (out[k]) {
+            Duplicate(field.key);
+          } else {
+            out[k] = field.value;
+          }
+        }
+        ++k;
+      }
+    }
   }
   static bool IsObject(const Node& n) { return n && n->is_object(); }
   static std::optional<std::string_view> String(const Node& n) {
@@ -190,7 +234,8 @@ class Collector {
     auto ref = ParseReference(raw);
     if (ref.ok()) {
       m.parsed = true;
-      m.reference = CanonicalRegistry(*ref);
+      m.reference = std::move(*ref);
+      CanonicalizeRegistry(&m.reference);
     } else {
       m.parse_error = ref.status().message();
     }
@@ -201,23 +246,28 @@ class Collector {
   // containers, initContainers, ephemeralContainers, volumes[].image.reference
   Status PodSpec(const Node& spec, const std::string& path, const std::string& ptr) {
     if (!A::IsObject(spec)) return Status::Ok();
-    for (const char* list : {"initContainers", "containers", "ephemeralContainers"}) {
-      RETURN_IF_ERROR(A::ForEachItem(a_.Get(spec, list), [&](size_t i, const Node& c) {
+    static constexpr std::string_view kLists[] = {"initContainers", "containers", "ephemeralContainers", "volumes"};
+    Node lists[4];
+    a_.GetEach(spec, kLists, lists);
+    for (size_t l = 0; l < 3; ++l) {
+      std::string_view list = kLists[l];
+      RETURN_IF_ERROR(A::ForEachItem(lists[l], [&](size_t i, const Node& c) {
         return Add(
             a_.Get(c, "image"),
             [&] {
               std::string idx = std::to_string(i);
-              return Paths(path + "." + list + "[" + idx + "].image", ptr + "/" + list + "/" + idx + "/image");
+              return Paths(Join({path, ".", list, "[", idx, "].image"}), Join({ptr, "/", list, "/", idx, "/image"}));
             },
             Source::kContainer, false);
       }));
     }
-    return A::ForEachItem(a_.Get(spec, "volumes"), [&](size_t i, const Node& v) {
+    return A::ForEachItem(lists[3], [&](size_t i, const Node& v) {
       return Add(
           a_.Get(a_.Get(v, "image"), "reference"),
           [&] {
             std::string idx = std::to_string(i);
-            return Paths(path + ".volumes[" + idx + "].image.reference", ptr + "/volumes/" + idx + "/image/reference");
+            return Paths(Join({path, ".volumes[", idx, "].image.reference"}),
+                         Join({ptr, "/volumes/", idx, "/image/reference"}));
           },
           Source::kImageVolume, false);
     });
@@ -226,10 +276,17 @@ class Collector {
   Status Annotations(const Node& metadata, const std::string& path, const std::string& ptr) {
     Node ann = a_.Get(metadata, "annotations");
     if (!A::IsObject(ann)) return Status::Ok();
-    for (const auto& name : annotations_) {
+    Node values[8];
+    bool one_pass = annotations_.size() <= 8;
+    if (one_pass) a_.GetEach(ann, annotations_, values);
+    for (size_t k = 0; k < annotations_.size(); ++k) {
+      const std::string& name = annotations_[k];
       RETURN_IF_ERROR(Add(
-          a_.Get(ann, name),
-          [&] { return Paths(path + ".annotations[\"" + name + "\"]", ptr + "/annotations/" + PointerToken(name)); },
+          one_pass ? values[k] : a_.Get(ann, name),
+          [&] {
+            return Paths(Join({path, ".annotations[\"", name, "\"]"}),
+                         Join({ptr, "/annotations/", PointerToken(name)}));
+          },
           Source::kStorageUri, true));
     }
     return Status::Ok();

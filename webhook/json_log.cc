@@ -5,7 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
-#include <ctime>
+#include <cstring>
 
 namespace provgate {
 
@@ -70,7 +70,50 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
+void FormatLogTime(long long ms_total, char* ts) {
+  long long secs = ms_total / 1000, ms = ms_total % 1000;
+  if (ms < 0) {
+    ms += 1000;
+    --secs;
+  }
+  long long days = secs / 86400, sod = secs % 86400;
+  if (sod < 0) {
+    sod += 86400;
+    --days;
+  }
+  // The civil date of a day count (H. Hinnant's civil_from_days), not
+  // gmtime_r: glibc's takes a process-wide lock on every call.
+  long long z = days + 719468;
+  long long era = (z >= 0 ? z : z - 146096) / 146097;
+  long long doe = z - era * 146097;
+  long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  long long mp = (5 * doy + 2) / 153;
+  int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  long long year = yoe + era * 400 + (month <= 2);
+  // RFC 3339 in UTC with milliseconds, digits written directly (snprintf
+  // cost more than the rest of the line).
+  std::memcpy(ts, "0000-00-00T00:00:00.000Z", kLogTimeLength + 1);
+  auto put = [ts](size_t at, long long value, int digits) {
+    for (int i = digits - 1; i >= 0; --i, value /= 10) ts[at + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, std::clamp<long long>(year, 0, 9999), 4);
+  put(5, month, 2);
+  put(8, day, 2);
+  put(11, sod / 3600, 2);
+  put(14, sod / 60 % 60, 2);
+  put(17, sod % 60, 2);
+  put(20, ms, 3);
+}
+
 void LogFields::Key(std::string_view key) {
+  // Keys are the program's own identifiers: copied as they are, unless one
+  // ever needs escaping.
+  if (std::all_of(key.begin(), key.end(), [](char c) { return kPlain[static_cast<unsigned char>(c)]; })) {
+    text_.append(",\"").append(key).append("\":");
+    return;
+  }
   text_.push_back(',');
   AppendJsonString(key, &text_);
   text_.push_back(':');
@@ -127,39 +170,15 @@ std::string JsonLog::ToFields(const Json& fields) {
 
 void JsonLog::Write(const char* level, std::string_view msg, const std::string& fields) {
   using namespace std::chrono;
-  auto now = system_clock::now();
-  std::time_t t = system_clock::to_time_t(now);
-  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  // RFC 3339 in UTC with milliseconds, digits written directly (snprintf
-  // cost more than the rest of the line).
-  char ts[] = "0000-00-00T00:00:00.000Z";
-  auto put = [&ts](size_t at, int value, int digits) {
-    for (int i = digits - 1; i >= 0; --i, value /= 10) ts[at + i] = static_cast<char>('0' + value % 10);
-  };
-  put(0, std::clamp(tm.tm_year + 1900, 0, 9999), 4);
-  put(5, tm.tm_mon + 1, 2);
-  put(8, tm.tm_mday, 2);
-  put(11, tm.tm_hour, 2);
-  put(14, tm.tm_min, 2);
-  put(17, std::min(tm.tm_sec, 60), 2);
-  put(20, static_cast<int>(ms), 3);
-  // time, level and msg first, then the fields.
-  std::string text;
-  text.reserve(64 + msg.size() + fields.size());
-  text += "{\"time\":\"";
-  text += ts;
-  text += "\",\"level\":\"";
-  text += level;
-  text += "\",\"msg\":";
-  AppendJsonString(msg, &text);
-  text += fields;
-  text += "}\n";
+  char ts[kLogTimeLength + 1];
+  FormatLogTime(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(), ts);
+  // time, level and msg first, then the fields, appended to what is pending.
   constexpr size_t kMaxPending = 64 << 10;
   bool at_once = flush_interval_.count() == 0 || level[0] == 'w' || level[0] == 'e';
   std::lock_guard<std::mutex> l(mu_);
-  pending_ += text;
+  pending_.append("{\"time\":\"").append(ts).append("\",\"level\":\"").append(level).append("\",\"msg\":");
+  AppendJsonString(msg, &pending_);
+  pending_.append(fields).append("}\n");
   if (at_once || pending_.size() >= kMaxPending) WriteOutLocked();
 }
 

@@ -29,11 +29,19 @@ class LogFields {
   LogFields& Strs(std::string_view key, const std::vector<std::string>& values);
   // ",\"k\":v..." — empty when there are no fields.
   const std::string& text() const { return text_; }
+  // Empties the fields, keeping the buffer (a per-thread LogFields is reused).
+  void Clear() { text_.clear(); }
 
  private:
   void Key(std::string_view key);
   std::string text_;
 };
+
+// Writes the instant `unix_ms` (milliseconds since the epoch) as RFC 3339 in
+// UTC with milliseconds, "2026-12-01T18:12:20.123Z", and a NUL, to `out`
+// (kLogTimeLength + 1 bytes). Years are clamped to 0000-9999.
+inline constexpr size_t kLogTimeLength = 24;
+void FormatLogTime(long long unix_ms, char* out);
 
 // Appends `s` to `out` as a JSON string literal (quotes included).
 void AppendJsonString(std::string_view s, std::string* out);

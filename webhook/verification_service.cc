@@ -32,7 +32,7 @@ size_t VerificationService::cache_size() const {
 }
 
 // Requires mu_.
-std::shared_ptr<const Verification> VerificationService::Lookup(const std::string& key) {
+std::shared_ptr<const Verification> VerificationService::Lookup(std::string_view key) {
   auto it = cache_.find(key);
   if (it == cache_.end()) return nullptr;
   if (it->second.expires <= clock_->Now()) {
@@ -61,23 +61,36 @@ void VerificationService::Store(const std::string& key, std::shared_ptr<const Ve
 }
 
 // Requires mu_.
-std::string VerificationService::KnownDigest(const Reference& ref) {
-  if (!ref.digest.empty()) return ref.digest;
-  auto it = resolutions_.find(ref.String());
-  if (it == resolutions_.end()) return "";
+// Requires mu_.
+const std::string* VerificationService::FindDigest(const Reference& ref, std::string_view ref_string) {
+  if (!ref.digest.empty()) return &ref.digest;
+  auto it = ref_string.empty() ? resolutions_.find(ref.String()) : resolutions_.find(ref_string);
+  if (it == resolutions_.end()) return nullptr;
   if (it->second.expires <= clock_->Now()) {
     resolutions_.erase(it);
-    return "";
+    return nullptr;
   }
-  return it->second.digest;
+  return &it->second.digest;
 }
 
-std::shared_ptr<const Verification> VerificationService::Cached(const Reference& ref, const PolicySet& policies) {
+// Requires mu_.
+std::string VerificationService::KnownDigest(const Reference& ref) {
+  const std::string* d = FindDigest(ref, {});
+  return d ? *d : std::string();
+}
+
+std::shared_ptr<const Verification> VerificationService::Cached(const Reference& ref, const PolicySet& policies,
+                                                                std::string_view ref_string) {
   std::shared_ptr<const Verification> hit;
+  // The key is built in a per-thread buffer: this runs once per reference of
+  // every admission.
+  thread_local std::string key;
   {
     std::lock_guard<std::mutex> l(mu_);
-    std::string digest = KnownDigest(ref);
-    if (!digest.empty()) hit = Lookup(digest + " " + policies.hash());
+    if (const std::string* digest = FindDigest(ref, ref_string)) {
+      key.assign(*digest).append(1, ' ').append(policies.hash());
+      hit = Lookup(key);
+    }
   }
   if (hit && observer_) observer_->OnCacheHit();
   return hit;

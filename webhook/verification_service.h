@@ -16,6 +16,7 @@
 #include <mutex>
 #include <semaphore>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "base/clock.h"
@@ -78,7 +79,9 @@ class VerificationService {
 
   // The cached verification of `ref` when its digest is known (pinned, or a
   // fresh tag resolution) and cached; null otherwise. Never blocks on I/O.
-  std::shared_ptr<const Verification> Cached(const Reference& ref, const PolicySet& policies);
+  // `ref_string` is ref.String() when the caller has it (saves building it).
+  std::shared_ptr<const Verification> Cached(const Reference& ref, const PolicySet& policies,
+                                             std::string_view ref_string = {});
 
   size_t cache_size() const;
 
@@ -100,9 +103,16 @@ class VerificationService {
   Result DoVerify(const Reference& ref, const std::shared_ptr<const PolicySet>& policies, Deadline deadline,
                   const std::shared_future<Result>& self, const std::string& flight_key,
                   std::string* digest_flight_key);
-  std::shared_ptr<const Verification> Lookup(const std::string& key);
+  std::shared_ptr<const Verification> Lookup(std::string_view key);
   void Store(const std::string& key, std::shared_ptr<const Verification> v, bool failed);
   std::string KnownDigest(const Reference& ref);
+  // The digest `ref` is known at, or null; valid while mu_ is held.
+  const std::string* FindDigest(const Reference& ref, std::string_view ref_string);
+  // Heterogeneous lookup: the warm path looks keys up without building strings.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
 
   RegistryClient* client_;
   const Clock* clock_;
@@ -110,9 +120,9 @@ class VerificationService {
   VerificationObserver* observer_;
 
   mutable std::mutex mu_;
-  std::unordered_map<std::string, CacheEntry> cache_;  // "digest policyhash"
+  std::unordered_map<std::string, CacheEntry, StringHash, std::equal_to<>> cache_;  // "digest policyhash"
   std::list<std::string> lru_;                         // most recent first
-  std::unordered_map<std::string, Resolution> resolutions_;  // normalised tag ref -> digest
+  std::unordered_map<std::string, Resolution, StringHash, std::equal_to<>> resolutions_;  // normalised tag ref -> digest
   size_t resolutions_high_water_ = 1024;
   std::unordered_map<std::string, std::shared_future<Result>> in_flight_;
   std::counting_semaphore<> slots_;  // Options::max_concurrent

@@ -6,8 +6,10 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <string>
+#include <vector>
 
 #include "webhook/json_log.h"
 
@@ -119,6 +121,50 @@ TEST_CASE("LogFields builds the fields of one decision line") {
   REQUIRE(strptime(time.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) != nullptr);
   CHECK(std::llabs(static_cast<long long>(timegm(&tm)) - static_cast<long long>(std::time(nullptr))) <= 5);
   CHECK(out.find("\"duration_ms\":1.250") != std::string::npos);  // three decimals
+}
+
+TEST_CASE("FormatLogTime agrees with gmtime_r: epoch, leap days, century years, millisecond carry") {
+  // The civil date is computed without gmtime_r (which locks): compare it
+  // with gmtime_r + strftime at the dates where calendar arithmetic breaks.
+  auto reference = [](long long ms) {
+    std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    std::tm tm{};
+    REQUIRE(gmtime_r(&secs, &tm) != nullptr);
+    long long milli = ((ms % 1000) + 1000) % 1000;
+    char out[64];
+    std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, milli);
+    return std::string(out);
+  };
+  std::vector<long long> instants = {
+      0,                   // 1970-01-01T00:00:00.000Z
+      999,                 // the last millisecond of the first second
+      86399999,            // 1970-01-01T23:59:59.999Z
+      951782400000,        // 2000-02-29 (400-year leap day)
+      951868800000,        // 2000-03-01
+      4107542399999,       // 2100-02-28T23:59:59.999Z (2100 is not a leap year)
+      4107542400000,       // 2100-03-01
+      1709164800123,       // 2024-02-29T00:00:00.123Z
+      1735689599999,       // 2024-12-31T23:59:59.999Z
+      1735689600000,       // 2025-01-01
+      1796140340123,       // 2026-12-01
+      253402300799999,     // 9999-12-31T23:59:59.999Z, the last instant RFC 3339 can write
+      -1,                  // 1969-12-31T23:59:59.999Z
+      -62135596800000,     // 0001-01-01
+  };
+  // And a sweep: one instant every 37 days and 7 hours and 13 ms over 1970-2130.
+  for (long long ms = 0; ms < 5000000000000LL; ms += 37LL * 86400000 + 7 * 3600000 + 13) instants.push_back(ms);
+  for (long long ms : instants) {
+    CAPTURE(ms);
+    char got[kLogTimeLength + 1];
+    FormatLogTime(ms, got);
+    CHECK(std::string(got) == reference(ms));
+  }
+  // Beyond year 9999 the year is clamped, never more than four digits.
+  char far[kLogTimeLength + 1];
+  FormatLogTime(253402300800000LL * 2, far);
+  CHECK(std::string(far).substr(0, 5) == "9999-");
+  CHECK(std::strlen(far) == kLogTimeLength);
 }
 
 TEST_CASE("LogFields writes non-finite numbers as null") {
