@@ -178,7 +178,8 @@ bool ReferenceMatcher::MatchesReference(const Reference& ref) const {
   // The spellings of the class comment, built one after another and only
   // until one matches (admission's hot path: no list of strings).
   auto any_form = [&](const Reference& r) {
-    std::string form;
+    thread_local std::string form;  // its buffer reused: no allocation per admission
+    form.clear();
     form.reserve(r.registry.size() + r.repository.size() + std::max(r.tag.size(), r.digest.size()) + 2);
     form.append(r.registry).append(1, '/').append(r.repository);
     if (any_glob(form)) return true;
@@ -200,6 +201,14 @@ bool ReferenceMatcher::MatchesReference(const Reference& ref) const {
   if (any_form(ref)) return true;
   // The same repository spelt with the canonical host (globs are normalised
   // the same way): matching more spellings can only apply more policies.
+  // Usually there is no other spelling (no upper case, no :443, not Docker
+  // Hub): say so without building one.
+  const std::string& reg = ref.registry;
+  bool other_spelling = std::any_of(reg.begin(), reg.end(), [](char c) { return c >= 'A' && c <= 'Z'; }) ||
+                        (reg.size() > 4 && reg.ends_with(":443")) || reg == "index.docker.io" ||
+                        reg == "registry-1.docker.io" ||
+                        (reg == "docker.io" && ref.repository.find('/') == std::string::npos);
+  if (!other_spelling) return false;
   std::string host = CanonicalHost(ref.registry);
   if (host == "index.docker.io" || host == "registry-1.docker.io") host = "docker.io";
   bool library = host == "docker.io" && ref.repository.find('/') == std::string::npos;

@@ -22,17 +22,6 @@ std::string_view SimdjsonErrorText(simdjson::error_code e) {
   }
 }
 
-// request.<key> as a string: absent or null gives "", another type fails.
-StatusOr<std::string> OptionalString(const simdjson::dom::object& req, const char* key) {
-  element v;
-  if (req.at_key(key).get(v) != simdjson::SUCCESS || v.is_null()) return std::string();
-  std::string_view s;
-  if (v.get_string().get(s) != simdjson::SUCCESS) {
-    return InvalidArgument(std::string("request.") + key + " is not a string");
-  }
-  return std::string(s);
-}
-
 std::string_view StringAt(const simdjson::dom::object& obj, const char* key) {
   std::string_view s;
   element v;
@@ -56,29 +45,57 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, simdjson:
   if (top.at_key("request").get_object().get(req) != simdjson::SUCCESS) {
     return InvalidArgument("AdmissionReview has no request object");
   }
+  // The request's members in one pass. A member we read given twice is
+  // refused: simdjson would keep the first, Go's decoders the last.
   AdmissionRequest r;
-  ASSIGN_OR_RETURN(r.uid, OptionalString(req, "uid"));
+  element uid, operation, namespace_name, name, sub_resource, kind_value, dry, object;
+  struct Member {
+    std::string_view key;
+    element* value;
+    bool seen = false;
+  };
+  Member members[] = {{"uid", &uid},          {"operation", &operation},       {"namespace", &namespace_name},
+                      {"name", &name},        {"subResource", &sub_resource}, {"kind", &kind_value},
+                      {"dryRun", &dry},       {"object", &object}};
+  for (auto field : req) {
+    for (auto& m : members) {
+      if (field.key != m.key) continue;
+      if (m.seen) return InvalidArgument("request." + std::string(m.key) + " is given twice");
+      m.seen = true;
+      *m.value = field.value;
+      break;
+    }
+  }
+  // request.<key> as a string: absent or null gives "", another type fails.
+  auto optional_string = [&](const Member& m, std::string* out) -> Status {
+    if (!m.seen || m.value->is_null()) return Status::Ok();
+    std::string_view v;
+    if (m.value->get_string().get(v) != simdjson::SUCCESS) {
+      return InvalidArgument("request." + std::string(m.key) + " is not a string");
+    }
+    out->assign(v);
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(optional_string(members[0], &r.uid));
   if (r.uid.empty()) return InvalidArgument("request.uid is missing");
   if (r.uid.size() > 256) return InvalidArgument("request.uid is longer than 256 characters");
-  ASSIGN_OR_RETURN(r.operation, OptionalString(req, "operation"));
+  RETURN_IF_ERROR(optional_string(members[1], &r.operation));
   if (r.operation.empty()) return InvalidArgument("request.operation is missing");
-  ASSIGN_OR_RETURN(r.namespace_name, OptionalString(req, "namespace"));
-  ASSIGN_OR_RETURN(r.name, OptionalString(req, "name"));
-  ASSIGN_OR_RETURN(r.sub_resource, OptionalString(req, "subResource"));
+  RETURN_IF_ERROR(optional_string(members[2], &r.namespace_name));
+  RETURN_IF_ERROR(optional_string(members[3], &r.name));
+  RETURN_IF_ERROR(optional_string(members[4], &r.sub_resource));
   simdjson::dom::object kind;
   std::string kind_group;
-  if (req.at_key("kind").get_object().get(kind) == simdjson::SUCCESS) {
+  if (members[5].seen && kind_value.get_object().get(kind) == simdjson::SUCCESS) {
     r.kind = std::string(StringAt(kind, "kind"));
     kind_group = std::string(StringAt(kind, "group"));
   }
-  element dry;
-  if (req.at_key("dryRun").get(dry) == simdjson::SUCCESS && !dry.is_null()) {
+  if (members[6].seen && !dry.is_null()) {
     bool b = false;
     if (dry.get_bool().get(b) != simdjson::SUCCESS) return InvalidArgument("request.dryRun is not a boolean");
     r.dry_run = b;
   }
-  element object;
-  if (req.at_key("object").get(object) == simdjson::SUCCESS && !object.is_null()) {
+  if (members[7].seen && !object.is_null()) {
     if (!object.is_object()) return InvalidArgument("request.object is not an object");
     r.object = object;
   }

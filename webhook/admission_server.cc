@@ -62,13 +62,13 @@ HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
     return {400, ErrorJson(req.status().message())};
   }
   AdmissionResponse resp;
-  resp.uid = req->uid;
   auto finish = [&](const std::string& decision, const std::string& mode) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (metrics_) {
       metrics_->CountAdmission(webhook, decision, mode);
       metrics_->ObserveAdmission(secs);
     }
+    resp.uid = std::move(req->uid);  // the last use of the request
     return HttpAnswer{200, AdmissionResponseJson(resp)};
   };
   if (req->operation == "DELETE" || req->operation == "CONNECT" || !req->object) return finish("allow", "none");
@@ -80,8 +80,8 @@ HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
   if (!req->namespace_name.empty()) id.namespace_name = req->namespace_name;
   if (id.name.empty()) id.name = req->name;
   if (id.kind.empty()) id.kind = req->kind;
-  auto base = [&] {
-    return Json{{"uid", req->uid}, {"namespace", id.namespace_name}, {"kind", id.kind}, {"name", id.name},
+  auto base = [&](const ObjectIdentity& o) {
+    return Json{{"uid", req->uid}, {"namespace", o.namespace_name}, {"kind", o.kind}, {"name", o.name},
                 {"webhook", webhook}};
   };
   auto set = policies_->Current();
@@ -92,7 +92,7 @@ HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
       resp.allowed = false;
       resp.message = "provgate: no valid policy set is loaded: " + policies_->LastError();
     }
-    if (log_) log_->Error("admission without a policy set", base());
+    if (log_) log_->Error("admission without a policy set", base(id));
     return finish(mutate ? "allow" : "deny", mutate ? "none" : "enforce");
   }
   auto refs = FindModelReferencesSimdjson(*req->object, options_.decision.model_annotations);
@@ -103,7 +103,7 @@ HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
       resp.message = "provgate: " + refs.status().message();
     }
     if (log_) {
-      Json f = base();
+      Json f = base(id);
       f["decision"] = mutate ? "allow" : "deny";
       f["reasons"] = Json::array({refs.status().message()});
       log_->Warn("decision", f);
@@ -111,7 +111,8 @@ HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
     return finish(mutate ? "allow" : "deny", "enforce");
   }
   Deadline deadline = std::chrono::steady_clock::now() + options_.verify_timeout;
-  auto decision = DecideReferences(id, std::move(*refs), set, *verifier_, options_.decision, deadline);
+  auto decision = DecideReferences(std::move(id), std::move(*refs), set, *verifier_, options_.decision, deadline);
+  const ObjectIdentity& object = decision.object;
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (mutate) {
     // /mutate denies nothing; it only pins what was verified.
@@ -123,13 +124,20 @@ HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
   }
   if (log_) {
     bool logged = false;
+    thread_local std::string reference_buffer;
+    auto reference_text = [](const Reference& r) -> const std::string& {
+      reference_buffer.assign(r.registry).append(1, '/').append(r.repository);
+      if (!r.tag.empty()) reference_buffer.append(1, ':').append(r.tag);
+      if (!r.digest.empty()) reference_buffer.append(1, '@').append(r.digest);
+      return reference_buffer;
+    };
     for (const auto& r : decision.references) {
       if (r.policies.empty()) continue;  // unmatched, allowed: not a decision worth a line
       for (const auto& p : r.policies) {
         thread_local LogFields f;  // its buffer reused
         f.Clear();
-        f.Str("uid", req->uid).Str("namespace", id.namespace_name).Str("kind", id.kind).Str("name", id.name);
-        f.Str("webhook", webhook).Str("reference", r.ref.parsed ? r.ref.reference.String() : r.ref.raw);
+        f.Str("uid", req->uid).Str("namespace", object.namespace_name).Str("kind", object.kind).Str("name", object.name);
+        f.Str("webhook", webhook).Str("reference", r.ref.parsed ? reference_text(r.ref.reference) : r.ref.raw);
         f.Str("field", r.ref.field_path);
         if (!r.digest.empty()) f.Str("digest", r.digest);
         f.Str("policy", p.name).Str("mode", ModeName(p.mode)).Str("decision", DecisionName(r.decision));
@@ -139,7 +147,7 @@ HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
       }
     }
     if (!logged && log_->debug()) {
-      Json f = base();
+      Json f = base(object);
       f["decision"] = "allow";
       f["references"] = decision.references.size();
       f["duration_ms"] = ms;
@@ -190,7 +198,7 @@ StatusOr<int> AdmissionServer::Bind() {
   });
   auto answer = [](httplib::Response& res, const HttpAnswer& a) {
     res.status = a.status;
-    res.set_content(a.body, a.content_type.c_str());
+    res.set_content(a.body, a.content_type);
   };
   s.Post("/validate", [this, answer](const httplib::Request& req, httplib::Response& res) {
     answer(res, Validate(req.body));

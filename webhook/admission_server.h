@@ -37,7 +37,7 @@ struct ServerOptions {
 struct HttpAnswer {
   int status = 200;
   std::string body;
-  std::string content_type = "application/json";
+  const char* content_type = "application/json";  // a literal
 };
 
 class AdmissionServer {

@@ -357,7 +357,8 @@ ObjectIdentity Identify(const typename A::Node& object) {
   if (auto name = A::String(a.Get(metadata, "name"))) {
     id.name = std::string(*name);
   } else if (auto gen = A::String(a.Get(metadata, "generateName"))) {
-    id.name = std::string(*gen) + "*";
+    id.name.reserve(gen->size() + 1);
+    id.name.append(*gen).push_back('*');
   }
   return id;
 }

@@ -54,25 +54,31 @@ void Metrics::Count(const std::string& key) {
   labelled_[key]++;
 }
 
-void Metrics::CountAdmission(const std::string& webhook, const std::string& decision, const std::string& mode) {
-  // Once per admission: the series name is built in a per-thread buffer and
-  // found in the map without allocating (a new series is inserted once).
-  thread_local std::string key;
-  key.clear();
-  key += "provgate_admission_requests_total{webhook=\"";
-  key += Escape(webhook);
-  key += "\",decision=\"";
-  key += Escape(decision);
-  key += "\",mode=\"";
-  key += Escape(mode);
-  key += "\"}";
-  std::lock_guard<std::mutex> l(mu_);
-  auto it = labelled_.find(key);
-  if (it != labelled_.end()) {
-    ++it->second;
-  } else {
-    labelled_.emplace(key, 1);
+namespace {
+
+// The index of `value` in `names`, or names.size().
+template <size_t N>
+size_t IndexOf(const std::array<const char*, N>& names, const std::string& value) {
+  for (size_t i = 0; i < N; ++i) {
+    if (value == names[i]) return i;
   }
+  return N;
+}
+
+std::string AdmissionSeries(const std::string& webhook, const std::string& decision, const std::string& mode) {
+  return "provgate_admission_requests_total{webhook=\"" + Escape(webhook) + "\",decision=\"" + Escape(decision) +
+         "\",mode=\"" + Escape(mode) + "\"}";
+}
+
+}  // namespace
+
+void Metrics::CountAdmission(const std::string& webhook, const std::string& decision, const std::string& mode) {
+  size_t w = IndexOf(kWebhooks, webhook), d = IndexOf(kDecisions, decision), m = IndexOf(kModes, mode);
+  if (w < kWebhooks.size() && d < kDecisions.size() && m < kModes.size()) {
+    admissions_[(w * kDecisions.size() + d) * kModes.size() + m].fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  Count(AdmissionSeries(webhook, decision, mode));
 }
 
 void Metrics::OnRegistryRequest(const std::string& host, int code, double seconds) {
@@ -102,10 +108,22 @@ void Metrics::OnVerification(const std::string& result, double seconds) {
 
 std::string Metrics::Render() const {
   std::string out;
+  std::map<std::string, uint64_t> all;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    all = labelled_;
+  }
+  for (size_t w = 0; w < kWebhooks.size(); ++w) {
+    for (size_t d = 0; d < kDecisions.size(); ++d) {
+      for (size_t m = 0; m < kModes.size(); ++m) {
+        uint64_t n = admissions_[(w * kDecisions.size() + d) * kModes.size() + m].load(std::memory_order_relaxed);
+        if (n > 0) all[AdmissionSeries(kWebhooks[w], kDecisions[d], kModes[m])] += n;
+      }
+    }
+  }
   auto series = [&](const std::string& prefix, const char* type, const char* help) {
     out += "# HELP " + prefix + " " + help + "\n# TYPE " + prefix + " " + type + "\n";
-    std::lock_guard<std::mutex> l(mu_);
-    for (const auto& [k, v] : labelled_) {
+    for (const auto& [k, v] : all) {
       if (k.compare(0, prefix.size() + 1, prefix + "{") == 0) out += k + " " + std::to_string(v) + "\n";
     }
   };

@@ -49,6 +49,14 @@ class Metrics : public RegistryObserver, public VerificationObserver {
  private:
   void Count(const std::string& key);
 
+  // provgate_admission_requests_total for the label values provgate itself
+  // uses, counted without a lock (once per admission, from every thread);
+  // any other combination goes to labelled_.
+  static constexpr std::array<const char*, 2> kWebhooks = {"validate", "mutate"};
+  static constexpr std::array<const char*, 4> kDecisions = {"allow", "deny", "warn", "audit"};
+  static constexpr std::array<const char*, 4> kModes = {"enforce", "warn", "audit", "none"};
+  std::array<std::atomic<uint64_t>, kWebhooks.size() * kDecisions.size() * kModes.size()> admissions_{};
+
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> labelled_;  // full series name with labels -> value
   Histogram admission_duration_;

@@ -72,7 +72,7 @@ bool PolicyStore::Reload() {
   size_t n = (*loaded)->policies().size();
   {
     std::lock_guard<std::mutex> l(mu_);
-    current_ = *loaded;
+    current_.store(*loaded);
     last_error_.clear();
   }
   if (metrics_) metrics_->SetPoliciesLoaded(n);
@@ -91,10 +91,7 @@ void PolicyStore::Watch(std::chrono::milliseconds interval) {
   });
 }
 
-std::shared_ptr<const PolicySet> PolicyStore::Current() const {
-  std::lock_guard<std::mutex> l(mu_);
-  return current_;
-}
+std::shared_ptr<const PolicySet> PolicyStore::Current() const { return current_.load(); }
 
 std::string PolicyStore::LastError() const {
   std::lock_guard<std::mutex> l(mu_);

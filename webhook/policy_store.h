@@ -41,7 +41,9 @@ class PolicyStore {
   JsonLog* log_;
   Metrics* metrics_;
   mutable std::mutex mu_;
-  std::shared_ptr<const PolicySet> current_;
+  // Read on every admission without mu_ (a shared mutex there made
+  // concurrent admissions wait for each other); stored under mu_.
+  std::atomic<std::shared_ptr<const PolicySet>> current_;
   std::string last_error_;
   std::string last_fingerprint_;
   std::thread watcher_;
