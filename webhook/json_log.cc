@@ -173,13 +173,22 @@ void JsonLog::Write(const char* level, std::string_view msg, const std::string& 
   char ts[kLogTimeLength + 1];
   FormatLogTime(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(), ts);
   // time, level and msg first, then the fields, appended to what is pending.
-  constexpr size_t kMaxPending = 64 << 10;
+  constexpr size_t kFlushSoon = 64 << 10, kMaxPending = 4 << 20;
   bool at_once = flush_interval_.count() == 0 || level[0] == 'w' || level[0] == 'e';
-  std::lock_guard<std::mutex> l(mu_);
-  pending_.append("{\"time\":\"").append(ts).append("\",\"level\":\"").append(level).append("\",\"msg\":");
-  AppendJsonString(msg, &pending_);
-  pending_.append(fields).append("}\n");
-  if (at_once || pending_.size() >= kMaxPending) WriteOutLocked();
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    pending_.append("{\"time\":\"").append(ts).append("\",\"level\":\"").append(level).append("\",\"msg\":");
+    AppendJsonString(msg, &pending_);
+    pending_.append(fields).append("}\n");
+    if (!at_once && pending_.size() >= kMaxPending) at_once = true;  // backpressure: memory stays bounded
+    if (!at_once && pending_.size() >= kFlushSoon && !flush_soon_) wake = flush_soon_ = true;
+  }
+  if (at_once) {
+    WriteOut();
+  } else if (wake) {
+    cv_.notify_one();
+  }
 }
 
 JsonLog::JsonLog(FILE* out, bool debug, std::chrono::milliseconds flush_interval)
@@ -188,8 +197,12 @@ JsonLog::JsonLog(FILE* out, bool debug, std::chrono::milliseconds flush_interval
     flusher_ = std::thread([this] {
       std::unique_lock<std::mutex> l(mu_);
       while (!stop_) {
-        cv_.wait_for(l, flush_interval_, [this] { return stop_; });
-        if (!pending_.empty()) WriteOutLocked();
+        cv_.wait_for(l, flush_interval_, [this] { return stop_ || flush_soon_; });
+        flush_soon_ = false;
+        if (pending_.empty()) continue;
+        l.unlock();
+        WriteOut();
+        l.lock();
       }
     });
   }
@@ -205,16 +218,18 @@ JsonLog::~JsonLog() {
   Flush();
 }
 
-void JsonLog::Flush() {
-  std::lock_guard<std::mutex> l(mu_);
-  WriteOutLocked();
-}
+void JsonLog::Flush() { WriteOut(); }
 
-void JsonLog::WriteOutLocked() {
-  if (pending_.empty()) return;
-  std::fwrite(pending_.data(), 1, pending_.size(), out_);
+void JsonLog::WriteOut() {
+  std::lock_guard<std::mutex> w(out_mu_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (pending_.empty()) return;
+    writing_.swap(pending_);  // both keep their capacity: no allocation per write
+  }
+  std::fwrite(writing_.data(), 1, writing_.size(), out_);
   std::fflush(out_);
-  pending_.clear();
+  writing_.clear();
 }
 
 }  // namespace provgate

@@ -49,9 +49,10 @@ void AppendJsonString(std::string_view s, std::string* out);
 class JsonLog {
  public:
   // With a zero `flush_interval` every line is written to `out` at once.
-  // Otherwise info and debug lines are buffered (at most 64 KiB) and written
-  // by a background thread every `flush_interval`; warnings and errors are
-  // written at once, after what is buffered. (`provgate serve` buffers: one
+  // Otherwise info and debug lines are buffered and written by a background
+  // thread every `flush_interval`, or as soon as 64 KiB are pending; past
+  // 4 MiB (the file cannot keep up) the logging thread writes them itself.
+  // Warnings and errors are written at once, after what is buffered. (`provgate serve` buffers: one
   // write(2) per admission cost as much as the rest of a warm review's log
   // line.) The destructor writes what is left.
   JsonLog(FILE* out, bool debug, std::chrono::milliseconds flush_interval = std::chrono::milliseconds(0));
@@ -73,14 +74,21 @@ class JsonLog {
  private:
   static std::string ToFields(const Json& fields);
   void Write(const char* level, std::string_view msg, const std::string& fields);
-  void WriteOutLocked();  // requires mu_
+  // Writes what is pending to out_. Lines are appended under mu_ only; the
+  // write itself holds out_mu_, so a slow file never stalls the admissions
+  // that log (out_mu_ is taken before the pending lines are taken, so lines
+  // reach out_ in the order they were logged).
+  void WriteOut();
   FILE* out_;
   bool debug_;
   std::chrono::milliseconds flush_interval_;
+  std::mutex out_mu_;    // held while writing to out_
+  std::string writing_;  // guarded by out_mu_: the lines being written
   std::mutex mu_;
   std::condition_variable cv_;
-  std::string pending_;  // guarded by mu_
-  bool stop_ = false;    // guarded by mu_
+  std::string pending_;        // guarded by mu_
+  bool flush_soon_ = false;    // guarded by mu_: the flusher was asked to write before its interval
+  bool stop_ = false;          // guarded by mu_
   std::thread flusher_;
 };
 

@@ -72,7 +72,10 @@ bool PolicyStore::Reload() {
   size_t n = (*loaded)->policies().size();
   {
     std::lock_guard<std::mutex> l(mu_);
-    current_.store(*loaded);
+    {
+      std::unique_lock<std::shared_mutex> w(current_mu_);
+      current_ = *loaded;
+    }
     last_error_.clear();
   }
   if (metrics_) metrics_->SetPoliciesLoaded(n);
@@ -91,7 +94,10 @@ void PolicyStore::Watch(std::chrono::milliseconds interval) {
   });
 }
 
-std::shared_ptr<const PolicySet> PolicyStore::Current() const { return current_.load(); }
+std::shared_ptr<const PolicySet> PolicyStore::Current() const {
+  std::shared_lock<std::shared_mutex> r(current_mu_);
+  return current_;
+}
 
 std::string PolicyStore::LastError() const {
   std::lock_guard<std::mutex> l(mu_);

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,9 +42,10 @@ class PolicyStore {
   JsonLog* log_;
   Metrics* metrics_;
   mutable std::mutex mu_;
-  // Read on every admission without mu_ (a shared mutex there made
-  // concurrent admissions wait for each other); stored under mu_.
-  std::atomic<std::shared_ptr<const PolicySet>> current_;
+  // Read on every admission under a shared lock: readers never wait for each
+  // other (with mu_ they did, and std::atomic<std::shared_ptr> spins).
+  mutable std::shared_mutex current_mu_;
+  std::shared_ptr<const PolicySet> current_;  // guarded by current_mu_
   std::string last_error_;
   std::string last_fingerprint_;
   std::thread watcher_;

@@ -3,12 +3,18 @@
 // time, level and msg first.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "webhook/json_log.h"
@@ -237,18 +243,36 @@ TEST_CASE("buffered JsonLog: info lines wait for the flusher, warnings and error
   std::free(buf);
 }
 
-TEST_CASE("buffered JsonLog: a full buffer is written without waiting for the flusher") {
-  char* buf = nullptr;
-  size_t len = 0;
-  FILE* f = open_memstream(&buf, &len);
+TEST_CASE("buffered JsonLog: 64 KiB pending wake the flusher before its interval, and it writes every line") {
+  char path[] = "/tmp/provgate-json-log-test.XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  FILE* f = fdopen(fd, "w");
   REQUIRE(f != nullptr);
+  auto size_on_disk = [&] {
+    struct stat st {};
+    return stat(path, &st) == 0 ? static_cast<size_t>(st.st_size) : 0;
+  };
   {
-    JsonLog log(f, false, std::chrono::hours(1));
+    JsonLog log(f, false, std::chrono::hours(1));  // the interval never elapses during the test
     std::string big(1000, 'x');
-    for (int i = 0; i < 100; ++i) log.Info("line", LogFields().Str("big", big));  // ~100 KB > 64 KiB
-    std::fflush(f);
-    CHECK(len >= (64u << 10));
+    for (int i = 0; i < 10; ++i) log.Info("line", LogFields().Str("big", big));  // ~10 KB: stays pending
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK(size_on_disk() == 0);
+    for (int i = 0; i < 90; ++i) log.Info("line", LogFields().Str("big", big));  // ~100 KB > 64 KiB
+    // The flusher writes them (the logging thread never does, below 4 MiB).
+    for (int i = 0; i < 500 && size_on_disk() < (64u << 10); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK(size_on_disk() >= (64u << 10));
   }
   std::fclose(f);
-  std::free(buf);
+  std::ifstream in(path);
+  size_t lines = 0;
+  for (std::string line; std::getline(in, line);) {
+    CHECK_FALSE(Json::parse(line, nullptr, false).is_discarded());
+    ++lines;
+  }
+  CHECK(lines == 100);
+  std::remove(path);
 }
