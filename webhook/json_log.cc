@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace provgate {
@@ -29,6 +30,19 @@ void AppendJsonString(std::string_view s, std::string* out) {
     // values are almost always plain ASCII, and byte-wise appends cost more
     // than the rest of the line.
     size_t run = i;
+    // Eight bytes at a time while none is special (< 0x20, >= 0x80, '"' or
+    // '\\'): the tests below are exact about whether any byte is, and the
+    // byte loop after them finds which.
+    constexpr uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
+    auto has_zero_byte = [](uint64_t v) { return (v - k01) & ~v & k80; };
+    while (run + 8 <= s.size()) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + run, 8);
+      uint64_t special = (w & k80) | ((w - 0x20 * k01) & ~w & k80) | has_zero_byte(w ^ (0x22 * k01)) |
+                         has_zero_byte(w ^ (0x5C * k01));
+      if (special) break;
+      run += 8;
+    }
     while (run < s.size() && kPlain[static_cast<unsigned char>(s[run])]) ++run;
     if (run > i) {
       out->append(s.data() + i, run - i);
@@ -173,7 +187,7 @@ void JsonLog::Write(const char* level, std::string_view msg, const std::string& 
   char ts[kLogTimeLength + 1];
   FormatLogTime(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(), ts);
   // time, level and msg first, then the fields, appended to what is pending.
-  constexpr size_t kFlushSoon = 64 << 10, kMaxPending = 4 << 20;
+  constexpr size_t kFlushSoon = 256 << 10, kMaxPending = 4 << 20;
   bool at_once = flush_interval_.count() == 0 || level[0] == 'w' || level[0] == 'e';
   bool wake = false;
   {

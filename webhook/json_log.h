@@ -50,7 +50,7 @@ class JsonLog {
  public:
   // With a zero `flush_interval` every line is written to `out` at once.
   // Otherwise info and debug lines are buffered and written by a background
-  // thread every `flush_interval`, or as soon as 64 KiB are pending; past
+  // thread every `flush_interval`, or as soon as 256 KiB are pending; past
   // 4 MiB (the file cannot keep up) the logging thread writes them itself.
   // Warnings and errors are written at once, after what is buffered. (`provgate serve` buffers: one
   // write(2) per admission cost as much as the rest of a warm review's log
