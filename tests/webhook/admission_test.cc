@@ -90,6 +90,10 @@ TEST_CASE("ParseAdmissionReview: reviews that carry what a decision needs") {
                                         R"("operation":"CREATE","object":{"apiVersion":"serving.example.com/v1",)"
                                         R"("kind":"InferenceService","spec":{}})"},
       {"object is not an object", std::string(kPodKind) + R"(,"operation":"CREATE","object":"x")"},
+      // simdjson would read the first, Go's decoders the last.
+      {"operation given twice", std::string(kPodKind) + R"(,"operation":"DELETE","operation":"CREATE","object":)" + kPod},
+      {"object given twice", std::string(kPodKind) + R"(,"operation":"CREATE","object":)" + kPod + R"(,"object":)" + kPod},
+      {"uid given twice", std::string(kPodKind) + R"(,"uid":"u-2","operation":"CREATE","object":)" + kPod},
   };
   for (const auto& [name, request] : bad) {
     CAPTURE(name);
