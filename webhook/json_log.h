@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/adaptive_mutex.h"
 #include "base/json_util.h"
 
 namespace provgate {
@@ -84,8 +85,8 @@ class JsonLog {
   std::chrono::milliseconds flush_interval_;
   std::mutex out_mu_;    // held while writing to out_
   std::string writing_;  // guarded by out_mu_: the lines being written
-  std::mutex mu_;
-  std::condition_variable cv_;
+  AdaptiveMutex mu_;  // every logging thread appends under it: a short section
+  std::condition_variable_any cv_;
   std::string pending_;        // guarded by mu_
   bool flush_soon_ = false;    // guarded by mu_: the flusher was asked to write before its interval
   bool stop_ = false;          // guarded by mu_

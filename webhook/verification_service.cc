@@ -27,7 +27,7 @@ VerificationService::VerificationService(RegistryClient* client, const Clock* cl
       slots_(std::clamp<std::ptrdiff_t>(options.max_concurrent, 1, std::counting_semaphore<>::max())) {}
 
 size_t VerificationService::cache_size() const {
-  std::lock_guard<std::mutex> l(mu_);
+  std::lock_guard<std::shared_mutex> l(mu_);
   return cache_.size();
 }
 
@@ -41,6 +41,7 @@ std::shared_ptr<const Verification> VerificationService::Lookup(std::string_view
     return nullptr;
   }
   lru_.splice(lru_.begin(), lru_, it->second.lru);
+  it->second.used.store(false, std::memory_order_relaxed);  // moved: its position says it
   return it->second.value;
 }
 
@@ -53,21 +54,33 @@ void VerificationService::Store(const std::string& key, std::shared_ptr<const Ve
   }
   auto ttl = failed ? std::min(options_.cache_ttl, options_.failure_ttl) : options_.cache_ttl;
   lru_.push_front(key);
-  cache_[key] = CacheEntry{std::move(v), clock_->Now() + ttl, lru_.begin()};
+  CacheEntry& e = cache_[key];
+  e.value = std::move(v);
+  e.expires = clock_->Now() + ttl;
+  e.lru = lru_.begin();
+  e.used.store(false, std::memory_order_relaxed);  // its place at the front says it
+  // Evict from the back of lru_; an entry hit since it was last moved (by a
+  // shared-lock hit that could not move it) goes to the front instead, once,
+  // and so does the entry just stored when every other one was hit.
   while (cache_.size() > options_.max_entries) {
-    cache_.erase(lru_.back());
+    auto victim = cache_.find(lru_.back());
+    bool just_stored = victim->first == key && cache_.size() > 1;
+    if (just_stored || victim->second.used.exchange(false, std::memory_order_relaxed)) {
+      lru_.splice(lru_.begin(), lru_, victim->second.lru);
+      continue;
+    }
+    cache_.erase(victim);
     lru_.pop_back();
   }
 }
 
-// Requires mu_.
-// Requires mu_.
-const std::string* VerificationService::FindDigest(const Reference& ref, std::string_view ref_string) {
+// Requires mu_ (shared when `shared`).
+const std::string* VerificationService::FindDigest(const Reference& ref, std::string_view ref_string, bool shared) {
   if (!ref.digest.empty()) return &ref.digest;
   auto it = ref_string.empty() ? resolutions_.find(ref.String()) : resolutions_.find(ref_string);
   if (it == resolutions_.end()) return nullptr;
   if (it->second.expires <= clock_->Now()) {
-    resolutions_.erase(it);
+    if (!shared) resolutions_.erase(it);
     return nullptr;
   }
   return &it->second.digest;
@@ -86,10 +99,15 @@ std::shared_ptr<const Verification> VerificationService::Cached(const Reference&
   // every admission.
   thread_local std::string key;
   {
-    std::lock_guard<std::mutex> l(mu_);
-    if (const std::string* digest = FindDigest(ref, ref_string)) {
+    std::shared_lock<std::shared_mutex> l(mu_);
+    if (const std::string* digest = FindDigest(ref, ref_string, /*shared=*/true)) {
       key.assign(*digest).append(1, ' ').append(policies.hash());
-      hit = Lookup(key);
+      // Lookup's work without its changes: an expired entry is a miss (the
+      // verification that follows erases it), a hit is marked used.
+      if (auto it = cache_.find(key); it != cache_.end() && it->second.expires > clock_->Now()) {
+        it->second.used.store(true, std::memory_order_relaxed);
+        hit = it->second.value;
+      }
     }
   }
   if (hit && observer_) observer_->OnCacheHit();
@@ -102,7 +120,7 @@ StatusOr<std::shared_ptr<const Verification>> VerificationService::Verify(
   std::promise<Result> leader;
   std::string flight_key;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    std::lock_guard<std::shared_mutex> l(mu_);
     std::string digest = KnownDigest(ref);
     if (!digest.empty()) {
       if (auto hit = Lookup(digest + " " + policies->hash())) {
@@ -141,7 +159,7 @@ StatusOr<std::shared_ptr<const Verification>> VerificationService::Verify(
     result = Internal("unexpected error while verifying " + ref.String());
   }
   leader.set_value(result);
-  std::lock_guard<std::mutex> l(mu_);
+  std::lock_guard<std::shared_mutex> l(mu_);
   in_flight_.erase(flight_key);
   if (!digest_flight_key.empty()) in_flight_.erase(digest_flight_key);
   return result;
@@ -156,7 +174,7 @@ VerificationService::Result VerificationService::DoVerify(const Reference& ref,
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   std::string known;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    std::lock_guard<std::shared_mutex> l(mu_);
     known = KnownDigest(ref);
   }
   Reference target = known.empty() ? ref : ref.WithDigest(known);
@@ -170,7 +188,7 @@ VerificationService::Result VerificationService::DoVerify(const Reference& ref,
   const std::string key = digest + " " + policies->hash();
   std::shared_future<Result> other;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    std::lock_guard<std::shared_mutex> l(mu_);
     if (ref.digest.empty()) {
       auto now = clock_->Now();
       resolutions_[ref.String()] = {digest, now + options_.resolve_ttl};
@@ -227,7 +245,7 @@ VerificationService::Result VerificationService::DoVerify(const Reference& ref,
   if (options_.keep_artifact) v->artifact = std::make_shared<const VerifiedArtifact>(std::move(artifact));
   std::shared_ptr<const Verification> result = v;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    std::lock_guard<std::shared_mutex> l(mu_);
     Store(key, result, failed);
   }
   if (observer_) observer_->OnVerification(trusted ? "verified" : "failed", elapsed());

@@ -6,6 +6,7 @@
 // for a few seconds only. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <semaphore>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -91,6 +93,9 @@ class VerificationService {
     std::shared_ptr<const Verification> value;
     Clock::TimePoint expires;
     std::list<std::string>::iterator lru;
+    // Set by hits under the shared lock (which cannot reorder lru_): an entry
+    // found at the back of lru_ with it set gets a second chance (CLOCK).
+    mutable std::atomic<bool> used{false};
   };
   struct Resolution {
     std::string digest;
@@ -103,11 +108,15 @@ class VerificationService {
   Result DoVerify(const Reference& ref, const std::shared_ptr<const PolicySet>& policies, Deadline deadline,
                   const std::shared_future<Result>& self, const std::string& flight_key,
                   std::string* digest_flight_key);
+  // Require mu_ exclusively: expired entries are erased, hits move to the
+  // front of lru_.
   std::shared_ptr<const Verification> Lookup(std::string_view key);
   void Store(const std::string& key, std::shared_ptr<const Verification> v, bool failed);
   std::string KnownDigest(const Reference& ref);
-  // The digest `ref` is known at, or null; valid while mu_ is held.
-  const std::string* FindDigest(const Reference& ref, std::string_view ref_string);
+  // The digest `ref` is known at, or null; valid while mu_ is held. With
+  // `shared` (mu_ held shared) an expired resolution is left for an
+  // exclusive holder to erase.
+  const std::string* FindDigest(const Reference& ref, std::string_view ref_string, bool shared = false);
   // Heterogeneous lookup: the warm path looks keys up without building strings.
   struct StringHash {
     using is_transparent = void;
@@ -119,7 +128,9 @@ class VerificationService {
   Options options_;
   VerificationObserver* observer_;
 
-  mutable std::mutex mu_;
+  // Exclusive for every change; shared for the cache hits of admissions, so
+  // concurrent warm reviews do not wait for each other.
+  mutable std::shared_mutex mu_;
   std::unordered_map<std::string, CacheEntry, StringHash, std::equal_to<>> cache_;  // "digest policyhash"
   std::list<std::string> lru_;                         // most recent first
   std::unordered_map<std::string, Resolution, StringHash, std::equal_to<>> resolutions_;  // normalised tag ref -> digest

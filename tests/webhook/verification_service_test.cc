@@ -189,6 +189,32 @@ TEST_CASE("the cache is bounded: least recently used entries go first") {
   CHECK(f.reg.requests > n);
 }
 
+TEST_CASE("the cache is bounded: an entry hit by a warm admission (Cached) is kept over one that was not") {
+  // Admissions look the cache up under a shared lock that cannot reorder the
+  // LRU list; their hits must still count when an entry is evicted.
+  VerificationService::Options o;
+  o.max_entries = 2;
+  Fixture f(o);
+  std::string a = AddModel(f.reg, "a", "a", &f.key), b = AddModel(f.reg, "b", "b", &f.key),
+              c = AddModel(f.reg, "c", "c", &f.key), d = AddModel(f.reg, "d", "d", &f.key);
+  auto ref = [](const std::string& digest) { return *ParseReference("reg.example.com/m@" + digest); };
+  REQUIRE(f.Verify("reg.example.com/m@" + a).ok());
+  REQUIRE(f.Verify("reg.example.com/m@" + b).ok());
+  REQUIRE(f.service->Cached(ref(a), *f.policies) != nullptr);  // a: hit after b was stored
+  REQUIRE(f.Verify("reg.example.com/m@" + c).ok());             // evicts b, not a
+  CHECK(f.service->cache_size() == 2);
+  CHECK(f.service->Cached(ref(b), *f.policies) == nullptr);
+  CHECK(f.service->Cached(ref(a), *f.policies) != nullptr);
+  CHECK(f.service->Cached(ref(c), *f.policies) != nullptr);
+  // Both were hit since they were stored: the one just verified is not the
+  // one to go; of the others, the least recently moved is.
+  REQUIRE(f.Verify("reg.example.com/m@" + d).ok());
+  CHECK(f.service->cache_size() == 2);
+  CHECK(f.service->Cached(ref(d), *f.policies) != nullptr);
+  int kept = (f.service->Cached(ref(a), *f.policies) != nullptr) + (f.service->Cached(ref(c), *f.policies) != nullptr);
+  CHECK(kept == 1);
+}
+
 TEST_CASE("registry failures are reported and never cached") {
   Fixture f;
   std::string digest = AddModel(f.reg, "v1", "a", &f.key);
