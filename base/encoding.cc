@@ -20,7 +20,15 @@ constexpr auto kDecode = MakeDecodeTable();
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 
-// Length of the well-formed UTF-8 sequence starting at s[i], or 0 (RFC 3629 table 3.7).
+
+void AppendEscapedByte(std::string* out, unsigned char c) {
+  *out += "\\x";
+  *out += kHexDigits[c >> 4];
+  *out += kHexDigits[c & 15];
+}
+
+}  // namespace
+
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
   auto at = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
   auto cont = [&](size_t k, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
@@ -37,14 +45,6 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
   return 0;
 }
-
-void AppendEscapedByte(std::string* out, unsigned char c) {
-  *out += "\\x";
-  *out += kHexDigits[c >> 4];
-  *out += kHexDigits[c & 15];
-}
-
-}  // namespace
 
 std::string Base64Encode(std::string_view in) {
   std::string out;

@@ -29,6 +29,11 @@ bool IsLowerHex(std::string_view s);
 // that are not are shown as \xNN), so it can go into any JSON document.
 std::string Quote(std::string_view s, size_t max_len = 200);
 
+// Length of the well-formed UTF-8 sequence starting at s[i] (i < s.size()),
+// or 0 when there is none there (RFC 3629 table 3.7: no overlongs,
+// surrogates or code points above U+10FFFF).
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+
 // `s` with every byte that is not part of a well-formed UTF-8 sequence
 // (RFC 3629: no overlongs, surrogates or code points above U+10FFFF) written
 // as \xNN; valid text is unchanged. For messages built from untrusted bytes.

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "base/encoding.h"
+
 namespace provgate {
 
 namespace {
@@ -61,18 +63,7 @@ void AppendJsonString(std::string_view s, std::string* out) {
       ++i;
     } else {
       // A well-formed UTF-8 sequence is copied; anything else is U+FFFD.
-      size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
-      bool ok = len > 0 && i + len <= s.size();
-      for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
-      if (ok && len == 3) {
-        unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-        ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);  // overlong, surrogates
-      }
-      if (ok && len == 4) {
-        unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-        ok = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
-      }
-      if (ok) {
+      if (size_t len = Utf8SequenceLength(s, i); len > 0) {
         out->append(s.substr(i, len));
         i += len;
       } else {

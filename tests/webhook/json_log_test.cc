@@ -120,6 +120,11 @@ TEST_CASE("AppendJsonString replaces invalid UTF-8 with U+FFFD") {
       {"UTF-16 surrogate", "\xed\xa0\x80", kReplacement + kReplacement + kReplacement},
       {"above U+10FFFF", "\xf4\x90\x80\x80", kReplacement + kReplacement + kReplacement + kReplacement},
       {"F5 lead byte", "\xf5\x80", kReplacement + kReplacement},
+      // Lead bytes F5-FF never start a sequence, whatever follows them.
+      {"F5 lead byte with two continuation bytes", "a\xf5\x80\x80z",
+       "a" + kReplacement + kReplacement + kReplacement + "z"},
+      {"FF lead byte with three continuation bytes", "\xff\x80\x80\x80",
+       kReplacement + kReplacement + kReplacement + kReplacement},
       {"missing continuation", "\xe2\x82z", kReplacement + kReplacement + "z"},
   };
   for (const auto& r : rows) {
