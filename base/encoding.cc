@@ -153,6 +153,14 @@ std::string EscapeInvalidUtf8(std::string_view s) {
   return out;
 }
 
+std::string TruncateUtf8(std::string s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;
+  s.resize(cut);
+  return s + "...";
+}
+
 std::string Quote(std::string_view s, size_t max_len) {
   std::string out = "\"";
   for (size_t i = 0; i < s.size();) {

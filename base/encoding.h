@@ -34,6 +34,11 @@ std::string Quote(std::string_view s, size_t max_len = 200);
 // surrogates or code points above U+10FFFF).
 size_t Utf8SequenceLength(std::string_view s, size_t i);
 
+// `s` when it has at most `max_bytes` bytes; otherwise its first `max_bytes`
+// bytes or fewer, never cutting a UTF-8 character, followed by "...". Valid
+// UTF-8 stays valid: for reasons and warnings that travel in JSON.
+std::string TruncateUtf8(std::string s, size_t max_bytes);
+
 // `s` with every byte that is not part of a well-formed UTF-8 sequence
 // (RFC 3629: no overlongs, surrogates or code points above U+10FFFF) written
 // as \xNN; valid text is unchanged. For messages built from untrusted bytes.

@@ -258,13 +258,8 @@ Status RejectGoFoldedKeys(const Json& object, std::initializer_list<std::string_
 const char* JsonTypeName(const Json& v) { return v.type_name(); }
 
 std::string JsonForMessage(const Json& v, size_t max_len) {
-  std::string s = v.dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (s.size() <= max_len) return s;
-  // Cut at a character boundary: the dump is valid UTF-8 and must stay so.
-  size_t cut = max_len;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;
-  s.resize(cut);
-  return s + "...";
+  // The dump is valid UTF-8 and must stay so.
+  return TruncateUtf8(v.dump(-1, ' ', false, Json::error_handler_t::replace), max_len);
 }
 
 }  // namespace provgate

@@ -37,13 +37,7 @@ constexpr OperatorSpelling kOperators[] = {
 
 // Cuts at a character boundary: a reason quoting non-ASCII metadata stays
 // valid UTF-8 (it ends up in JSON documents and logs).
-std::string Truncate(std::string s, size_t max_len = kMaxReasonLength) {
-  if (s.size() <= max_len) return s;
-  size_t cut = max_len;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;
-  s.resize(cut);
-  return s + "...";
-}
+std::string Truncate(std::string s, size_t max_len = kMaxReasonLength) { return TruncateUtf8(std::move(s), max_len); }
 
 // An operand of the comparison operators. Integers (JSON integers, and
 // numeric strings without fraction or exponent that fit 64 bits) stay exact:

@@ -16,9 +16,7 @@ constexpr size_t kMaxWarningLength = 250;
 // character: warnings travel in JSON, which must be valid UTF-8.
 std::string Truncate(std::string s, size_t n) {
   if (s.size() <= n) return s;
-  size_t cut = n - 3;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return s.substr(0, cut) + "...";
+  return TruncateUtf8(std::move(s), n - 3);  // "..." included in the n
 }
 
 std::string FirstReason(const PolicyResult& r) {

@@ -219,3 +219,19 @@ TEST_CASE("Quote and EscapeInvalidUtf8 always produce valid UTF-8") {
   CHECK(bad.status().message().find("\xff") == std::string::npos);
   CHECK_NOTHROW(Json(bad.status().message()).dump());
 }
+
+TEST_CASE("TruncateUtf8 keeps short strings and cuts long ones before a character, never inside one") {
+  CHECK(TruncateUtf8("abc", 3) == "abc");
+  CHECK(TruncateUtf8("abcd", 3) == "abc...");
+  CHECK(TruncateUtf8("", 0) == "");
+  // "é" is two bytes, "€" three: a cut that would split one goes before it.
+  CHECK(TruncateUtf8("a\xc3\xa9z", 2) == "a...");
+  CHECK(TruncateUtf8("a\xc3\xa9z", 3) == "a\xc3\xa9...");
+  CHECK(TruncateUtf8("\xe2\x82\xac\xe2\x82\xac", 4) == "\xe2\x82\xac...");
+  CHECK(TruncateUtf8("\xe2\x82\xac\xe2\x82\xac", 2) == "...");
+  for (size_t n = 0; n <= 12; ++n) {
+    CAPTURE(n);
+    std::string out = TruncateUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80!", n);
+    CHECK_NOTHROW(Json(out).dump());  // nlohmann's dump refuses invalid UTF-8
+  }
+}
