@@ -119,20 +119,16 @@ Status ValidateDigest(std::string_view digest) {
   return Status::Ok();
 }
 
+void Reference::AppendTo(std::string* out) const {
+  out->reserve(out->size() + registry.size() + repository.size() + tag.size() + digest.size() + 3);
+  out->append(registry).append(1, '/').append(repository);
+  if (!tag.empty()) out->append(1, ':').append(tag);
+  if (!digest.empty()) out->append(1, '@').append(digest);
+}
+
 std::string Reference::String() const {
   std::string s;  // one allocation: this runs several times per admission
-  s.reserve(registry.size() + repository.size() + tag.size() + digest.size() + 3);
-  s += registry;
-  s += '/';
-  s += repository;
-  if (!tag.empty()) {
-    s += ':';
-    s += tag;
-  }
-  if (!digest.empty()) {
-    s += '@';
-    s += digest;
-  }
+  AppendTo(&s);
   return s;
 }
 

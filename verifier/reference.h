@@ -23,6 +23,8 @@ struct Reference {
   }
   // The fully normalised form: name[:tag][@digest].
   std::string String() const;
+  // Appends String() to `out` (a reused buffer needs no allocation).
+  void AppendTo(std::string* out) const;
   // The same repository at `digest` with the tag kept: name[:tag]@digest.
   Reference WithDigest(std::string d) const {
     Reference r = *this;

@@ -126,9 +126,8 @@ HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
     bool logged = false;
     thread_local std::string reference_buffer;
     auto reference_text = [](const Reference& r) -> const std::string& {
-      reference_buffer.assign(r.registry).append(1, '/').append(r.repository);
-      if (!r.tag.empty()) reference_buffer.append(1, ':').append(r.tag);
-      if (!r.digest.empty()) reference_buffer.append(1, '@').append(r.digest);
+      reference_buffer.clear();
+      r.AppendTo(&reference_buffer);
       return reference_buffer;
     };
     for (const auto& r : decision.references) {
