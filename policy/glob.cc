@@ -26,11 +26,18 @@ std::string Lower(std::string_view s) {
 // The registry host as a runtime reaches it: DNS names are case-insensitive
 // and 443 is the HTTPS default port, so REGISTRY.EXAMPLE.COM:443 is
 // registry.example.com.
+constexpr std::string_view kDefaultPort = ":443";
+
 std::string CanonicalHost(std::string_view host) {
   std::string h = Lower(host);
-  constexpr std::string_view kDefaultPort = ":443";
   if (h.size() > kDefaultPort.size() && h.ends_with(kDefaultPort)) h.resize(h.size() - kDefaultPort.size());
   return h;
+}
+
+// CanonicalHost(host) == host, without building it.
+bool IsCanonicalHost(std::string_view host) {
+  bool upper = std::any_of(host.begin(), host.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  return !upper && !(host.size() > kDefaultPort.size() && host.ends_with(kDefaultPort));
 }
 
 }  // namespace
@@ -201,15 +208,13 @@ bool ReferenceMatcher::MatchesReference(const Reference& ref) const {
   if (any_form(ref)) return true;
   // The same repository spelt with the canonical host (globs are normalised
   // the same way): matching more spellings can only apply more policies.
-  // Usually there is no other spelling (no upper case, no :443, not Docker
-  // Hub): say so without building one.
+  // Usually there is none (a canonical host, not Docker Hub): say so without
+  // building one.
   const std::string& reg = ref.registry;
-  bool other_spelling = std::any_of(reg.begin(), reg.end(), [](char c) { return c >= 'A' && c <= 'Z'; }) ||
-                        (reg.size() > 4 && reg.ends_with(":443")) || reg == "index.docker.io" ||
-                        reg == "registry-1.docker.io" ||
-                        (reg == "docker.io" && ref.repository.find('/') == std::string::npos);
-  if (!other_spelling) return false;
-  std::string host = CanonicalHost(ref.registry);
+  if (IsCanonicalHost(reg) && reg != "index.docker.io" && reg != "registry-1.docker.io" && reg != "docker.io") {
+    return false;
+  }
+  std::string host = CanonicalHost(reg);
   if (host == "index.docker.io" || host == "registry-1.docker.io") host = "docker.io";
   bool library = host == "docker.io" && ref.repository.find('/') == std::string::npos;
   if (host == ref.registry && !library) return false;
