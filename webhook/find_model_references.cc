@@ -123,21 +123,12 @@ struct NlohmannAdapter {
 struct SimdjsonAdapter {
   using Node = std::optional<simdjson::dom::element>;
   Node Get(const Node& n, std::string_view key) {
-    if (!n) return std::nullopt;
-    simdjson::dom::object obj;
-    if (n->get_object().get(obj) != simdjson::SUCCESS) return std::nullopt;
     Node found;
-    for (auto field : obj) {
-      if (field.key != key) continue;
-      if (found) {
-        Duplicate(key);
-        break;
-      }
-      found = field.value;
-    }
+    GetEach(n, std::initializer_list<std::string_view>{key}, &found);
     return found;
   }
-  // out[k] = Get(n, keys[k]) for every k, in one pass over the members.
+  // out[k] = the value of keys[k] in object n (absent: empty) for every k, in
+  // one pass over the members; a key met twice is the duplicate error.
   template <typename Keys>
   void GetEach(const Node& n, const Keys& keys, Node* out) {
     size_t count = 0;
