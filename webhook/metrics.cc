@@ -75,7 +75,7 @@ std::string AdmissionSeries(const std::string& webhook, const std::string& decis
 void Metrics::CountAdmission(const std::string& webhook, const std::string& decision, const std::string& mode) {
   size_t w = IndexOf(kWebhooks, webhook), d = IndexOf(kDecisions, decision), m = IndexOf(kModes, mode);
   if (w < kWebhooks.size() && d < kDecisions.size() && m < kModes.size()) {
-    admissions_[(w * kDecisions.size() + d) * kModes.size() + m].fetch_add(1, std::memory_order_relaxed);
+    admissions_[AdmissionSlot(w, d, m)].fetch_add(1, std::memory_order_relaxed);
     return;
   }
   Count(AdmissionSeries(webhook, decision, mode));
@@ -116,7 +116,7 @@ std::string Metrics::Render() const {
   for (size_t w = 0; w < kWebhooks.size(); ++w) {
     for (size_t d = 0; d < kDecisions.size(); ++d) {
       for (size_t m = 0; m < kModes.size(); ++m) {
-        uint64_t n = admissions_[(w * kDecisions.size() + d) * kModes.size() + m].load(std::memory_order_relaxed);
+        uint64_t n = admissions_[AdmissionSlot(w, d, m)].load(std::memory_order_relaxed);
         if (n > 0) all[AdmissionSeries(kWebhooks[w], kDecisions[d], kModes[m])] += n;
       }
     }

@@ -55,6 +55,9 @@ class Metrics : public RegistryObserver, public VerificationObserver {
   static constexpr std::array<const char*, 2> kWebhooks = {"validate", "mutate"};
   static constexpr std::array<const char*, 4> kDecisions = {"allow", "deny", "warn", "audit"};
   static constexpr std::array<const char*, 4> kModes = {"enforce", "warn", "audit", "none"};
+  static constexpr size_t AdmissionSlot(size_t webhook, size_t decision, size_t mode) {
+    return (webhook * kDecisions.size() + decision) * kModes.size() + mode;
+  }
   std::array<std::atomic<uint64_t>, kWebhooks.size() * kDecisions.size() * kModes.size()> admissions_{};
 
   mutable std::mutex mu_;

@@ -31,17 +31,23 @@ size_t VerificationService::cache_size() const {
   return cache_.size();
 }
 
-// Requires mu_.
-std::shared_ptr<const Verification> VerificationService::Lookup(std::string_view key) {
+// Requires mu_ (shared when `shared`).
+std::shared_ptr<const Verification> VerificationService::Lookup(std::string_view key, bool shared) {
   auto it = cache_.find(key);
   if (it == cache_.end()) return nullptr;
   if (it->second.expires <= clock_->Now()) {
-    lru_.erase(it->second.lru);
-    cache_.erase(it);
+    if (!shared) {
+      lru_.erase(it->second.lru);
+      cache_.erase(it);
+    }
     return nullptr;
   }
-  lru_.splice(lru_.begin(), lru_, it->second.lru);
-  it->second.used.store(false, std::memory_order_relaxed);  // moved: its position says it
+  if (shared) {
+    it->second.used.store(true, std::memory_order_relaxed);  // lru_ cannot be reordered under a shared lock
+  } else {
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    it->second.used.store(false, std::memory_order_relaxed);  // moved: its position says it
+  }
   return it->second.value;
 }
 
@@ -102,12 +108,7 @@ std::shared_ptr<const Verification> VerificationService::Cached(const Reference&
     std::shared_lock<std::shared_mutex> l(mu_);
     if (const std::string* digest = FindDigest(ref, ref_string, /*shared=*/true)) {
       key.assign(*digest).append(1, ' ').append(policies.hash());
-      // Lookup's work without its changes: an expired entry is a miss (the
-      // verification that follows erases it), a hit is marked used.
-      if (auto it = cache_.find(key); it != cache_.end() && it->second.expires > clock_->Now()) {
-        it->second.used.store(true, std::memory_order_relaxed);
-        hit = it->second.value;
-      }
+      hit = Lookup(key, /*shared=*/true);
     }
   }
   if (hit && observer_) observer_->OnCacheHit();

@@ -108,9 +108,10 @@ class VerificationService {
   Result DoVerify(const Reference& ref, const std::shared_ptr<const PolicySet>& policies, Deadline deadline,
                   const std::shared_future<Result>& self, const std::string& flight_key,
                   std::string* digest_flight_key);
-  // Require mu_ exclusively: expired entries are erased, hits move to the
-  // front of lru_.
-  std::shared_ptr<const Verification> Lookup(std::string_view key);
+  // Requires mu_: exclusively, expired entries are erased and hits move to
+  // the front of lru_; with `shared` (mu_ held shared) an expired entry is a
+  // miss left for an exclusive holder to erase, and a hit is marked used.
+  std::shared_ptr<const Verification> Lookup(std::string_view key, bool shared = false);
   void Store(const std::string& key, std::shared_ptr<const Verification> v, bool failed);
   std::string KnownDigest(const Reference& ref);
   // The digest `ref` is known at, or null; valid while mu_ is held. With
