@@ -410,7 +410,8 @@ ConditionResult Condition::Evaluate(const Json& doc) const {
   switch (kind_) {
     case Kind::kLeaf:
       return EvaluateLeaf(doc);
-    // Kleene logic over passed / failed / undecidable (SPEC §5 notes): all
+    // Kleene logic over passed / failed / undecidable (docs/policy-language.md,
+    // "undecidable leaves"): all
     // fails decidedly when one child fails decidedly; any is undecidable
     // when one of its failing children is.
     case Kind::kAll: {

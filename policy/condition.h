@@ -1,4 +1,4 @@
-// Compiled policy conditions (SPEC §5): all / any / not trees over leaves
+// Compiled policy conditions (docs/policy-language.md): all / any / not trees over leaves
 // "path + one operator", evaluated over a JSON document. Pure. A Condition
 // is immutable after construction and safe to evaluate from many threads.
 #pragma once

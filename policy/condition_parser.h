@@ -1,4 +1,4 @@
-// YAML -> compiled Condition (SPEC §5 condition syntax), with every error
+// YAML -> compiled Condition (the condition syntax of docs/policy-language.md), with every error
 // located. Internal to policy/. Not thread-safe (uses one YamlErrors).
 #pragma once
 

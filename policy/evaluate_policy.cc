@@ -1,4 +1,4 @@
-// EvaluatePolicy: decision rule 2 of SPEC §5 over verified facts.
+// EvaluatePolicy: decision rule 2 of docs/decision-rules.md over verified facts.
 #include <algorithm>
 #include <map>
 #include <set>

@@ -1,4 +1,4 @@
-// JSON paths of policy conditions (SPEC §5): dotted keys, ["quoted key"],
+// JSON paths of policy conditions (docs/policy-language.md): dotted keys, ["quoted key"],
 // [N] and [*] steps. Parsed once at load; evaluation is pure. Immutable
 // after parsing; safe to share between threads.
 #pragma once

@@ -1,4 +1,5 @@
-// ModelPolicy: the compiled, immutable form of the policy files (SPEC §5),
+// ModelPolicy: the compiled, immutable form of the policy files
+// (docs/policy-language.md),
 // and the evaluation of one policy over verified facts. Pure: no I/O, no
 // clocks, no logging. A PolicySet is immutable and safe to share between
 // threads through std::shared_ptr<const PolicySet>.
@@ -20,7 +21,8 @@ namespace provgate {
 enum class Mode { kEnforce, kWarn, kAudit };
 const char* ModeName(Mode m);  // "enforce" | "warn" | "audit"
 
-// Where a model reference was found in an admitted object (SPEC §4).
+// Where a model reference was found in an admitted object (docs/server.md,
+// "Where model references come from").
 enum class Source { kContainer, kImageVolume, kStorageUri };
 const char* SourceName(Source s);  // "container" | "image-volume" | "storage-uri"
 
@@ -104,7 +106,7 @@ struct PolicyResult {
   std::vector<std::string> reasons;  // why it failed; informational notes when passed
 };
 
-// Evaluates decision rule 2 of SPEC §5 over verified facts: signature
+// Evaluates decision rule 2 of docs/decision-rules.md over verified facts: signature
 // threshold over distinct signers (authorities sharing a key count once),
 // every attestation rule satisfied by one verified attestation (signer among
 // its authorities, predicateType equal, subject digest checked by the
@@ -121,7 +123,7 @@ PolicyResult EvaluatePolicy(const Policy& policy, const VerifiedArtifact& artifa
 // "registry-unavailable: ...").
 PolicyResult FailedPolicy(const Policy& policy, const std::string& reason);
 
-// The decision for one reference (SPEC §2 "decision").
+// The decision for one reference (`decision` in `check -o json`, docs/cli.md).
 enum class Decision { kAllow, kDeny, kWarn, kAudit, kUnmatched };
 const char* DecisionName(Decision d);  // "allow" | "deny" | "warn" | "audit" | "unmatched"
 

@@ -1,4 +1,4 @@
-// Policy files (SPEC §5) -> validated, compiled PolicySet. ParsePolicyDocuments
+// Policy files (docs/policy-language.md) -> validated, compiled PolicySet. ParsePolicyDocuments
 // is pure (files only through the injected reader); LoadPolicies is the
 // file-system shell. Both are thread-safe (no shared state).
 #pragma once

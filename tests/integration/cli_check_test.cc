@@ -1,6 +1,6 @@
 // `provgate check` end to end against a real registry on loopback: the
-// decision rules of SPEC §5 as a serving team sees them, in text and in the
-// `-o json` document of SPEC §2.
+// decision rules of docs/decision-rules.md as a serving team sees them, in
+// text and in the `-o json` document of docs/cli.md.
 #include <doctest/doctest.h>
 
 #include "tests/integration/cli_check_env.h"
@@ -11,7 +11,7 @@ using namespace provgate::testing;
 
 namespace {
 
-// Asserts the SPEC §2 shape of a `check -o json` document, recursively.
+// Asserts the shape of a `check -o json` document (docs/cli.md), recursively.
 void CheckJsonShape(const Json& out) {
   REQUIRE(out.is_object());
   CHECK(out["allowed"].is_boolean());

@@ -365,7 +365,7 @@ TEST_CASE("serve: a broken policy file keeps the last good set, then the fixed f
   CHECK(denied["allowed"] == false);
 }
 
-TEST_CASE("serve: /readyz is 503 until policies load; /metrics uses the SPEC names") {
+TEST_CASE("serve: /readyz is 503 until policies load; /metrics uses the names of docs/server.md") {
   World w;
   WriteFile(w.policies_dir + "/models.yaml", "kind: [broken");
   TestServer s(w.dir, w.ca, w.Args());

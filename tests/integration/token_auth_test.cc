@@ -1,4 +1,5 @@
-// Bearer-token auth end to end (FORMATS.md §1.6): a real docker-registry
+// Bearer-token auth end to end (the Docker/distribution token authentication
+// spec): a real docker-registry
 // configured with `auth: token`, trusting the ES256 JWTs of a token issuer
 // the test runs (token_server.h), driven through RegistryClient: push, sign,
 // attest, fetch and verify; one token per scope, not per request; refusals.

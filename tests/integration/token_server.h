@@ -1,5 +1,5 @@
 // A bearer-token issuer for docker-registry's `auth: token` (the
-// Docker/distribution token spec, FORMATS.md §1.6), run inside a test on
+// Docker/distribution token authentication spec), run inside a test on
 // 127.0.0.1: ES256 JWTs signed with a throwaway key whose self-signed
 // certificate is the registry's rootcertbundle. Answers
 // `GET /token?service=&scope=` (Basic credentials) and the OAuth2

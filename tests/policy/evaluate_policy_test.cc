@@ -1,4 +1,4 @@
-// EvaluatePolicy: decision rule 2 of SPEC §5 over hand-built verified facts.
+// EvaluatePolicy: decision rule 2 of docs/decision-rules.md over hand-built verified facts.
 #include <doctest/doctest.h>
 
 #include "policy/policy.h"

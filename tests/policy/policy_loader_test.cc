@@ -146,7 +146,7 @@ TEST_CASE("every valid policy fixture loads") {
   CHECK((*all)->policies().size() == 5);
 }
 
-TEST_CASE("the SPEC example policy compiles to what it says") {
+TEST_CASE("the full example policy (valid/spec-example.yaml) compiles to what it says") {
   auto r = LoadPolicies({kPolicies + "/valid/spec-example.yaml"});
   REQUIRE_MESSAGE(r.ok(), r.status().message());
   const Policy& p = (*r)->policies().at(0);

@@ -1,5 +1,5 @@
 // RegistryClient protocol logic against a scripted fake transport: bearer
-// tokens (FORMATS.md §1.6) and their cache, basic auth from RegistryConfig,
+// tokens (the Docker/distribution token authentication spec) and their cache, basic auth from RegistryConfig,
 // the OAuth2 refresh-token grant, redirects, digest checks and the mapping of
 // HTTP errors to Status. The same paths against a real docker-registry are in
 // tests/integration/token_auth_test.cc and registry_roundtrip_test.cc.

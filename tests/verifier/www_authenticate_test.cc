@@ -1,5 +1,5 @@
-// ParseWwwAuthenticate: the challenges registries send (FORMATS.md §1.6,
-// RFC 7235 §4.1 / RFC 6750 §3 syntax).
+// ParseWwwAuthenticate: the challenges registries send (the Docker/distribution
+// token authentication spec; RFC 7235 §4.1 / RFC 6750 §3 syntax).
 #include <doctest/doctest.h>
 
 #include "verifier/registry/www_authenticate.h"
