@@ -4,6 +4,7 @@
 
 #include "base/encoding.h"
 #include "policy/policy.h"
+#include "verifier/registry_host.h"
 
 namespace provgate {
 namespace {
@@ -21,23 +22,6 @@ std::string Lower(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
-}
-
-// The registry host as a runtime reaches it: DNS names are case-insensitive
-// and 443 is the HTTPS default port, so REGISTRY.EXAMPLE.COM:443 is
-// registry.example.com.
-constexpr std::string_view kDefaultPort = ":443";
-
-std::string CanonicalHost(std::string_view host) {
-  std::string h = Lower(host);
-  if (h.size() > kDefaultPort.size() && h.ends_with(kDefaultPort)) h.resize(h.size() - kDefaultPort.size());
-  return h;
-}
-
-// CanonicalHost(host) == host, without building it.
-bool IsCanonicalHost(std::string_view host) {
-  bool upper = std::any_of(host.begin(), host.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-  return !upper && !(host.size() > kDefaultPort.size() && host.ends_with(kDefaultPort));
 }
 
 }  // namespace
@@ -129,31 +113,55 @@ bool Glob::Matches(std::string_view text) const {
   return cur[m] != 0;
 }
 
-std::string NormalizeReferenceGlob(std::string_view pattern) {
+namespace {
+
+// A host glob with a '*' cannot be spelt canonically, but it can be written
+// so that it never matches a canonical host: refuse those spellings, naming
+// the one that works.
+Status CheckWildcardHost(std::string_view pattern, std::string_view host) {
+  if (std::any_of(host.begin(), host.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    return InvalidArgument("glob " + Quote(pattern) + ": registry host " + Quote(host) +
+                           " has upper case and can never match: references spell hosts in lower case (write " +
+                           Quote(Lower(host)) + ")");
+  }
+  size_t colon = host.rfind(':');
+  if (colon == std::string_view::npos || host.find(']', colon) != std::string_view::npos) return Status::Ok();
+  std::string_view port = host.substr(colon + 1);
+  if (port.find('*') != std::string_view::npos) {
+    // "registry.example.com:*" would govern every port but the default one,
+    // which references omit: the host's plain spelling would walk past it.
+    return InvalidArgument("glob " + Quote(pattern) + ": the port wildcard in " + Quote(host) +
+                           " never matches the default port 443, which references omit; write the host without a "
+                           "port as well, in a second glob");
+  }
+  if (port.size() > 1 && port.front() == '0') {
+    return InvalidArgument("glob " + Quote(pattern) + ": port " + Quote(port) +
+                           " with a leading zero can never match: references spell ports without one");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<std::string> NormalizeReferenceGlob(std::string_view pattern) {
   std::string p(pattern);
-  if (p.empty()) return p;  // refused by Glob::Compile
-  if (auto slash = p.find('/'); slash != std::string::npos) {
-    std::string_view first = std::string_view(p).substr(0, slash);
-    if (first.find_first_of(".:*") != std::string_view::npos || Lower(first) == "localhost") {
-      p = CanonicalHost(first) + p.substr(slash);
-    }
-  }
-  constexpr std::string_view kIndex = "index.docker.io/";
-  constexpr std::string_view kHub = "docker.io/";
-  if (p.compare(0, kIndex.size(), kIndex) == 0) p = std::string(kHub) + p.substr(kIndex.size());
-  if (p.compare(0, kHub.size(), kHub) == 0) {
-    // "docker.io/busybox" is "docker.io/library/busybox", as for references.
-    std::string rest = p.substr(kHub.size());
-    if (rest.find('/') == std::string::npos && rest != "**") return std::string(kHub) + "library/" + rest;
-    return p;
-  }
-  if (p == "**") return p;
-  auto slash = p.find('/');
-  if (slash == std::string::npos) return "docker.io/library/" + p;
+  if (p.empty() || p == "**") return p;  // "" is refused by Glob::Compile
+  size_t slash = p.find('/');
+  if (slash == std::string::npos) return "docker.io/library/" + p;  // an official image: "busybox*"
   std::string_view first = std::string_view(p).substr(0, slash);
-  bool is_host = first.find_first_of(".:*") != std::string_view::npos || first == "localhost";
-  if (!is_host) return "docker.io/" + p;
-  return p;
+  std::string rest = p.substr(slash);  // "/..."
+  if (first.find('*') != std::string_view::npos) {
+    RETURN_IF_ERROR(CheckWildcardHost(pattern, first));
+    return p;  // "*/models/**" still means any registry
+  }
+  if (!IsRegistryHostComponent(first)) return std::string(kDockerHubHost) + "/" + p;  // "acme/*" is Docker Hub's acme
+  auto host = CanonicalRegistryHost(first);
+  if (!host.ok()) return InvalidArgument("glob " + Quote(pattern) + ": " + host.status().message());
+  // "docker.io/busybox" is "docker.io/library/busybox", as for references.
+  if (*host == kDockerHubHost && rest.find('/', 1) == std::string::npos && rest != "/**") {
+    return *host + "/library" + rest;
+  }
+  return *host + rest;
 }
 
 StatusOr<Glob> CompileReferenceGlob(std::string_view pattern) {
@@ -172,7 +180,8 @@ StatusOr<Glob> CompileReferenceGlob(std::string_view pattern) {
                              "/** for everything in that registry");
     }
   }
-  return Glob::Compile(NormalizeReferenceGlob(pattern), Glob::Dialect::kReference);
+  ASSIGN_OR_RETURN(std::string normalized, NormalizeReferenceGlob(pattern));
+  return Glob::Compile(normalized, Glob::Dialect::kReference);
 }
 
 bool ReferenceMatcher::MatchesReference(const Reference& ref) const {
@@ -182,46 +191,23 @@ bool ReferenceMatcher::MatchesReference(const Reference& ref) const {
     }
     return false;
   };
-  // The spellings of the class comment, built one after another and only
-  // until one matches (admission's hot path: no list of strings).
-  auto any_form = [&](const Reference& r) {
-    thread_local std::string form;  // its buffer reused: no allocation per admission
-    form.clear();
-    form.reserve(r.registry.size() + r.repository.size() + std::max(r.tag.size(), r.digest.size()) + 2);
-    form.append(r.registry).append(1, '/').append(r.repository);
+  // The spellings of the class comment, one after another until one matches.
+  // References are parsed with their host spelt canonically, and globs are
+  // normalised the same way: one spelling of the host suffices.
+  std::string form = ref.Name();
+  if (any_glob(form)) return true;
+  const size_t name_size = form.size();
+  if (!ref.tag.empty()) {
+    form.append(1, ':').append(ref.tag);
     if (any_glob(form)) return true;
-    const size_t name_size = form.size();
-    if (!r.tag.empty()) {
-      form += ':';
-      form += r.tag;
-      if (any_glob(form)) return true;
-    }
-    if (!r.digest.empty()) {
-      form.resize(name_size);
-      form += '@';
-      form += r.digest;
-      if (any_glob(form)) return true;
-      if (!r.tag.empty() && any_glob(r.String())) return true;
-    }
-    return false;
-  };
-  if (any_form(ref)) return true;
-  // The same repository spelt with the canonical host (globs are normalised
-  // the same way): matching more spellings can only apply more policies.
-  // Usually there is none (a canonical host, not Docker Hub): say so without
-  // building one.
-  const std::string& reg = ref.registry;
-  if (IsCanonicalHost(reg) && reg != "index.docker.io" && reg != "registry-1.docker.io" && reg != "docker.io") {
-    return false;
   }
-  std::string host = CanonicalHost(reg);
-  if (host == "index.docker.io" || host == "registry-1.docker.io") host = "docker.io";
-  bool library = host == "docker.io" && ref.repository.find('/') == std::string::npos;
-  if (host == ref.registry && !library) return false;
-  Reference canonical = ref;
-  canonical.registry = std::move(host);
-  if (library) canonical.repository = "library/" + canonical.repository;
-  return any_form(canonical);
+  if (!ref.digest.empty()) {
+    form.resize(name_size);
+    form.append(1, '@').append(ref.digest);
+    if (any_glob(form)) return true;
+    if (!ref.tag.empty() && any_glob(ref.String())) return true;
+  }
+  return false;
 }
 
 bool ReferenceMatcher::MatchesNamespace(std::string_view namespace_name) const {

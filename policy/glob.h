@@ -53,18 +53,23 @@ class Glob {
   size_t prefix_;  // leading literal tokens: pattern_[0, prefix_) verbatim
 };
 
-// Rewrites a reference glob the way references are normalised (SPEC §4), so
-// that a pattern reads like what users write in pod specs:
-//  - a registry host is lowercased and a default port ":443" dropped
-//    ("Registry.Example.com:443/m/**" -> "registry.example.com/m/**");
-//  - "index.docker.io/..." -> "docker.io/...", and "docker.io/NAME" (one
-//    segment, not "**") -> "docker.io/library/NAME";
+// Rewrites a reference glob the way references are parsed (ParseReference),
+// so that a pattern reads like what users write in pod specs:
+//  - a first segment that is a registry host (IsRegistryHostComponent) is
+//    spelt canonically (CanonicalRegistryHost: "Registry.Example.com:0443/m/**"
+//    -> "registry.example.com/m/**", "registry-1.docker.io/acme/**" ->
+//    "docker.io/acme/**"), and "docker.io/NAME" (one segment, not "**") is
+//    "docker.io/library/NAME";
 //  - a pattern without '/' (other than "**") names a Docker Hub official
 //    image: "busybox*" -> "docker.io/library/busybox*";
-//  - a pattern whose first segment has no '.', ':' or '*' and is not
-//    "localhost" names a Docker Hub user repository: "acme/*" -> "docker.io/acme/*".
-// Any other pattern is returned unchanged ("*/models/**" still means any registry).
-std::string NormalizeReferenceGlob(std::string_view pattern);
+//  - any other first segment without '*' names a Docker Hub user
+//    repository: "acme/*" -> "docker.io/acme/*".
+// A first segment with a '*' is kept ("*/models/**" means any registry).
+// Fails with InvalidArgument, naming the spelling that works, for a host
+// that can never match a canonical one: not a valid host[:port], a
+// wildcard host with upper case or a zero-padded port, or a wildcard port
+// (which would miss the default port that references omit).
+StatusOr<std::string> NormalizeReferenceGlob(std::string_view pattern);
 
 // A spec.match.references entry: checks it, normalises it as above and
 // compiles it. Fails with InvalidArgument, besides what Glob::Compile
@@ -85,10 +90,9 @@ StatusOr<Glob> CompileReferenceGlob(std::string_view pattern);
 //   String()                   registry.example.com/models/mnist:v1@sha256:...
 // so "registry.example.com/models/**" and "registry.example.com/models/mnist"
 // select every tag and digest of those repositories, while
-// "registry.example.com/models/mnist:v*" selects only those tags. Each form is
-// also tried with the registry as a runtime reaches it (lowercase, without a
-// default ":443", index.docker.io as docker.io), so REGISTRY.EXAMPLE.COM:443/x
-// cannot slip past a policy on registry.example.com/**.
+// "registry.example.com/models/mnist:v*" selects only those tags. The host
+// needs one spelling: references and globs both spell it canonically, so
+// REGISTRY.EXAMPLE.COM:443/x cannot slip past a policy on registry.example.com/**.
 //
 // `*` stops only at '/': it crosses ':' and '@', so "registry.example.com/m/*"
 // also matches the name:tag forms (harmlessly: the bare name matches too).

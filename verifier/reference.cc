@@ -1,6 +1,7 @@
 #include "verifier/reference.h"
 
 #include "base/encoding.h"
+#include "verifier/registry_host.h"
 
 namespace provgate {
 namespace {
@@ -32,50 +33,6 @@ bool IsValidPathComponent(std::string_view c) {
     } else {
       return false;
     }
-  }
-  return true;
-}
-
-// host[:port], host being DNS labels or a bracketed IPv6 address.
-bool IsValidDomain(std::string_view d) {
-  if (d.empty()) return false;
-  std::string_view host = d, port;
-  if (d.front() == '[') {
-    auto close = d.find(']');
-    if (close == std::string_view::npos || close < 2) return false;
-    for (char c : d.substr(1, close - 1)) {
-      if (!(IsAlnum(c) || c == ':' || c == '.')) return false;
-    }
-    std::string_view rest = d.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return false;
-      port = rest.substr(1);
-      if (port.empty()) return false;
-    }
-    host = {};
-  } else if (auto colon = d.rfind(':'); colon != std::string_view::npos) {
-    host = d.substr(0, colon);
-    port = d.substr(colon + 1);
-    if (port.empty()) return false;
-  }
-  for (char c : port) {
-    if (c < '0' || c > '9') return false;
-  }
-  if (port.size() > 5) return false;
-  if (d.front() == '[') return true;
-  if (host.empty()) return false;
-  size_t start = 0;
-  while (start <= host.size()) {
-    size_t dot = host.find('.', start);
-    std::string_view label = host.substr(start, dot == std::string_view::npos ? host.npos : dot - start);
-    if (label.empty() || label.size() > 63 || !IsAlnum(label.front()) || !IsAlnum(label.back())) {
-      return false;
-    }
-    for (char c : label) {
-      if (!IsAlnum(c) && c != '-') return false;
-    }
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
   }
   return true;
 }
@@ -145,6 +102,9 @@ StatusOr<Reference> ParseReference(std::string_view input) {
     }
   }
 
+  // A bare 64-hex string is an image ID, not a name (distribution refuses it).
+  if (text.size() == 64 && IsLowerHex(text)) return fail("a 64-character hexadecimal string is an image ID, not a name");
+
   Reference ref;
   std::string_view rest = text;
   if (auto at = rest.find('@'); at != std::string_view::npos) {
@@ -163,29 +123,19 @@ StatusOr<Reference> ParseReference(std::string_view input) {
   }
   if (rest.empty()) return fail("missing repository name");
 
-  std::string_view domain, path = rest;
-  auto slash = rest.find('/');
-  if (slash != std::string_view::npos) {
-    std::string_view first = rest.substr(0, slash);
-    bool lower = true;
-    for (char c : first) {
-      if (c >= 'A' && c <= 'Z') lower = false;
-    }
-    if (first.find_first_of(".:") != std::string_view::npos || first == "localhost" || !lower) {
-      domain = first;
-      path = rest.substr(slash + 1);
-    }
-  }
-  if (domain.empty()) {
-    ref.registry = "docker.io";
-  } else {
-    if (!IsValidDomain(domain)) return fail("registry " + Quote(domain) + " is not a valid host[:port]");
-    ref.registry = std::string(domain);
-    if (ref.registry == "index.docker.io" || ref.registry == "registry-1.docker.io") ref.registry = "docker.io";
+  // Decide what the host is first, exactly as the runtime does, then spell
+  // it canonically: "ACME/model" is pulled from host ACME, not Docker Hub.
+  std::string_view path = rest;
+  ref.registry = std::string(kDockerHubHost);
+  if (auto slash = rest.find('/'); slash != std::string_view::npos && IsRegistryHostComponent(rest.substr(0, slash))) {
+    auto host = CanonicalRegistryHost(rest.substr(0, slash));
+    if (!host.ok()) return fail(host.status().message());
+    ref.registry = std::move(*host);
+    path = rest.substr(slash + 1);
   }
   if (path.empty()) return fail("missing repository path");
   ref.repository = std::string(path);
-  if (ref.registry == "docker.io" && ref.repository.find('/') == std::string::npos) {
+  if (ref.registry == kDockerHubHost && ref.repository.find('/') == std::string::npos) {
     ref.repository = "library/" + ref.repository;
   }
   size_t start = 0;

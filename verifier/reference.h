@@ -9,8 +9,11 @@
 
 namespace provgate {
 
+// A reference carried structurally: the registry is always in its canonical
+// spelling (CanonicalRegistryHost), so two references that name the same
+// artifact compare equal and String() re-parses to the same Reference.
 struct Reference {
-  std::string registry;    // "docker.io", "ghcr.io", "127.0.0.1:5000"
+  std::string registry;    // canonical: "docker.io", "ghcr.io", "127.0.0.1:5000", "acme:443"
   std::string repository;  // "library/busybox", "models/mnist"
   std::string tag;         // may be empty when a digest is given
   std::string digest;      // "sha256:<hex>" or empty
@@ -38,11 +41,16 @@ struct Reference {
 };
 
 // Parses `text` (with an optional "oci://", "oci+native://" or "oci+fetch://"
-// scheme, which is stripped). Applies docker.io defaults: "busybox" ->
-// "docker.io/library/busybox:latest"; "index.docker.io" -> "docker.io"; a
-// reference without tag or digest gets ":latest". Fails with InvalidArgument
-// and a reason for anything malformed: bad characters, uppercase repository,
-// bad tag, a digest that is not sha256/sha512 lowercase hex of the right length.
+// scheme, which is stripped) the way distribution/reference's
+// ParseNormalizedNamed does: the first component is the registry when
+// IsRegistryHostComponent says so, and is then spelt canonically
+// ("Registry.Example.COM:0443/m" -> "registry.example.com/m", "ACME/m" ->
+// "acme:443/m", "index.docker.io/m" -> "docker.io/m"); otherwise the
+// registry is docker.io ("busybox" -> "docker.io/library/busybox:latest").
+// A reference without tag or digest gets ":latest". Fails with
+// InvalidArgument and a reason for anything malformed: bad characters,
+// uppercase repository, bad tag, an invalid host or port, a digest that is
+// not sha256/sha512 lowercase hex of the right length.
 StatusOr<Reference> ParseReference(std::string_view text);
 
 // Validates a digest string "sha256:<64 lowercase hex>" or "sha512:<128 ...>".

@@ -30,39 +30,6 @@ std::string PointerToken(std::string_view s) {
   return out;
 }
 
-// Registry host names are case-insensitive (DNS, TLS name checks), a port is
-// a number (Go reads "0443" as 443) and 443 is https's: the runtime reaches
-// "Registry.Example.COM:443/models/m" at the same registry as
-// "registry.example.com/models/m". ParseReference keeps the host as written,
-// and policies match globs over the normalised name: without this, an
-// upper-case host would walk past every policy as unmatched. Rewrites `ref`
-// with its registry in one canonical form, normalised again (docker.io's
-// "library/" prefix).
-void CanonicalizeRegistry(Reference* ref) {
-  // Already canonical (the usual case): no upper case, no port or a port
-  // other than 443 without leading zeros. Nothing is copied.
-  const std::string& reg = ref->registry;
-  size_t colon = reg.rfind(':');
-  size_t bracket = reg.rfind(']');
-  bool has_port = colon != std::string::npos && (bracket == std::string::npos || colon > bracket);
-  bool upper = std::any_of(reg.begin(), reg.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; });
-  if (!upper && (!has_port || (reg.compare(colon + 1, std::string::npos, "443") != 0 && reg[colon + 1] != '0'))) return;
-  std::string host = reg;
-  for (char& ch : host) {
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  }
-  if (has_port) {
-    std::string port = host.substr(colon + 1);
-    port.erase(0, std::min(port.find_first_not_of('0'), port.size() - 1));
-    host = host.substr(0, colon) + (port == "443" ? "" : ":" + port);
-  }
-  if (host == ref->registry) return;
-  std::string text = host + "/" + ref->repository;
-  if (!ref->tag.empty()) text += ":" + ref->tag;
-  if (!ref->digest.empty()) text += "@" + ref->digest;
-  if (auto canonical = ParseReference(text); canonical.ok()) *ref = std::move(*canonical);
-}
-
 // `parts` joined, in one allocation.
 std::string Join(std::initializer_list<std::string_view> parts) {
   size_t n = 0;
@@ -231,7 +198,6 @@ class Collector {
     if (ref.ok()) {
       m.parsed = true;
       m.reference = std::move(*ref);
-      CanonicalizeRegistry(&m.reference);
     } else {
       m.parse_error = ref.status().message();
     }

@@ -23,7 +23,7 @@ struct ModelReference {
   std::string json_pointer;   // RFC 6901 pointer to the same string, for patches
   Source source = Source::kContainer;
   bool parsed = false;
-  Reference reference;        // normalised, registry host lower-case without :443; valid when parsed
+  Reference reference;        // normalised, registry host canonical; valid when parsed
   std::string parse_error;    // why `raw` is not a reference, when !parsed
   bool has_oci_scheme = false;  // raw started with an oci:// style scheme
 };

@@ -28,6 +28,7 @@ struct CliResult {
 struct PolicySpec {
   explicit PolicySpec(std::string n) : name(std::move(n)) {}
   PolicySpec& Mode(std::string m) { mode = std::move(m); return *this; }
+  PolicySpec& References(std::string glob) { references = std::move(glob); return *this; }
   PolicySpec& Namespaces(std::vector<std::string> n) { namespaces = std::move(n); return *this; }
   PolicySpec& Sources(std::vector<std::string> s) { sources = std::move(s); return *this; }
   PolicySpec& Authorities(std::vector<std::string> a) { authorities = std::move(a); return *this; }

@@ -264,3 +264,36 @@ TEST_CASE("check: modes, AND across policies, and require-N authorities") {
     CHECK(Contains(hard.json["objects"][0]["warnings"][0].get<std::string>(), "policy soft-provenance"));
   }
 }
+
+// Issue 9's fail-open: a policy written with another spelling of the
+// registry host (upper case, a zero-padded port) governed nothing, so the
+// unsigned model walked past it as unmatched under --unmatched allow. The
+// host is spelt one way on both sides now: each spelling denies.
+TEST_CASE("check: a policy governs its registry whatever spelling of the host it or the pod uses") {
+  CheckEnv env;
+  env.Push("unsigned");
+  const std::string host = env.reg.host();  // 127.0.0.1:PORT
+  const std::string port = host.substr(host.rfind(':') + 1);
+  const std::string padded = "127.0.0.1:0" + port;
+  struct Row {
+    std::string glob;       // the policy's reference glob
+    std::string reference;  // what the pod names
+  };
+  const Row rows[] = {
+      {padded + "/models/**", env.Ref("unsigned")},
+      {host + "/models/**", padded + "/models/unsigned:v1"},
+      {"127.0.0.1:00" + port + "/models/**", padded + "/models/unsigned:v1"},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.glob);
+    CAPTURE(row.reference);
+    std::string pol = env.WritePolicies("spelling.yaml", {PolicySpec("production-models").References(row.glob)});
+    std::string m = env.WriteManifest("pod-spelling.yaml", CheckEnv::PodYaml("predictor", "serving", row.reference));
+    auto r = env.Run("check -f " + m + " --policies " + pol + " -o json");
+    CHECK_MESSAGE(r.exit_code == 1, r.out << r.err);
+    Json ref = ModelRef(r.json);
+    CHECK(ref["decision"] == "deny");
+    CHECK(ref["digest"].is_string());  // resolved at the registry, whatever the spelling
+    CHECK_MESSAGE(Contains(Reasons(ref), "signatures: 0 of required 1 authorities signed"), Reasons(ref));
+  }
+}

@@ -23,7 +23,11 @@ Reference MustParse(const std::string& text) {
 ReferenceMatcher Matcher(std::vector<std::string> refs, std::vector<std::string> namespaces = {},
                          std::vector<Source> sources = {}) {
   std::vector<Glob> r, n;
-  for (const auto& p : refs) r.push_back(MustCompile(NormalizeReferenceGlob(p)));
+  for (const auto& p : refs) {
+    auto g = CompileReferenceGlob(p);
+    REQUIRE_MESSAGE(g.ok(), g.status().ToString());
+    r.push_back(std::move(*g));
+  }
   for (const auto& p : namespaces) n.push_back(MustCompile(p, Glob::Dialect::kNamespace));
   return ReferenceMatcher(std::move(r), std::move(n), std::move(sources));
 }
@@ -160,10 +164,22 @@ TEST_CASE("reference globs are normalised like references") {
       {"localhost:5000/m", "localhost:5000/m"},
       {"*/models/**", "*/models/**"},
       {"**", "**"},
+      // Hosts spelt as CanonicalRegistryHost spells them.
+      {"registry-1.docker.io/acme/**", "docker.io/acme/**"},
+      {"index.docker.io/acme/**", "docker.io/acme/**"},
+      {"Docker.IO:443/acme/**", "docker.io/acme/**"},
+      {"registry-1.docker.io/busybox", "docker.io/library/busybox"},
+      {"Registry.Example.COM:0443/acme/**", "registry.example.com/acme/**"},
+      {"registry.example.com:443/acme/**", "registry.example.com/acme/**"},
+      {"registry:443/models/**", "registry:443/models/**"},
+      {"ACME/models/**", "acme:443/models/**"},
+      {"*.example.com/models/**", "*.example.com/models/**"},
   };
   for (const auto& r : rows) {
     CAPTURE(r.in);
-    CHECK(NormalizeReferenceGlob(r.in) == r.want);
+    auto got = NormalizeReferenceGlob(r.in);
+    REQUIRE_MESSAGE(got.ok(), got.status().ToString());
+    CHECK(*got == r.want);
   }
 }
 
@@ -202,9 +218,10 @@ TEST_CASE("a matcher compares each glob with the name, name:tag, name@digest and
 
 // A container runtime pulls REGISTRY.EXAMPLE.COM/x and registry.example.com:443/x
 // from the same registry as registry.example.com/x (DNS is case-insensitive,
-// 443 is the HTTPS default). Were they unmatched, --unmatched allow would
-// admit an unverified model from the very registry the policy guards.
-TEST_CASE("a registry host matches whatever its case, with or without the default port :443") {
+// 443 is the HTTPS default), and docker.io/x from the same as
+// registry-1.docker.io/x. Were they unmatched, --unmatched allow would admit
+// an unverified model from the very registry the policy guards.
+TEST_CASE("a registry host matches in every spelling, on both sides") {
   struct Row {
     const char* pattern;
     const char* reference;
@@ -214,24 +231,61 @@ TEST_CASE("a registry host matches whatever its case, with or without the defaul
       {"registry.example.com/models/**", "REGISTRY.EXAMPLE.COM/models/evil:v1", true},
       {"registry.example.com/models/**", "Registry.Example.Com/models/evil:v1", true},
       {"registry.example.com/models/**", "registry.example.com:443/models/evil:v1", true},
-      {"registry.example.com/models/**", "REGISTRY.example.com:443/models/evil:v1", true},
+      {"registry.example.com/models/**", "REGISTRY.example.com:0443/models/evil:v1", true},
       {"Registry.Example.COM/models/**", "registry.example.com/models/mnist:v1", true},
+      {"Registry.Example.COM:0443/models/**", "registry.example.com/models/mnist:v1", true},
       {"registry.example.com:443/models/**", "registry.example.com/models/mnist:v1", true},
       {"registry.example.com:443/models/**", "registry.example.com:443/models/mnist:v1", true},
-      {"registry.example.com:*/models/**", "registry.example.com:443/models/mnist:v1", true},
       {"*.example.com/models/**", "MIRROR.EXAMPLE.COM/models/mnist:v1", true},
+      {"registry-1.docker.io/acme/**", "registry-1.docker.io/acme/model:v1", true},
+      {"registry-1.docker.io/acme/**", "acme/model:v1", true},
+      {"registry-1.docker.io/acme/**", "docker.io/acme/model:v1", true},
+      {"index.docker.io/acme/**", "acme/model:v1", true},
+      {"acme/**", "index.docker.io/acme/model:v1", true},
+      {"docker.io/library/busybox", "INDEX.DOCKER.IO/library/busybox", true},
+      {"registry:443/models/**", "registry:0443/models/m:v1", true},
+      {"ACME/**", "acme:443/model:v1", true},
       {"registry.example.com/models/mnist:V1", "registry.example.com/models/mnist:V1", true},  // tags keep their case
       {"registry.example.com/models/mnist:v1", "registry.example.com/models/mnist:V1", false},
       {"registry.example.com/models/**", "registry.example.com:5000/models/mnist:v1", false},  // another port
       {"registry.example.com/models/**", "registry.example.com:4430/models/mnist:v1", false},
       {"registry.example.com:5000/models/**", "registry.example.com/models/mnist:v1", false},
       {"registry.example.com/models/**", "registry.example.com.evil.io/models/mnist:v1", false},
-      {"docker.io/library/busybox", "INDEX.DOCKER.IO/library/busybox", true},
+      // A host only by its case or port is not Docker Hub, and back.
+      {"acme/**", "ACME/model:v1", false},
+      {"ACME/**", "acme/model:v1", false},
+      {"docker.io/registry/**", "registry:443/models/m:v1", false},
+      {"registry:443/**", "registry/models/m:v1", false},
   };
   for (const auto& r : rows) {
     std::string row = std::string(r.pattern) + " ~ " + r.reference;
     CAPTURE(row);
     CHECK(Matcher({r.pattern}).MatchesReference(MustParse(r.reference)) == r.match);
+  }
+}
+
+// A glob whose host can never match a canonical reference governs nothing: a
+// lint error that names the spelling that works.
+TEST_CASE("reference globs whose host can never match are refused") {
+  struct Row {
+    const char* pattern;
+    const char* reason;
+  };
+  Row rows[] = {
+      {"Registry.*.COM/models/**", "write \"registry.*.com\""},
+      {"registry.example.com:*/models/**", "never matches the default port 443"},
+      {"*.example.com:4*/models/**", "never matches the default port 443"},
+      {"*.example.com:0443/models/**", "leading zero"},
+      {"registry.example.com:0/models/**", "between 1 and 65535"},
+      {"registry.example.com:99999/models/**", "between 1 and 65535"},
+      {"-registry.example.com/models/**", "not a valid host"},
+      {"registry..example.com/models/**", "not a valid host"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.pattern);
+    auto g = CompileReferenceGlob(r.pattern);
+    REQUIRE_FALSE(g.ok());
+    CHECK_MESSAGE(g.status().message().find(r.reason) != std::string::npos, g.status().message());
   }
 }
 

@@ -23,7 +23,7 @@ TEST_CASE("references normalise the way container runtimes do") {
       {"127.0.0.1:5000/models/mnist:v1", "127.0.0.1:5000/models/mnist:v1"},
       {"oci://127.0.0.1:5000/models/mnist:v1", "127.0.0.1:5000/models/mnist:v1"},
       {"oci+native://reg.example.com/m:v1", "reg.example.com/m:v1"},
-      {"Registry.Example.com/m", "Registry.Example.com/m:latest"},
+      {"Registry.Example.com/m", "registry.example.com/m:latest"},
       {"[::1]:5000/m:v1", "[::1]:5000/m:v1"},
       {"a/b__c/d-e/f.g", "docker.io/a/b__c/d-e/f.g:latest"},
   };
@@ -39,7 +39,7 @@ TEST_CASE("references with digests") {
   const std::string d = "sha256:" + std::string(64, 'a');
   auto r = ParseReference("reg.example.com:443/m/n:v1@" + d);
   REQUIRE(r.ok());
-  CHECK(r->registry == "reg.example.com:443");
+  CHECK(r->registry == "reg.example.com");
   CHECK(r->repository == "m/n");
   CHECK(r->tag == "v1");
   CHECK(r->digest == d);

@@ -1,5 +1,5 @@
 // RegistryConfig::Parse (the --registry-config YAML) and ParseDockerConfig
-// (docker config.json `auths`, FORMATS.md §1.7).
+// (docker config.json `auths`).
 #include <doctest/doctest.h>
 
 #include "base/encoding.h"
@@ -37,6 +37,11 @@ TEST_CASE("docker config auths: keys normalised to hosts, auth split at the firs
       {AuthsJson("https://reg.example:5000/v2/", "c:d"), "reg.example:5000", {"c", "d", ""}},
       {AuthsJson("http://127.0.0.1:5000", "c:d"), "127.0.0.1:5000", {"c", "d", ""}},
       {AuthsJson("reg.example/team/models", "c:d"), "reg.example", {"c", "d", ""}},
+      // any spelling of a host is keyed canonically
+      {AuthsJson("Reg.Example:443", "c:d"), "reg.example", {"c", "d", ""}},
+      {AuthsJson("https://REG.EXAMPLE:0443/v2/", "c:d"), "reg.example", {"c", "d", ""}},
+      {AuthsJson("https://registry-1.docker.io/v2/", "c:d"), "docker.io", {"c", "d", ""}},
+      {AuthsJson("registry:443", "c:d"), "registry:443", {"c", "d", ""}},
       // separate fields, and an identity token (OAuth2 refresh token)
       {R"({"auths":{"reg.example":{"username":"u","password":"p:q"}}})", "reg.example", {"u", "p:q", ""}},
       {R"({"auths":{"reg.example":{"auth":"","identitytoken":"refresh-1"}}})", "reg.example", {"", "", "refresh-1"}},
@@ -60,6 +65,66 @@ TEST_CASE("docker config auths: keys normalised to hosts, auth split at the firs
   auto empty = ParseDockerConfig(R"({"auths":{"reg.example":{},"other.example":{"email":"x@y"}},"credsStore":"x"})");
   REQUIRE(empty.ok());
   CHECK(empty->empty());
+}
+
+TEST_CASE("docker config auths: two spellings of one registry") {
+  // The same credentials under two spellings are one entry.
+  auto same = ParseDockerConfig(R"({"auths":{"docker.io":{"auth":")" + Base64Encode("u:p") +
+                                R"("},"https://index.docker.io/v1/":{"auth":")" + Base64Encode("u:p") + R"("}}})");
+  REQUIRE_MESSAGE(same.ok(), same.status().ToString());
+  CHECK(same->size() == 1);
+  // Different ones: which applies must not depend on key order.
+  auto differ = ParseDockerConfig(R"({"auths":{"Reg.Example":{"auth":")" + Base64Encode("u:p") +
+                                  R"("},"reg.example:443":{"auth":")" + Base64Encode("v:hunter2") + R"("}}})");
+  REQUIRE_FALSE(differ.ok());
+  CHECK(differ.status().message().find("two auths keys name registry \"reg.example\"") != std::string::npos);
+  CHECK(differ.status().message().find("hunter2") == std::string::npos);
+  // A key that names no host applies to nothing.
+  auto junk = ParseDockerConfig(R"({"auths":{"not a host!":{"auth":")" + Base64Encode("u:p") + R"("}}})");
+  REQUIRE(junk.ok());
+  CHECK(junk->empty());
+}
+
+TEST_CASE("registry config: an entry applies to every spelling of its host") {
+  struct Row {
+    const char* written;  // the entry's host
+    const char* asked;    // the host a reference names
+  };
+  const Row rows[] = {
+      {"registry.example.com", "registry.example.com"},
+      {"registry.example.com:443", "registry.example.com"},
+      {"Registry.Example.COM", "registry.example.com"},
+      {"Registry.Example.COM:0443", "REGISTRY.example.com:443"},
+      {"registry.example.com", "Registry.Example.COM:443"},
+      {"index.docker.io", "docker.io"},
+      {"registry-1.docker.io", "docker.io"},
+      {"registry:443", "REGISTRY:0443"},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.written);
+    CAPTURE(row.asked);
+    auto cfg = RegistryConfig::Parse(std::string("registries:\n  - host: \"") + row.written +
+                                         "\"\n    caFile: /ca.pem\n",
+                                     "cfg.yaml");
+    REQUIRE_MESSAGE(cfg.ok(), cfg.status().ToString());
+    CHECK(cfg->ForHost(row.asked).ca_file == "/ca.pem");
+  }
+  // Distinct hosts stay distinct.
+  auto cfg = RegistryConfig::Parse("registries:\n  - host: registry.example.com\n    caFile: /ca.pem\n", "cfg.yaml");
+  REQUIRE(cfg.ok());
+  CHECK(cfg->ForHost("registry.example.com:5000").ca_file.empty());
+  CHECK(cfg->ForHost("registry.example.com.evil.io").ca_file.empty());
+  // Two spellings of one host are a duplicate; a host that is none is an error.
+  auto dup = RegistryConfig::Parse("registries:\n  - host: a.example\n  - host: A.EXAMPLE:443\n", "cfg.yaml");
+  REQUIRE_FALSE(dup.ok());
+  CHECK_MESSAGE(dup.status().message().find("cfg.yaml:3:5: duplicate registry host \"A.EXAMPLE:443\" (\"a.example\")") !=
+                    std::string::npos,
+                dup.status().message());
+  auto bad = RegistryConfig::Parse("registries:\n  - host: \"reg.example:0\"\n", "cfg.yaml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK_MESSAGE(bad.status().message().find("cfg.yaml:2:5: registry \"reg.example:0\" is not a valid host") !=
+                    std::string::npos,
+                bad.status().message());
 }
 
 TEST_CASE("malformed docker configs are rejected without echoing secrets") {

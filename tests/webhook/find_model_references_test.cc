@@ -418,6 +418,21 @@ TEST_CASE("FindModelReferences: registry hosts are compared as the runtime reach
         {"spec.containers[5].image", "/spec/containers/5/image", kC, "docker.io:443/library/busybox:1",
          "docker.io/library/busybox:1"},
         {"spec.containers[6].image", "/spec/containers/6/image", kC, "LOCALHOST:5000/m:v1", "localhost:5000/m:v1"}}},
+      // The mirror image: a first component that is a host only by its case
+      // or its port is pulled from that host (distribution's
+      // splitDockerDomain), never from Docker Hub.
+      {"hosts only by case or port stay hosts",
+       R"({"kind":"Pod","spec":{"containers":[
+           {"name":"a","image":"ACME/model:v1"},
+           {"name":"b","image":"registry:443/models/m:v1"},
+           {"name":"c","image":"acme/model:v1"},
+           {"name":"d","image":"registry-1.docker.io/acme/model:v1"}]}})",
+       {{"spec.containers[0].image", "/spec/containers/0/image", kC, "ACME/model:v1", "acme:443/model:v1"},
+        {"spec.containers[1].image", "/spec/containers/1/image", kC, "registry:443/models/m:v1",
+         "registry:443/models/m:v1"},
+        {"spec.containers[2].image", "/spec/containers/2/image", kC, "acme/model:v1", "docker.io/acme/model:v1"},
+        {"spec.containers[3].image", "/spec/containers/3/image", kC, "registry-1.docker.io/acme/model:v1",
+         "docker.io/acme/model:v1"}}},
   });
 }
 

@@ -6,6 +6,7 @@
 #include "base/encoding.h"
 #include "base/json_util.h"
 #include "verifier/digest.h"
+#include "verifier/registry_host.h"
 #include "verifier/registry/www_authenticate.h"
 
 namespace provgate {
@@ -107,7 +108,7 @@ RegistryClient::RegistryClient(HttpTransport* transport, std::shared_ptr<const R
 std::string RegistryClient::BaseUrl(const std::string& host) const {
   auto hc = config_->ForHost(host);
   // Docker Hub's API lives on registry-1.docker.io (distribution/reference).
-  std::string api_host = host == "docker.io" ? "registry-1.docker.io" : host;
+  std::string api_host = host == kDockerHubHost ? std::string(kDockerHubApiHost) : host;
   return std::string(hc.insecure ? "http://" : "https://") + api_host;
 }
 

@@ -7,6 +7,7 @@
 
 #include "base/encoding.h"
 #include "base/json_util.h"
+#include "verifier/registry_host.h"
 
 namespace provgate {
 namespace {
@@ -28,14 +29,24 @@ std::string Where(const std::string& file, const YAML::Mark& m) {
   return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
 }
 
-// "https://index.docker.io/v1/" -> "docker.io"; "host:port/path" -> "host:port".
-std::string HostOfAuthKey(std::string key) {
+// The registry an `auths` key names, canonically: "https://index.docker.io/v1/"
+// -> "docker.io", "Registry.Example.com:443/path" -> "registry.example.com".
+// A key that names no valid host applies to nothing.
+std::optional<std::string> HostOfAuthKey(std::string_view key) {
   for (std::string_view scheme : {"https://", "http://"}) {
-    if (key.rfind(scheme, 0) == 0) key = key.substr(scheme.size());
+    if (key.substr(0, scheme.size()) == scheme) key.remove_prefix(scheme.size());
   }
-  if (auto slash = key.find('/'); slash != std::string::npos) key = key.substr(0, slash);
-  if (key == "index.docker.io" || key == "registry-1.docker.io") key = "docker.io";
-  return key;
+  key = key.substr(0, key.find('/'));
+  auto host = CanonicalRegistryHost(key);
+  if (!host.ok()) return std::nullopt;
+  return *host;
+}
+
+// `host` canonical, or as written when it is not a valid host (then it
+// matches no configured entry, whose hosts are all canonical).
+std::string CanonicalOrAsWritten(const std::string& host) {
+  auto canonical = CanonicalRegistryHost(host);
+  return canonical.ok() ? *canonical : host;
 }
 
 }  // namespace
@@ -65,7 +76,18 @@ StatusOr<std::map<std::string, Credentials>> ParseDockerConfig(std::string_view 
     if (e.contains("password") && e["password"].is_string()) c.password = e["password"];
     if (e.contains("identitytoken") && e["identitytoken"].is_string()) c.identity_token = e["identitytoken"];
     if (c.username.empty() && c.identity_token.empty()) continue;
-    out[HostOfAuthKey(it.key())] = std::move(c);
+    auto host = HostOfAuthKey(it.key());
+    if (!host) continue;
+    if (auto [prev, inserted] = out.emplace(*host, c); !inserted) {
+      // Two spellings of one registry ("docker.io" and
+      // "https://index.docker.io/v1/"): which applies must not depend on
+      // key order.
+      if (prev->second.username != c.username || prev->second.password != c.password ||
+          prev->second.identity_token != c.identity_token) {
+        return InvalidArgument("docker config: two auths keys name registry " + Quote(*host) +
+                               " with different credentials (one is " + Quote(it.key()) + ")");
+      }
+    }
   }
   return out;
 }
@@ -116,9 +138,13 @@ StatusOr<RegistryConfig> RegistryConfig::Parse(std::string_view yaml, const std:
           }
         }
         if (h.host.empty()) return InvalidArgument(Where(file, entry.Mark()) + ": registry entry without host");
-        if (cfg.hosts_.count(h.host)) {
-          return InvalidArgument(Where(file, entry.Mark()) + ": duplicate registry host " + Quote(h.host));
+        auto canonical = CanonicalRegistryHost(h.host);
+        if (!canonical.ok()) return InvalidArgument(Where(file, entry.Mark()) + ": " + canonical.status().message());
+        if (cfg.hosts_.count(*canonical)) {
+          return InvalidArgument(Where(file, entry.Mark()) + ": duplicate registry host " + Quote(h.host) +
+                                 (*canonical == h.host ? "" : " (" + Quote(*canonical) + ")"));
         }
+        h.host = std::move(*canonical);
         if (!h.docker_config.empty()) {
           ASSIGN_OR_RETURN(std::string dc, ReadSmallFile(h.docker_config, "dockerConfig"));
           auto creds = ParseDockerConfig(dc);
@@ -141,7 +167,8 @@ StatusOr<RegistryConfig> RegistryConfig::Load(const std::string& path) {
   return Parse(text, path);
 }
 
-RegistryHostConfig RegistryConfig::ForHost(const std::string& host) const {
+RegistryHostConfig RegistryConfig::ForHost(const std::string& written) const {
+  std::string host = CanonicalOrAsWritten(written);
   auto it = hosts_.find(host);
   if (it != hosts_.end()) return it->second;
   RegistryHostConfig d;
@@ -174,8 +201,17 @@ bool IsLoopbackHost(const std::string& host_port) {
   return dots == 3;
 }
 
+void RegistryConfig::SetHost(RegistryHostConfig cfg) {
+  cfg.host = CanonicalOrAsWritten(cfg.host);
+  hosts_[cfg.host] = std::move(cfg);
+}
+
+void RegistryConfig::SetCredentials(const std::string& host, Credentials c) {
+  credentials_[CanonicalOrAsWritten(host)] = std::move(c);
+}
+
 std::optional<Credentials> RegistryConfig::CredentialsFor(const std::string& host) const {
-  auto it = credentials_.find(host);
+  auto it = credentials_.find(CanonicalOrAsWritten(host));
   if (it == credentials_.end()) return std::nullopt;
   return it->second;
 }

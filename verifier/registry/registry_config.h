@@ -19,7 +19,7 @@ struct Credentials {
 };
 
 struct RegistryHostConfig {
-  std::string host;         // "host" or "host:port", as in references
+  std::string host;         // canonical "host" or "host:port" (CanonicalRegistryHost)
   bool insecure = false;    // plain HTTP (loopback/test registries only)
   std::string ca_file;      // extra CA bundle for TLS
   std::string docker_config;  // path of a docker config.json with `auths`
@@ -36,17 +36,19 @@ class RegistryConfig {
   // Reads and parses `path`.
   static StatusOr<RegistryConfig> Load(const std::string& path);
 
-  // Settings for `host`. Hosts not configured get TLS with the system CAs,
-  // anonymous access — except loopback hosts (127.0.0.0/8, [::1], localhost),
-  // which default to plain HTTP as Docker treats them.
+  // Settings for `host`, in any spelling (looked up canonically:
+  // CanonicalRegistryHost). Hosts not configured get TLS with the system
+  // CAs, anonymous access -- except loopback hosts (127.0.0.0/8, [::1],
+  // localhost), which default to plain HTTP as Docker treats them.
   RegistryHostConfig ForHost(const std::string& host) const;
-  // Credentials for `host` from its dockerConfig, if any.
+  // Credentials for `host` (any spelling) from its dockerConfig, if any.
   std::optional<Credentials> CredentialsFor(const std::string& host) const;
 
-  // Adds or replaces a host entry (used by the CLI for --insecure-registry style flags and tests).
-  void SetHost(RegistryHostConfig cfg) { hosts_[cfg.host] = std::move(cfg); }
-  // Adds credentials for a host directly.
-  void SetCredentials(const std::string& host, Credentials c) { credentials_[host] = std::move(c); }
+  // Adds or replaces a host entry, keyed canonically (used by the CLI for
+  // --insecure-registry style flags and tests).
+  void SetHost(RegistryHostConfig cfg);
+  // Adds credentials for a host (any spelling) directly.
+  void SetCredentials(const std::string& host, Credentials c);
 
  private:
   std::map<std::string, RegistryHostConfig> hosts_;
@@ -56,9 +58,11 @@ class RegistryConfig {
 // True for "127.x.y.z[:port]", "localhost[:port]" and "[::1][:port]".
 bool IsLoopbackHost(const std::string& host_port);
 
-// Parses a docker config.json `auths` map (FORMATS.md §1.7): keys may be
-// "host", "host:port", or URLs ("https://index.docker.io/v1/"); `auth` is
-// base64("user:password"), split at the first ':'. Returns host -> credentials.
+// Parses a docker config.json `auths` map: keys may be "host", "host:port",
+// or URLs ("https://index.docker.io/v1/"), in any spelling; `auth` is
+// base64("user:password"), split at the first ':'. Returns canonical host
+// -> credentials; keys that name no valid host are skipped, and two keys
+// naming one registry with different credentials are InvalidArgument.
 StatusOr<std::map<std::string, Credentials>> ParseDockerConfig(std::string_view json);
 
 }  // namespace provgate
