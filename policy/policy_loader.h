@@ -20,7 +20,7 @@ inline constexpr char kPolicyKind[] = "ModelPolicy";
 
 inline constexpr size_t kMaxPolicyFileBytes = 1 << 20;  // one policy file
 inline constexpr size_t kMaxKeyFileBytes = 64 << 10;    // one key.file
-inline constexpr size_t kMaxDocumentsPerFile = 1000;
+inline constexpr size_t kMaxDocumentsPerFile = 1000;  // empty ones included
 inline constexpr size_t kMaxPolicies = 1000;  // across all files
 inline constexpr size_t kMaxErrorsReported = 200;
 // Entries of one policy (aliases can repeat an item at the cost of 4 bytes).

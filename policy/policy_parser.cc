@@ -1,7 +1,5 @@
 #include "policy/policy_parser.h"
 
-#include <yaml-cpp/depthguard.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -425,29 +423,11 @@ std::vector<ParsedPolicy> ParsePolicyText(std::string_view yaml, const FileReade
     errors.Add(YAML::Mark::null_mark(), "file is larger than " + std::to_string(kMaxPolicyFileBytes) + " bytes");
     return out;
   }
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(std::string(yaml));
-  } catch (const YAML::DeepRecursion& e) {
-    errors.Add(e.mark, "YAML nests too deeply");
-    return out;
-  } catch (const YAML::Exception& e) {
-    errors.Add(e.mark, "YAML syntax error: " + e.msg);
-    return out;
-  } catch (const std::exception& e) {
-    errors.Add(YAML::Mark::null_mark(), std::string("YAML error: ") + e.what());
-    return out;
-  }
-  size_t documents = 0;
-  for (const auto& node : docs) {
-    if (!node.IsNull() && ++documents > kMaxDocumentsPerFile) {
-      errors.Add(node.Mark(), "more than " + std::to_string(kMaxDocumentsPerFile) + " documents in one file");
-      return out;
-    }
-  }
+  auto docs = LoadYamlDocuments(yaml, kMaxDocumentsPerFile, errors);
+  if (!docs) return out;
   std::map<std::string, std::string> names;  // name -> location
   KeySource keys{read_file, {}, {}};
-  for (const auto& node : docs) {
+  for (const auto& node : *docs) {
     if (node.IsNull()) continue;  // an empty document ("---" and nothing)
     std::optional<DocumentName> name;
     std::optional<Policy> policy;

@@ -131,6 +131,13 @@ Status Append(Json doc, const std::string& where, std::vector<Json>* out) {
   return Status::Ok();
 }
 
+// The errors, one per line, as InvalidArgument.
+Status ErrorsToStatus(const YamlErrors& errors) {
+  std::string msg;
+  for (const auto& l : errors.lines()) msg += (msg.empty() ? "" : "\n") + l;
+  return InvalidArgument(msg.empty() ? errors.file() + ": cannot read document" : msg);
+}
+
 }  // namespace
 
 StatusOr<std::vector<Json>> ReadManifestObjects(std::string_view text, const std::string& file_name) {
@@ -149,22 +156,14 @@ StatusOr<std::vector<Json>> ReadManifestObjects(std::string_view text, const std
       return out;
     }
   }
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(file_name + ":" + std::to_string(e.mark.line + 1) + ":" +
-                           std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
-  for (const auto& node : docs) {
+  YamlErrors load_errors(file_name, 0);
+  auto docs = LoadYamlDocuments(text, kMaxManifestObjects, load_errors);
+  if (!docs) return ErrorsToStatus(load_errors);
+  for (const auto& node : *docs) {
     if (!node || node.IsNull()) continue;
     YamlErrors errors(file_name, 1000000);
     auto doc = YamlToJson(YamlValue{node, "", node.Mark()}, errors, 128);
-    if (!doc || errors.count() > 0) {
-      std::string msg;
-      for (const auto& l : errors.lines()) msg += (msg.empty() ? "" : "\n") + l;
-      return InvalidArgument(msg.empty() ? file_name + ": cannot read document" : msg);
-    }
+    if (!doc || errors.count() > 0) return ErrorsToStatus(errors);
     if (auto merge = FindMergeKey(node, 130)) {
       return InvalidArgument(file_name + ":" + std::to_string(merge->line + 1) + ":" + std::to_string(merge->column + 1) +
                              ": YAML merge key \"<<\" is not supported (kubectl would merge it); write the keys out");

@@ -17,7 +17,8 @@ inline constexpr size_t kMaxManifestObjects = 10000;
 // Returns the objects in `text`; `file_name` names it in errors, which carry
 // file:line:column for YAML. Empty documents are skipped. Fails with
 // InvalidArgument on malformed YAML/JSON, a document that is not a mapping,
-// duplicate keys, YAML merge keys (<<), or `items` that is not a list.
+// duplicate keys, YAML merge keys (<<), `items` that is not a list, or more
+// than kMaxManifestObjects objects, or documents (empty ones included).
 StatusOr<std::vector<Json>> ReadManifestObjects(std::string_view text, const std::string& file_name);
 
 }  // namespace provgate

@@ -9,6 +9,7 @@
 
 #include "policy/condition.h"
 #include "policy/glob.h"
+#include "tests/policy/deadline.h"
 
 using namespace provgate;
 
@@ -306,6 +307,14 @@ TEST_CASE("size and count bounds") {
   auto r = Parse(many);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().message().find("more than 1000 documents") != std::string::npos);
+  // Empty documents count: yaml-cpp builds a node for each (4 bytes -> ~700).
+  auto empties = Parse([] {
+    std::string s;
+    for (size_t i = 0; i <= kMaxDocumentsPerFile; ++i) s += "---\n";
+    return s;
+  }());
+  REQUIRE_FALSE(empties.ok());
+  CHECK(empties.status().message() == "mem.yaml:1001:1: more than 1000 documents in one file");
 
   // Aliases describing an exponentially large operand are refused, not expanded.
   std::string bomb =
@@ -326,6 +335,46 @@ TEST_CASE("size and count bounds") {
   auto cycle = Parse(PolicyWithCondition("{path: a, equals: &c [*c]}"));
   REQUIRE_FALSE(cycle.ok());
   CHECK_MESSAGE(cycle.status().message().find("nests too deeply") != std::string::npos, cycle.status().message());
+}
+
+// yaml-cpp 0.7's LoadAll returns an empty document that reads no input over
+// and over (jbeder/yaml-cpp#1040): `provgate policy lint` never returned on a
+// file holding one ','. Each row runs in a child process with a deadline.
+TEST_CASE("a document that reads no input is refused at its position, not read forever") {
+  const std::string json =
+      "{\"apiVersion\": \"provgate.dev/v1alpha1\", \"kind\": \"ModelPolicy\", \"metadata\": {\"name\": \"p\"},\n"
+      " \"spec\": {\"match\": {\"references\": [\"**\"]}, \"authorities\": [{\"name\": \"ci\", \"key\": "
+      "{\"file\": \"/keys/ci.pub\"}}]}}";
+  auto parse = [](const std::string& yaml) {
+    return testing::WithinSeconds(5, [&] {
+      auto r = Parse(yaml);
+      return r.ok() ? std::string("ok") : r.status().message();
+    }).value_or("no answer (the child was stopped at 5 s or 1 GiB)");
+  };
+  struct Row {
+    const char* name;
+    std::string yaml;
+    std::string result;
+  };
+  const Row must_fail[] = {
+      {"a lone comma", ",", "mem.yaml:1:1: YAML syntax error: unexpected ','"},
+      {"a comma after a document", "[1,],", "mem.yaml:1:5: YAML syntax error: unexpected ','"},
+      {"a JSON policy with a trailing comma", json + ",\n", "mem.yaml:2:110: YAML syntax error: unexpected ','"},
+  };
+  for (const auto& row : must_fail) {
+    const std::string name = row.name;
+    CAPTURE(name);
+    CHECK(parse(row.yaml) == row.result);
+  }
+  const Row must_pass[] = {
+      {"the JSON policy without the comma", json + "\n", "ok"},
+      {"a trailing comma inside a flow mapping is YAML", "---\n" + json.substr(0, json.size() - 1) + ",}\n", "ok"},
+  };
+  for (const auto& row : must_pass) {
+    const std::string name = row.name;
+    CAPTURE(name);
+    CHECK(parse(row.yaml) == row.result);
+  }
 }
 
 // Aliases can repeat an authority, an attestation or a list cheaply; the

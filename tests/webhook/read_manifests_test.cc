@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/policy/deadline.h"
 #include "tests/test_util.h"
 #include "webhook/find_model_references.h"
 
@@ -113,6 +114,43 @@ TEST_CASE("ReadManifestObjects: input that must be refused, with where") {
     for (const auto& part : row.in_message) {
       CHECK_MESSAGE(objs.status().message().find(part) != std::string::npos, objs.status().message());
     }
+  }
+}
+
+// yaml-cpp 0.7's LoadAll returns an empty document that reads no input over
+// and over (jbeder/yaml-cpp#1040): `provgate check` never returned on a
+// manifest holding one ','. Each row runs in a child process with a deadline.
+TEST_CASE("ReadManifestObjects: a document that reads no input is refused at its position, not read forever") {
+  const std::string json = "{\"kind\": \"Pod\",\n \"metadata\": {\"name\": \"a\"}}";
+  auto read = [](const std::string& text) {
+    return testing::WithinSeconds(5, [&] {
+      auto objs = ReadManifestObjects(text, "m.yaml");
+      return objs.ok() ? std::to_string(objs->size()) + " objects" : objs.status().message();
+    }).value_or("no answer (the child was stopped at 5 s or 1 GiB)");
+  };
+  struct Row {
+    const char* name;
+    std::string text;
+    std::string result;
+  };
+  const Row must_fail[] = {
+      {"a lone comma", ",", "m.yaml:1:1: YAML syntax error: unexpected ','"},
+      {"a comma after a document", "[1,],", "m.yaml:1:5: YAML syntax error: unexpected ','"},
+      {"JSON with a trailing comma", json + ",\n", "m.yaml:2:28: YAML syntax error: unexpected ','"},
+  };
+  for (const auto& row : must_fail) {
+    const std::string name = row.name;
+    CAPTURE(name);
+    CHECK(read(row.text) == row.result);
+  }
+  const Row must_pass[] = {
+      {"the JSON without the comma", json + "\n", "1 objects"},
+      {"a trailing comma inside a flow mapping is YAML", json.substr(0, json.size() - 1) + ",}\n", "1 objects"},
+  };
+  for (const auto& row : must_pass) {
+    const std::string name = row.name;
+    CAPTURE(name);
+    CHECK(read(row.text) == row.result);
   }
 }
 

@@ -1,0 +1,56 @@
+// Runs a parse that may never return (yaml-cpp 0.7's LoadAll on a lone ','
+// loops, adding a document per turn) so that it fails the test instead of
+// hanging the suite. Also used by tests/webhook/read_manifests_test.cc.
+#pragma once
+
+#include <doctest/doctest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace provgate::testing {
+
+// What `run` returns, computed in a child process that SIGALRM ends after
+// `seconds` and that may map at most 1 GiB (not under AddressSanitizer,
+// whose shadow memory needs more); nullopt when the child did not finish.
+inline std::optional<std::string> WithinSeconds(unsigned seconds, const std::function<std::string()>& run) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+#if !defined(__SANITIZE_ADDRESS__)
+    rlimit memory{1ul << 30, 1ul << 30};
+    ::setrlimit(RLIMIT_AS, &memory);
+#endif
+    ::alarm(seconds);
+    std::string out;
+    try {
+      out = run();
+    } catch (...) {
+      ::_exit(2);  // never back into the test runner
+    }
+    for (size_t done = 0; done < out.size();) {
+      ssize_t n = ::write(fds[1], out.data() + done, out.size() - done);
+      if (n <= 0) ::_exit(1);
+      done += static_cast<size_t>(n);
+    }
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
+  return out;
+}
+
+}  // namespace provgate::testing
