@@ -1,6 +1,7 @@
 #include "webhook/decide_object.h"
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <string_view>
 #include <unordered_map>
@@ -26,6 +27,39 @@ std::string FirstReason(const PolicyResult& r) {
   return out;
 }
 
+struct PendingVerification {
+  Reference reference;
+  StatusOr<std::shared_ptr<const Verification>> result;
+};
+
+// Verifies each of `refs`. Cache hits are answered on this thread; misses by
+// at most kVerificationThreadsPerObject threads (this one included), each
+// taking the next miss in turn, so a warm admission starts no thread and no
+// object starts a thread per reference. The registry work itself is bounded
+// across all objects by the verification service's slots.
+void VerifyAll(std::vector<PendingVerification>& refs, const std::shared_ptr<const PolicySet>& policies,
+               VerificationService& verifier, Deadline deadline) {
+  std::vector<PendingVerification*> misses;
+  for (auto& r : refs) {
+    if (auto hit = verifier.Cached(r.reference, *policies)) {
+      r.result = hit;
+    } else {
+      misses.push_back(&r);
+    }
+  }
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t m; (m = next.fetch_add(1)) < misses.size();) {
+      misses[m]->result = verifier.Verify(misses[m]->reference, policies, deadline);
+    }
+  };
+  std::vector<std::future<void>> helpers;
+  size_t threads = std::min(misses.size(), kVerificationThreadsPerObject);
+  for (size_t t = 1; t < threads; ++t) helpers.push_back(std::async(std::launch::async, work));
+  work();
+  for (auto& h : helpers) h.get();
+}
+
 }  // namespace
 
 bool ObjectDecision::AnyAudit() const {
@@ -37,6 +71,8 @@ bool ObjectDecision::AnyAudit() const {
 
 std::string FetchFailureReason(const Status& s) {
   if (s.code() == StatusCode::kNotFound) return "not-found: " + s.message();
+  // A bound of provgate's own, not the registry's failure.
+  if (s.code() == StatusCode::kResourceExhausted) return "bound-exceeded: " + s.message();
   // StatusCodeName(kUnavailable) is "registry-unavailable" itself: say it once.
   if (s.code() == StatusCode::kUnavailable) return "registry-unavailable: " + s.message();
   return std::string("registry-unavailable: ") + StatusCodeName(s.code()) + ": " + s.message();
@@ -58,63 +94,33 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
   ObjectDecision out;
   out.object = std::move(object);
 
-  // Which policies match each reference; which distinct references to verify.
-  // Cache hits are answered inline; misses run in parallel (one inline when
-  // it is the only one), so a warm admission starts no thread.
+  // Which policies match each reference, and the distinct matched
+  // references (by Reference::String()) to verify: result[i] indexes
+  // `distinct` for reference i.
   using Result = StatusOr<std::shared_ptr<const Verification>>;
   std::vector<std::vector<const Policy*>> matched(refs.size());
-  // The distinct matched references (by Reference::String()) and their
-  // results; result[i] indexes it for reference i. An object usually has a
-  // handful of references, searched linearly; past 8, through an index (of
-  // views into `done`, which never reallocates).
-  std::vector<std::pair<std::string, Result>> done;
-  done.reserve(refs.size());
-  std::unordered_map<std::string_view, size_t> index;
+  std::vector<PendingVerification> distinct;
+  std::unordered_map<std::string, size_t> seen;
   std::vector<size_t> result(refs.size(), 0);
-  std::vector<size_t> misses;  // indexes into `refs`
   for (size_t i = 0; i < refs.size(); ++i) {
     if (!refs[i].parsed) continue;
     matched[i] = policies->Matching(refs[i].reference, out.object.namespace_name, refs[i].source);
     if (matched[i].empty()) continue;
     std::string key = refs[i].reference.String();
-    size_t at = done.size();
-    if (done.size() <= 8) {
-      auto seen = std::find_if(done.begin(), done.end(), [&](const auto& d) { return d.first == key; });
-      at = static_cast<size_t>(seen - done.begin());
-    } else if (auto seen = index.find(key); seen != index.end()) {
-      at = seen->second;
-    }
-    if (at < done.size()) {
-      result[i] = at;
-      continue;
-    }
-    result[i] = done.size();
-    if (auto hit = verifier.Cached(refs[i].reference, *policies, key)) {
-      done.emplace_back(std::move(key), hit);
-    } else {
-      misses.push_back(i);
-      done.emplace_back(std::move(key), Internal("pending"));
-    }
-    if (done.size() > 8) {
-      if (index.empty()) {
-        for (size_t d = 0; d < done.size(); ++d) index.emplace(done[d].first, d);
-      } else {
-        index.emplace(done.back().first, done.size() - 1);
-      }
-    }
+    auto [it, inserted] = seen.emplace(key, distinct.size());
+    if (inserted) distinct.push_back({refs[i].reference, Internal("not verified")});
+    result[i] = it->second;
   }
-  // Misses are verified in parallel, the first one on this thread.
-  std::vector<std::pair<size_t, std::future<Result>>> pending;
-  for (size_t m = 1; m < misses.size(); ++m) {
-    Reference r = refs[misses[m]].reference;
-    pending.emplace_back(result[misses[m]], std::async(std::launch::async, [&verifier, r, policies, deadline] {
-                           return verifier.Verify(r, policies, deadline);
-                         }));
+  if (distinct.size() > kMaxVerifiedReferencesPerObject) {
+    // A hostile object must not buy hundreds of verifications: none is
+    // started, and every matched reference fails with the bound.
+    Status bound = ResourceExhausted("the object has " + std::to_string(distinct.size()) +
+                                     " distinct references that policies match; at most " +
+                                     std::to_string(kMaxVerifiedReferencesPerObject) + " are verified per object");
+    for (auto& d : distinct) d.result = bound;
+  } else {
+    VerifyAll(distinct, policies, verifier, deadline);
   }
-  if (!misses.empty()) {
-    done[result[misses[0]]].second = verifier.Verify(refs[misses[0]].reference, policies, deadline);
-  }
-  for (auto& [at, f] : pending) done[at].second = f.get();
 
   std::string denials;
   out.references.reserve(refs.size());
@@ -137,7 +143,7 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
         rd.policies.push_back(pr);
       }
     } else {
-      const Result& v = done[result[i]].second;
+      const Result& v = distinct[result[i]].result;
       if (v.ok()) rd.digest = (*v)->digest;
       for (const Policy* p : matched[i]) {
         if (!v.ok()) {

@@ -173,6 +173,22 @@ VerificationService::Result VerificationService::DoVerify(const Reference& ref,
                                                           std::string* digest_flight_key) {
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  // Every registry request of a verification, the manifest's included, runs
+  // holding one of the slots: however many references the admissions name,
+  // at most max_concurrent verifications talk to registries at once.
+  if (!slots_.try_acquire_until(deadline)) {
+    if (observer_) observer_->OnVerification("error", elapsed());
+    return DeadlineExceeded("timed out waiting for one of " + std::to_string(options_.max_concurrent) +
+                            " verification slots (other artifacts are being verified)");
+  }
+  struct Slot {
+    std::counting_semaphore<>* s;
+    void Release() {
+      if (s) s->release();
+      s = nullptr;
+    }
+    ~Slot() { Release(); }
+  } slot{&slots_};
   std::string known;
   {
     std::lock_guard<std::shared_mutex> l(mu_);
@@ -212,21 +228,13 @@ VerificationService::Result VerificationService::DoVerify(const Reference& ref,
     }
   }
   if (other.valid()) {
+    slot.Release();  // waiting for another verification talks to no registry
     if (other.wait_until(deadline) != std::future_status::ready) {
       return DeadlineExceeded("timed out waiting for the verification of " + ref.String());
     }
     if (observer_) observer_->OnCacheHit();
     return other.get();
   }
-  if (!slots_.try_acquire_until(deadline)) {
-    if (observer_) observer_->OnVerification("error", elapsed());
-    return DeadlineExceeded("timed out waiting for one of " + std::to_string(options_.max_concurrent) +
-                            " verification slots (other artifacts are being verified)");
-  }
-  struct Release {
-    std::counting_semaphore<>& s;
-    ~Release() { s.release(); }
-  } release{slots_};
   auto material = FetchAttachedMaterial(*client_, ref, std::move(*manifest), deadline);
   if (!material.ok()) {
     if (observer_) observer_->OnVerification("error", elapsed());

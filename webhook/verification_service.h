@@ -58,7 +58,8 @@ class VerificationService {
     std::chrono::milliseconds failure_ttl{std::chrono::seconds(30)};
     std::chrono::milliseconds resolve_ttl{std::chrono::seconds(5)};
     size_t max_entries = 100000;
-    // Verifications fetching and checking attachments at once (each may hold
+    // Verifications talking to registries at once, from the manifest fetch
+    // on (each may hold
     // up to the attachment bounds in memory: a burst of distinct hostile
     // artifacts must not multiply that without limit). Others wait for a
     // slot until their deadline.

@@ -6,7 +6,10 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <fstream>
 #include <string>
+#include <thread>
 
 #include "policy/policy_loader.h"
 #include "tests/webhook/fake_registry.h"
@@ -146,4 +149,116 @@ TEST_CASE("DecideObject: warnings stay under 256 bytes and valid UTF-8") {
     CHECK(d->warnings[0].size() < 256);
     CHECK(ValidUtf8(d->warnings[0]));
   }
+}
+
+namespace {
+
+// The process's thread count (Linux), sampled every millisecond while alive:
+// `peak` is the most seen.
+class ThreadSampler {
+ public:
+  ThreadSampler() : thread_([this] {
+      while (!stop_) {
+        int n = Count();
+        for (int p = peak_.load(); n > p && !peak_.compare_exchange_weak(p, n);) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }) {
+    while (peak_.load() == 0) std::this_thread::yield();
+  }
+  ~ThreadSampler() {
+    stop_ = true;
+    thread_.join();
+  }
+  int peak() const { return peak_.load(); }
+  static int Count() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+    }
+    return -1;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> peak_{0};
+  std::thread thread_;
+};
+
+Json PodWithImages(size_t n) {
+  Json containers = Json::array();
+  for (size_t i = 0; i < n; ++i) {
+    containers.push_back({{"name", "c" + std::to_string(i)}, {"image", "reg.example.com/m:t" + std::to_string(i)}});
+  }
+  return {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", "p"}}}, {"spec", {{"containers", containers}}}};
+}
+
+}  // namespace
+
+// Issue 9: an object with N distinct matched references started N-1 threads
+// and N manifest fetches outside the bound of 16 verification slots.
+TEST_CASE("DecideObject: an object over the per-object bound is denied without a thread or a request") {
+  Fixture f;
+  auto policies = Policies(PolicyYaml("signed", "enforce", f.key));
+  ThreadSampler threads;
+  const int before = ThreadSampler::Count();
+  ObjectDecision d = f.Decide(PodWithImages(1000), policies);
+  CHECK_FALSE(d.allowed);
+  REQUIRE(d.references.size() == 1000);
+  for (const auto& r : d.references) {
+    CHECK(r.decision == Decision::kDeny);
+    REQUIRE(r.policies.size() == 1);
+    REQUIRE(r.policies[0].reasons.size() == 1);
+    CHECK(r.policies[0].reasons[0] ==
+          "bound-exceeded: the object has 1000 distinct references that policies match; at most 64 are verified per "
+          "object");
+  }
+  CHECK(d.message.find("bound-exceeded") != std::string::npos);
+  CHECK(f.reg.requests == 0);
+  CHECK(threads.peak() == before);
+}
+
+TEST_CASE("DecideObject: references up to the bound are verified on a few threads within the slots") {
+  Fixture f;
+  auto policies = Policies(PolicyYaml("signed", "enforce", f.key));
+  for (size_t i = 0; i < kMaxVerifiedReferencesPerObject; ++i) {
+    AddModel(f.reg, "t" + std::to_string(i), "model-" + std::to_string(i), &f.key);
+  }
+  f.reg.latency = std::chrono::milliseconds(5);
+  ThreadSampler threads;
+  const int before = ThreadSampler::Count();
+  ObjectDecision d = f.Decide(PodWithImages(kMaxVerifiedReferencesPerObject), policies);
+  CHECK_MESSAGE(d.allowed, d.message);
+  for (const auto& r : d.references) CHECK(r.decision == Decision::kAllow);
+  // At most kVerificationThreadsPerObject verifications at once, whatever
+  // the number of references: each on its thread, with at most three more
+  // fetching its signatures, attestations and bundles side by side.
+  CHECK(f.reg.sig_peak <= static_cast<int>(kVerificationThreadsPerObject));
+  CHECK(threads.peak() - before <= 4 * static_cast<int>(kVerificationThreadsPerObject));
+}
+
+// Every registry request, the manifest fetch included, waits for a slot.
+TEST_CASE("VerificationService: manifest fetches run inside the verification slots") {
+  MemoryRegistry reg;
+  FakeClock clock;
+  PrivateKey key = *PrivateKey::GenerateEcdsaP256();
+  auto config = std::make_shared<RegistryConfig>();
+  RegistryClient client{&reg, config};
+  VerificationService::Options options;
+  options.max_concurrent = 2;
+  VerificationService service{&client, &clock, options};
+  auto policies = Policies(PolicyYaml("signed", "enforce", key));
+  for (int i = 0; i < 8; ++i) AddModel(reg, "t" + std::to_string(i), "model-" + std::to_string(i), &key);
+  reg.latency = std::chrono::milliseconds(20);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 8; ++i) {
+    callers.emplace_back([&, i] {
+      auto ref = ParseReference("reg.example.com/m:t" + std::to_string(i));
+      auto v = service.Verify(*ref, policies, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+      CHECK(v.ok());
+    });
+  }
+  for (auto& c : callers) c.join();
+  CHECK(reg.tag_manifest_peak == 2);
 }

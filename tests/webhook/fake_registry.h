@@ -47,7 +47,16 @@ class MemoryRegistry : public HttpTransport {
       for (int peak = sig_peak.load(); now > peak && !sig_peak.compare_exchange_weak(peak, now);) {
       }
     }
+    // A model's own manifest by tag ("/v2/m/manifests/t3") is its
+    // verification's first request.
+    bool tag_manifest = path.rfind("/v2/m/manifests/t", 0) == 0;
+    if (tag_manifest) {
+      int now = ++tag_manifest_in_flight;
+      for (int p = tag_manifest_peak.load(); now > p && !tag_manifest_peak.compare_exchange_weak(p, now);) {
+      }
+    }
     if (latency.count() > 0) std::this_thread::sleep_for(latency);
+    if (tag_manifest) --tag_manifest_in_flight;
     if (sig && sig_latency.count() > 0) std::this_thread::sleep_for(sig_latency);
     if (sig) --sig_in_flight;
     std::lock_guard<std::mutex> l(mu);
@@ -75,6 +84,7 @@ class MemoryRegistry : public HttpTransport {
   std::atomic<bool> down{false};
   std::atomic<bool> throws{false};
   std::atomic<int> sig_in_flight{0}, sig_peak{0};
+  std::atomic<int> tag_manifest_in_flight{0}, tag_manifest_peak{0};
   std::chrono::milliseconds latency{0};
   std::chrono::milliseconds sig_latency{0};  // added for .sig manifests only
 };
