@@ -200,7 +200,8 @@ bool YamlErrors::Spend(const YAML::Mark& mark) {
   }
   if (!exhausted_) {
     exhausted_ = true;
-    Add(mark, "document describes too many nodes (YAML aliases expanding?); giving up");
+    Add(mark, "too many nodes: more than " + std::to_string(limit_) +
+                  " in one file (YAML aliases expanding?); giving up");
   }
   return false;
 }

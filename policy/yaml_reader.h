@@ -19,18 +19,21 @@
 namespace provgate {
 
 // Collects errors for one file and bounds the work one file may cause
-// (YAML aliases can make a small file describe a huge tree).
+// (YAML aliases can make a small file describe a huge tree): `node_budget`
+// is for all documents of the file together, so one reader belongs to one
+// file, not to one document.
 class YamlErrors {
  public:
-  YamlErrors(std::string file, size_t node_budget) : file_(std::move(file)), budget_(node_budget) {}
+  YamlErrors(std::string file, size_t node_budget)
+      : file_(std::move(file)), budget_(node_budget), limit_(node_budget) {}
 
   // Records "file:line:column: what" (1-based; a mark without a position
   // is recorded as "file: what").
   void Add(const YAML::Mark& mark, const std::string& what);
   // "file:line:column" of `mark`.
   std::string Location(const YAML::Mark& mark) const;
-  // Consumes one unit of the node budget; false (with an error recorded
-  // once) when it is exhausted.
+  // Consumes one unit of the node budget; false (with "too many nodes: more
+  // than <node_budget> in one file" recorded once) when it is exhausted.
   bool Spend(const YAML::Mark& mark);
 
   const std::string& file() const { return file_; }
@@ -46,6 +49,7 @@ class YamlErrors {
   };
   std::string file_;
   size_t budget_;
+  size_t limit_;
   bool exhausted_ = false;
   std::vector<Entry> entries_;
 };

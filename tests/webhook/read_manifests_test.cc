@@ -12,7 +12,7 @@
 
 #include "tests/policy/deadline.h"
 #include "tests/test_util.h"
-#include "webhook/find_model_references.h"
+#include "webhook/decide/find_model_references.h"
 
 using namespace provgate;
 
@@ -152,6 +152,31 @@ TEST_CASE("ReadManifestObjects: a document that reads no input is refused at its
     CAPTURE(name);
     CHECK(read(row.text) == row.result);
   }
+}
+
+// The node budget was per document: a 5.4 KB file of documents each within
+// it ("billion laughs" aliases) made `check` use 1.86 GB for 42 s.
+TEST_CASE("ReadManifestObjects: what YAML aliases expand to is bounded per file, not per document") {
+  // A document of 901,238 nodes in 258 bytes: within the bound on its own.
+  std::string doc = "---\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n a: &a [x,x,x,x,x,x,x,x,x,x]\n";
+  for (std::string prev = "a", name = "b"; name <= "f"; prev = name, ++name[0]) {
+    doc += " " + name + ": " + (name == "f" ? "" : "&" + name + " ") + "[*" + prev;
+    for (int i = 1; i < (name == "f" ? 7 : 10); ++i) doc += ",*" + prev;
+    doc += "]\n";
+  }
+  CHECK(MustRead(doc).size() == 1);
+
+  std::string file;  // 5.4 KB, 19 million nodes
+  for (int i = 0; i < 21; ++i) file += doc;
+  auto got = testing::WithinSeconds(10, [&] {
+    auto objs = ReadManifestObjects(file, "m.yaml");
+    return objs.ok() ? std::to_string(objs->size()) + " objects" : objs.status().message();
+  });
+  REQUIRE_MESSAGE(got.has_value(), "no answer (the child was stopped at 10 s or 1 GiB)");
+  CHECK_MESSAGE(got->rfind("m.yaml:", 0) == 0, *got);
+  CHECK_MESSAGE(got->find(": too many nodes: more than " + std::to_string(kMaxManifestNodes) + " in one file") !=
+                    std::string::npos,
+                *got);
 }
 
 TEST_CASE("ReadManifestObjects: deep nesting is refused, not a stack overflow") {
