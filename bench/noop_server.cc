@@ -16,9 +16,9 @@
 #include <string>
 #include <thread>
 
-#include "webhook/admission.h"
-#include "webhook/admission_server.h"
-#include "webhook/tls_certificates.h"
+#include "webhook/server/admission_review.h"
+#include "webhook/server/admission_server.h"
+#include "webhook/server/tls_certificates.h"
 
 namespace {
 

@@ -20,13 +20,13 @@
 #include "base/json_util.h"
 #include "policy/policy_loader.h"
 #include "tests/webhook/fake_registry.h"
-#include "webhook/admission.h"
-#include "webhook/admission_server.h"
-#include "webhook/decide_object.h"
-#include "webhook/find_model_references.h"
-#include "webhook/json_log.h"
-#include "webhook/metrics.h"
-#include "webhook/policy_store.h"
+#include "webhook/server/admission_review.h"
+#include "webhook/server/admission_server.h"
+#include "webhook/decide/decide_object.h"
+#include "webhook/decide/find_model_references.h"
+#include "webhook/server/json_log.h"
+#include "webhook/server/metrics.h"
+#include "webhook/server/policy_store.h"
 
 // Counts operator new calls, so BM_AdmitWarm can report allocations per
 // review (malloc/free were ~10 % of a warm review's server CPU).

@@ -1,7 +1,7 @@
 // AdmissionReview parsing (what a review must carry before anything is
 // decided) and the /mutate JSONPatch (what is pinned, where, and that the
 // patch applies to the object it was computed from).
-#include "webhook/admission.h"
+#include "webhook/server/admission_review.h"
 
 #include <doctest/doctest.h>
 

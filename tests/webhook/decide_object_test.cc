@@ -2,7 +2,7 @@
 // references' (SPEC §5 rules 3-5), fail-closed paths (registry down, an
 // exception while verifying, an unparseable reference), and the warnings'
 // bound.
-#include "webhook/decide_object.h"
+#include "webhook/decide/decide_object.h"
 
 #include <doctest/doctest.h>
 

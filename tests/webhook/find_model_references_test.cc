@@ -1,6 +1,6 @@
 // FindModelReferences (SPEC §4): every kind, every source, the exact field
 // path and JSON pointer of each reference, and what is not a reference.
-#include "webhook/find_model_references.h"
+#include "webhook/decide/find_model_references.h"
 
 #include <doctest/doctest.h>
 

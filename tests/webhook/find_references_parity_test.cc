@@ -7,7 +7,7 @@
 #include <simdjson.h>
 
 #include "tests/test_util.h"
-#include "webhook/find_model_references.h"
+#include "webhook/decide/find_model_references.h"
 #include "webhook/read_manifests.h"
 
 using namespace provgate;

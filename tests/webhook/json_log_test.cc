@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "webhook/json_log.h"
+#include "webhook/server/json_log.h"
 
 using namespace provgate;
 

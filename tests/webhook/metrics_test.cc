@@ -5,7 +5,7 @@
 #include <thread>
 #include <vector>
 
-#include "webhook/metrics.h"
+#include "webhook/server/metrics.h"
 
 using namespace provgate;
 

@@ -8,7 +8,7 @@
 
 #include "policy/policy_loader.h"
 #include "tests/webhook/fake_registry.h"
-#include "webhook/verification_service.h"
+#include "webhook/decide/verification_service.h"
 
 using namespace provgate;
 using namespace provgate::testing;

@@ -1,4 +1,4 @@
-#include "webhook/policy_store.h"
+#include "webhook/server/policy_store.h"
 
 #include <sys/stat.h>
 

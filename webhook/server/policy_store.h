@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "policy/policy.h"
-#include "webhook/json_log.h"
-#include "webhook/metrics.h"
+#include "webhook/server/json_log.h"
+#include "webhook/server/metrics.h"
 
 namespace provgate {
 

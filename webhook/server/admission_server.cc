@@ -1,11 +1,11 @@
-#include "webhook/admission_server.h"
+#include "webhook/server/admission_server.h"
 
 #include <httplib.h>
 #include <sys/socket.h>
 
 #include <atomic>
 
-#include "webhook/admission.h"
+#include "webhook/server/admission_review.h"
 
 namespace provgate {
 namespace {

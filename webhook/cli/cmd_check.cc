@@ -7,9 +7,9 @@
 #include "base/clock.h"
 #include "policy/policy_loader.h"
 #include "verifier/registry/fetch_artifact.h"
-#include "webhook/cli_support.h"
-#include "webhook/commands.h"
-#include "webhook/decide_object.h"
+#include "webhook/cli/cli_support.h"
+#include "webhook/cli/commands.h"
+#include "webhook/decide/decide_object.h"
 #include "webhook/read_manifests.h"
 
 namespace provgate {

@@ -5,8 +5,8 @@
 #include <filesystem>
 
 #include "verifier/registry/fetch_artifact.h"
-#include "webhook/cli_support.h"
-#include "webhook/commands.h"
+#include "webhook/cli/cli_support.h"
+#include "webhook/cli/commands.h"
 
 namespace provgate {
 

@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "base/clock.h"
-#include "webhook/admission_server.h"
-#include "webhook/cli_support.h"
-#include "webhook/commands.h"
+#include "webhook/server/admission_server.h"
+#include "verifier/registry/curl_transport.h"
+#include "webhook/cli/commands.h"  // ServeOptions and the exit codes: a header, no cli code
 
 namespace provgate {
 namespace {
@@ -20,6 +20,11 @@ std::string OwnNamespace() {
   std::string ns;
   std::getline(in, ns);
   return ns;
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "provgate: %s\n", s.ToString().c_str());
+  return kExitError;
 }
 
 std::vector<std::string> SplitComma(const std::string& s) {
@@ -40,12 +45,12 @@ std::vector<std::string> SplitComma(const std::string& s) {
 int RunServe(const ServeOptions& o) {
   ServerOptions so;
   auto colon = o.listen.rfind(':');
-  if (colon == std::string::npos) return FailInput(InvalidArgument("--listen must be ADDR:PORT"));
+  if (colon == std::string::npos) return Fail(InvalidArgument("--listen must be ADDR:PORT"));
   so.host = o.listen.substr(0, colon);
   try {
     so.port = std::stoi(o.listen.substr(colon + 1));
   } catch (const std::exception&) {
-    return FailInput(InvalidArgument("--listen port is not a number"));
+    return Fail(InvalidArgument("--listen port is not a number"));
   }
   if (so.host.size() > 2 && so.host.front() == '[') so.host = so.host.substr(1, so.host.size() - 2);
   so.tls_cert = o.tls_cert;
@@ -68,7 +73,7 @@ int RunServe(const ServeOptions& o) {
   auto config = std::make_shared<RegistryConfig>();
   if (!o.common.registry_config.empty()) {
     auto loaded = RegistryConfig::Load(o.common.registry_config);
-    if (!loaded.ok()) return FailInput(loaded.status());
+    if (!loaded.ok()) return Fail(loaded.status());
     config = std::make_shared<RegistryConfig>(std::move(*loaded));
   }
   CurlTransport transport;
@@ -94,7 +99,7 @@ int RunServe(const ServeOptions& o) {
 
   AdmissionServer server(so, &policies, &verifier, &metrics, &log);
   auto port = server.Bind();
-  if (!port.ok()) return FailInput(port.status());
+  if (!port.ok()) return Fail(port.status());
   log.Info("serving", {{"listen", so.host + ":" + std::to_string(*port)},
                        {"tls", !so.insecure_http},
                        {"verifyTimeoutSeconds", o.verify_timeout_seconds},

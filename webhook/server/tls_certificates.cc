@@ -1,4 +1,4 @@
-#include "webhook/tls_certificates.h"
+#include "webhook/server/tls_certificates.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>

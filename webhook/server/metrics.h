@@ -9,7 +9,7 @@
 #include <string>
 
 #include "verifier/registry/registry_client.h"
-#include "webhook/verification_service.h"
+#include "webhook/decide/verification_service.h"
 
 namespace provgate {
 

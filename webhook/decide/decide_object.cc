@@ -1,4 +1,4 @@
-#include "webhook/decide_object.h"
+#include "webhook/decide/decide_object.h"
 
 #include <algorithm>
 #include <atomic>

@@ -1,7 +1,7 @@
-#include "webhook/admission.h"
+#include "webhook/server/admission_review.h"
 
 #include "base/encoding.h"
-#include "webhook/json_log.h"  // AppendJsonString
+#include "webhook/server/json_log.h"  // AppendJsonString
 
 namespace provgate {
 namespace {

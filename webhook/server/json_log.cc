@@ -1,4 +1,4 @@
-#include "webhook/json_log.h"
+#include "webhook/server/json_log.h"
 
 #include <algorithm>
 #include <array>

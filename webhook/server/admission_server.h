@@ -10,12 +10,12 @@
 #include <utility>
 #include <vector>
 
-#include "webhook/decide_object.h"
-#include "webhook/json_log.h"
-#include "webhook/metrics.h"
-#include "webhook/policy_store.h"
-#include "webhook/tls_certificates.h"
-#include "webhook/verification_service.h"
+#include "webhook/decide/decide_object.h"
+#include "webhook/server/json_log.h"
+#include "webhook/server/metrics.h"
+#include "webhook/server/policy_store.h"
+#include "webhook/server/tls_certificates.h"
+#include "webhook/decide/verification_service.h"
 
 namespace httplib {
 class Server;

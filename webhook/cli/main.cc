@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "webhook/commands.h"
+#include "webhook/cli/commands.h"
 
 namespace {
 

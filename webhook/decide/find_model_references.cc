@@ -1,4 +1,4 @@
-#include "webhook/find_model_references.h"
+#include "webhook/decide/find_model_references.h"
 
 #include <simdjson.h>
 

@@ -10,7 +10,7 @@
 
 #include "base/json_util.h"
 #include "base/status.h"
-#include "webhook/decide_object.h"
+#include "webhook/decide/decide_object.h"
 
 namespace provgate {
 

@@ -1,4 +1,4 @@
-#include "webhook/cli_support.h"
+#include "webhook/cli/cli_support.h"
 
 #include <cstdio>
 #include <cstdlib>

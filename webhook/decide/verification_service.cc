@@ -1,4 +1,4 @@
-#include "webhook/verification_service.h"
+#include "webhook/decide/verification_service.h"
 
 #include <algorithm>
 

@@ -10,8 +10,8 @@
 
 #include "base/json_util.h"
 #include "policy/policy.h"
-#include "webhook/find_model_references.h"
-#include "webhook/verification_service.h"
+#include "webhook/decide/find_model_references.h"
+#include "webhook/decide/verification_service.h"
 
 namespace provgate {
 

@@ -10,7 +10,7 @@
 #include "base/status.h"
 #include "verifier/registry/curl_transport.h"
 #include "verifier/registry/registry_client.h"
-#include "webhook/commands.h"
+#include "webhook/cli/commands.h"
 
 namespace provgate {
 

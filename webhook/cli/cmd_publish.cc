@@ -9,8 +9,8 @@
 #include "base/json_util.h"
 #include "verifier/keys.h"
 #include "verifier/registry/publish_artifact.h"
-#include "webhook/cli_support.h"
-#include "webhook/commands.h"
+#include "webhook/cli/cli_support.h"
+#include "webhook/cli/commands.h"
 
 namespace provgate {
 namespace {
