@@ -96,7 +96,7 @@ void EvaluateSignatures(const Policy& p, const VerifiedArtifact& artifact, Findi
   std::vector<std::string> counted, details;
   for (const auto& a : p.authorities) {
     if (!signed_by.count(a.name)) continue;
-    auto [it, fresh] = identity_of_counted.emplace(AuthorityIdentity(a), a.name);
+    auto [it, fresh] = identity_of_counted.emplace(SignerIdentity(a), a.name);
     if (fresh) {
       counted.push_back(a.name);
     } else {
@@ -255,6 +255,15 @@ Json MetadataDocument(const VerifiedArtifact& artifact) {
 }
 
 }  // namespace
+
+std::string SignerIdentity(const Authority& a) {
+  if (a.key) return "key:" + a.key->Identity();
+  if (a.keyless) {
+    const KeylessIdentity& k = *a.keyless;
+    return Json::array({"keyless", k.issuer, k.issuer_regexp, k.subject, k.subject_regexp}).dump();
+  }
+  return "none:" + a.name;
+}
 
 PolicyResult EvaluatePolicy(const Policy& policy, const VerifiedArtifact& artifact) {
   Findings f;

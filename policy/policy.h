@@ -75,11 +75,11 @@ struct Policy {
 std::string QualifiedAuthority(const std::string& policy, const std::string& authority);
 
 // What a valid signature by `a` proves, as a comparable string: the key's
-// fingerprint, or the keyless issuer and subject constraints (the trusted
-// root does not change who signed). Two authorities with the same identity
-// are one signer: the loader refuses them and signatures.require counts
-// them once.
-std::string AuthorityIdentity(const Authority& a);
+// public value (PublicKey::Identity, the same for every encoding of one
+// key), or the keyless issuer and subject constraints (the trusted root does
+// not change who signed). Two authorities with the same identity are one
+// signer: the loader refuses them and signatures.require counts them once.
+std::string SignerIdentity(const Authority& a);
 
 class PolicySet {
  public:

@@ -336,9 +336,12 @@ std::optional<Policy> ParseDocument(const YamlValue& doc, KeySource& keys, YamlE
     if (auto items = ReadList(*list, errors, /*allow_empty=*/false, kMaxAuthoritiesPerPolicy)) {
       authorities_ok = true;
       std::map<std::string, std::string> seen;  // name -> location
-      // identity -> (name, location): one key (or keyless identity) held by
-      // two authorities would count twice towards signatures.require.
-      std::map<std::string, std::pair<std::string, std::string>> identities;
+      // One key (or keyless identity) held by two authorities would count
+      // twice towards signatures.require.
+      struct Holder {
+        std::string name, location, fingerprint;
+      };
+      std::map<std::string, Holder> identities;  // SignerIdentity -> first authority
       for (const auto& item : *items) {
         YAML::Mark trust_mark;
         auto a = ParseAuthority(item, keys, errors, &trust_mark);
@@ -353,12 +356,17 @@ std::optional<Policy> ParseDocument(const YamlValue& doc, KeySource& keys, YamlE
           authorities_ok = false;
           continue;
         }
+        const std::string fingerprint = a->key ? a->key->Fingerprint() : "";
         auto [id, fresh] =
-            identities.emplace(AuthorityIdentity(*a), std::pair{a->name, errors.Location(trust_mark)});
+            identities.emplace(SignerIdentity(*a), Holder{a->name, errors.Location(trust_mark), fingerprint});
         if (!fresh) {
           const std::string what =
               a->key ? ".key: the same key as authority " : ".keyless: the same identity as authority ";
-          errors.Add(trust_mark, item.where + what + Quote(id->second.first) + " (at " + id->second.second +
+          // One public key in two encodings (an EC point compressed and not,
+          // RSA as rsaEncryption and as RSASSA-PSS) is still one key.
+          const bool recoded = id->second.fingerprint != fingerprint;
+          errors.Add(trust_mark, item.where + what + Quote(id->second.name) + " (at " + id->second.location +
+                                     (recoded ? ", encoded differently" : "") +
                                      "): one signer is one authority, and signatures.require counts distinct signers");
           authorities_ok = false;
           continue;

@@ -1,5 +1,6 @@
 #include "verifier/keys.h"
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/pem.h>
@@ -16,6 +17,7 @@ struct PublicKey::Impl {
   KeyType type;
   std::string der;
   std::string fingerprint;
+  std::string identity;
 };
 
 struct PrivateKey::Impl {
@@ -51,14 +53,49 @@ StatusOr<KeyType> ClassifyKey(EVP_PKEY* pkey) {
   return InvalidArgument(std::string("key algorithm ") + OBJ_nid2sn(id) + " is not supported");
 }
 
+// A BIGNUM parameter of `pkey`, big-endian, `width` bytes (0: as short as it goes).
+std::optional<std::string> BnParam(EVP_PKEY* pkey, const char* name, int width) {
+  BIGNUM* bn = nullptr;
+  if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1) return std::nullopt;
+  std::string out(width > 0 ? width : BN_num_bytes(bn), '\0');
+  int n = BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(out.size()));
+  BN_free(bn);
+  if (n < 0) return std::nullopt;
+  return out;
+}
+
+// What PublicKey::Identity hashes (see keys.h); nullopt when OpenSSL cannot
+// say.
+std::optional<std::string> PublicValue(EVP_PKEY* pkey, KeyType type) {
+  std::string out = std::string(KeyTypeName(type)) + ":";
+  if (type == KeyType::kEd25519) {
+    unsigned char raw[32];
+    size_t len = sizeof raw;
+    if (EVP_PKEY_get_raw_public_key(pkey, raw, &len) != 1) return std::nullopt;
+    return out + HexEncode(std::string_view(reinterpret_cast<char*>(raw), len));
+  }
+  if (type == KeyType::kRsa) {
+    auto n = BnParam(pkey, OSSL_PKEY_PARAM_RSA_N, 0), e = BnParam(pkey, OSSL_PKEY_PARAM_RSA_E, 0);
+    if (!n || !e) return std::nullopt;
+    return out + HexEncode(*n) + ":" + HexEncode(*e);
+  }
+  const int width = (EVP_PKEY_get_bits(pkey) + 7) / 8;  // of a field element
+  auto x = BnParam(pkey, OSSL_PKEY_PARAM_EC_PUB_X, width), y = BnParam(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, width);
+  if (!x || !y) return std::nullopt;
+  return out + HexEncode("\x04" + *x + *y);
+}
+
 StatusOr<PublicKey::Impl> MakePublicImpl(ossl::PkeyPtr pkey) {
   ASSIGN_OR_RETURN(KeyType type, ClassifyKey(pkey.get()));
   unsigned char* der = nullptr;
   int len = i2d_PUBKEY(pkey.get(), &der);
   if (len <= 0) return Internal("cannot encode public key: " + ossl::DrainErrors());
-  PublicKey::Impl impl{std::move(pkey), type, std::string(reinterpret_cast<char*>(der), len), ""};
+  PublicKey::Impl impl{std::move(pkey), type, std::string(reinterpret_cast<char*>(der), len), "", ""};
   OPENSSL_free(der);
   impl.fingerprint = HexEncode(Sha256(impl.der));
+  auto value = PublicValue(impl.pkey.get(), type);
+  if (!value) return Internal("cannot read the public key's value: " + ossl::DrainErrors());
+  impl.identity = HexEncode(Sha256(*value));
   return impl;
 }
 
@@ -180,6 +217,7 @@ StatusOr<PublicKey> PublicKey::FromPem(std::string_view pem) {
 
 KeyType PublicKey::type() const { return impl_->type; }
 const std::string& PublicKey::Fingerprint() const { return impl_->fingerprint; }
+const std::string& PublicKey::Identity() const { return impl_->identity; }
 const std::string& PublicKey::Der() const { return impl_->der; }
 
 std::string PublicKey::ToPem() const {
@@ -274,7 +312,10 @@ PublicKey PrivateKey::Public() const {
   OPENSSL_free(der);
   const unsigned char* p = reinterpret_cast<const unsigned char*>(bytes.data());
   ossl::PkeyPtr pub(d2i_PUBKEY(nullptr, &p, static_cast<long>(bytes.size())));
-  PublicKey::Impl impl{std::move(pub), impl_->type, bytes, HexEncode(Sha256(bytes))};
+  // A key OpenSSL cannot describe is the one key "" (counts once, not twice).
+  std::optional<std::string> value = pub ? PublicValue(pub.get(), impl_->type) : std::nullopt;
+  std::string identity = HexEncode(Sha256(value.value_or("")));
+  PublicKey::Impl impl{std::move(pub), impl_->type, bytes, HexEncode(Sha256(bytes)), std::move(identity)};
   return PublicKey(std::make_shared<const PublicKey::Impl>(std::move(impl)));
 }
 

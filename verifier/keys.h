@@ -45,6 +45,13 @@ class PublicKey {
   KeyType type() const;
   // Lowercase hex SHA-256 of the SubjectPublicKeyInfo DER.
   const std::string& Fingerprint() const;
+  // Lowercase hex SHA-256 of the public value, whatever its encoding: one
+  // for every SubjectPublicKeyInfo of one key (an EC point compressed or
+  // not; an RSA key as rsaEncryption or RSASSA-PSS), where Fingerprint
+  // differs. Hashes "<KeyTypeName>:" and the uncompressed point (EC), the
+  // hex modulus ":" hex exponent (RSA) or the raw key (Ed25519). Keys with
+  // one Identity are one signer.
+  const std::string& Identity() const;
   std::string ToPem() const;
   const std::string& Der() const;
 

@@ -1,8 +1,12 @@
 // EvaluatePolicy: decision rule 2 of docs/decision-rules.md over hand-built verified facts.
 #include <doctest/doctest.h>
 
+#include <optional>
+
 #include "policy/policy.h"
 #include "test_policies.h"
+#include "tests/test_util.h"
+#include "verifier/keys.h"
 
 using namespace provgate;
 using namespace provgate::testing;
@@ -164,7 +168,8 @@ spec:
 }
 
 // The loader refuses two authorities with one key; a Policy built in code
-// gets the same protection from the evaluation: one key is one authority.
+// gets the same protection from the evaluation: one key is one authority,
+// in whatever encoding each holds it.
 TEST_CASE("signatures.require counts distinct keys when two authorities share one") {
   Policy p = MustParsePolicy(R"(
 apiVersion: provgate.dev/v1alpha1
@@ -175,13 +180,42 @@ spec:
   authorities: [{name: ci, key: {file: ci.pub}}, {name: release, key: {file: release.pub}}]
   signatures: {require: 2}
 )");
-  p.authorities[1].key = p.authorities[0].key;  // "release" now holds ci's key
-  VerifiedArtifact a = Artifact();
-  a.signatures = {Signature({"two/ci", "two/release"})};  // one signature both names verify
-  PolicyResult r = EvaluatePolicy(p, a);
-  CHECK_FALSE(r.passed);
-  CHECK_MESSAGE(Reasons(r).find("signatures: 1 of required 2 authorities signed") != std::string::npos, Reasons(r));
-  CHECK_MESSAGE(Reasons(r).find("release: the same key as ci") != std::string::npos, Reasons(r));
+  auto key = [](const std::string& file) {
+    auto k = PublicKey::FromPem(ReadFile(TestData("keys/" + file)));
+    REQUIRE_MESSAGE(k.ok(), file << ": " << k.status().message());
+    return *k;
+  };
+  struct Row {
+    const char* name;
+    std::optional<PublicKey> ci, release;  // replacing the parsed keys when set
+    bool passed;
+  };
+  const Row rows[] = {
+      // One key: one signature is one signer, however the policy wrote it.
+      {"release holds ci's key", std::nullopt, p.authorities[0].key, false},
+      {"EC point uncompressed and compressed", key("ec-p256.pub"), key("ec-p256.compressed.pub"), false},
+      {"RSA as rsaEncryption and as RSASSA-PSS", key("rsa-2048.pub"), key("rsa-2048.pss.pub"), false},
+      // Two keys both verifying the layer are two signers.
+      {"two P-256 keys", std::nullopt, std::nullopt, true},
+      {"an RSA and an EC key", key("rsa-2048.pss.pub"), key("ec-p256.compressed.pub"), true},
+  };
+  for (const auto& row : rows) {
+    const std::string name = row.name;
+    CAPTURE(name);
+    Policy q = p;
+    if (row.ci) q.authorities[0].key = row.ci;
+    if (row.release) q.authorities[1].key = row.release;
+    VerifiedArtifact a = Artifact();
+    a.signatures = {Signature({"two/ci", "two/release"})};  // one signature both names verify
+    PolicyResult r = EvaluatePolicy(q, a);
+    CHECK(r.passed == row.passed);
+    if (row.passed) {
+      CHECK(Reasons(r) == "signatures: signed by ci, release\n");
+    } else {
+      CHECK_MESSAGE(Reasons(r).find("signatures: 1 of required 2 authorities signed") != std::string::npos, Reasons(r));
+      CHECK_MESSAGE(Reasons(r).find("release: the same key as ci (counted once)") != std::string::npos, Reasons(r));
+    }
+  }
 }
 
 TEST_CASE("signatures.require 0 needs no signature") {

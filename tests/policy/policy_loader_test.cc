@@ -423,6 +423,58 @@ TEST_CASE("aliased authorities, attestations and lists are bounded") {
                 l.status().message());
 }
 
+// Two authorities holding one key let one signature meet signatures.require:
+// 2. The loader compared encodings: the same key written another way (an EC
+// point compressed, an RSA key as RSASSA-PSS) loaded as a second signer.
+TEST_CASE("one key is one authority whatever its encoding; two keys are two") {
+  const std::string keys = std::string(PROVGATE_TESTDATA) + "/keys/";
+  FileReader reader = [](const std::string& path) { return ReadFileBounded(path, kMaxKeyFileBytes); };
+  auto parse = [&](const std::string& first, const std::string& second) {
+    auto r = ParsePolicyDocuments(
+        "apiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata: {name: p}\nspec:\n"
+        "  match: {references: [\"**\"]}\n"
+        "  authorities:\n"
+        "    - {name: ci, key: {file: " + keys + first + "}}\n"
+        "    - {name: release, key: {file: " + keys + second + "}}\n"
+        "  signatures: {require: 2}\n",
+        "mem.yaml", reader);
+    return r.ok() ? std::string("ok") : r.status().message();
+  };
+  struct Row {
+    const char* name;
+    const char* first;
+    const char* second;
+    std::string result;
+  };
+  const std::string same =
+      "mem.yaml:8:28: spec.authorities[1].key: the same key as authority \"ci\" (at mem.yaml:7:23";
+  const std::string rest = "): one signer is one authority, and signatures.require counts distinct signers";
+  const Row must_fail[] = {
+      {"EC point uncompressed and compressed", "ec-p256.pub", "ec-p256.compressed.pub",
+       same + ", encoded differently" + rest},
+      {"RSA as rsaEncryption and as RSASSA-PSS", "rsa-2048.pub", "rsa-2048.pss.pub",
+       same + ", encoded differently" + rest},
+      {"RSA as RSASSA-PSS and as rsaEncryption", "rsa-2048.pss.pub", "rsa-2048.pub",
+       same + ", encoded differently" + rest},
+      {"the same file twice", "ec-p256.pub", "ec-p256.pub", same + rest},
+  };
+  for (const auto& row : must_fail) {
+    const std::string name = row.name;
+    CAPTURE(name);
+    CHECK(parse(row.first, row.second) == row.result);
+  }
+  const Row must_pass[] = {
+      {"two P-256 keys", "ec-p256.pub", "../policies/keys/ec-p256-second.pub", "ok"},
+      {"a P-256 key and an RSA-PSS key", "ec-p256.compressed.pub", "rsa-2048.pss.pub", "ok"},
+      {"RSA and Ed25519", "rsa-2048.pub", "ed25519.pub", "ok"},
+  };
+  for (const auto& row : must_pass) {
+    const std::string name = row.name;
+    CAPTURE(name);
+    CHECK(parse(row.first, row.second) == row.result);
+  }
+}
+
 TEST_CASE("a key named twice in one file is read and parsed once") {
   int reads = 0;
   FileReader reader = [&reads](const std::string& path) -> StatusOr<std::string> {

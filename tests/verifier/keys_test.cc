@@ -133,6 +133,12 @@ TEST_CASE("signatures made by the openssl command line verify (independent produ
       {"rsa pss", "rsa-2048.pub",
        "openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest -sign " + k +
            "rsa-2048.key" + io},
+      // The same keys in their other encodings: the same signers.
+      {"ecdsa p256, compressed point", "ec-p256.compressed.pub",
+       "openssl dgst -sha256 -sign " + k + "ec-p256.key" + io},
+      {"rsa pss, RSASSA-PSS key", "rsa-2048.pss.pub",
+       "openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest -sign " + k +
+           "rsa-2048.key" + io},
       {"ed25519", "ed25519.pub",
        "openssl pkeyutl -sign -rawin -inkey " + k + "ed25519.key -in " + dir.File("msg") + " -out " + dir.File("sig")},
   };
@@ -148,6 +154,46 @@ TEST_CASE("signatures made by the openssl command line verify (independent produ
   REQUIRE(RunCommand("openssl dgst -sha512 -sign " + k + "ec-p256.key -out " + dir.File("sig") + " " +
                      dir.File("msg")).exit_code == 0);
   CHECK_FALSE(Pub("ec-p256.pub").Verify("{\"critical\":{}}", ReadFile(dir.File("sig"))));
+}
+
+// Fingerprint hashes the encoding, Identity the key: a policy listing one
+// key twice, encoded two ways, had one signature count for two signers.
+TEST_CASE("Identity is one for every encoding of a key, and differs between keys") {
+  struct Row {
+    const char* name;
+    PublicKey a, b;
+  };
+  const Row one_key[] = {
+      {"EC point uncompressed and compressed", Pub("ec-p256.pub"), Pub("ec-p256.compressed.pub")},
+      {"RSA as rsaEncryption and as RSASSA-PSS", Pub("rsa-2048.pub"), Pub("rsa-2048.pss.pub")},
+  };
+  for (const auto& r : one_key) {
+    const std::string name = r.name;
+    CAPTURE(name);
+    CHECK(r.a.Identity() == r.b.Identity());
+    CHECK(r.a.Fingerprint() != r.b.Fingerprint());
+    CHECK(r.a.type() == r.b.type());
+  }
+  auto generated = PrivateKey::GenerateEcdsaP256();
+  REQUIRE(generated.ok());
+  const Row two_keys[] = {
+      {"two P-256 keys", Pub("ec-p256.pub"), generated->Public()},
+      {"P-256 and P-384", Pub("ec-p256.pub"), Pub("ec-p384.pub")},
+      {"two RSA keys", Pub("rsa-2048.pss.pub"), Priv("rsa-2048.pkcs1.key").Public()},
+      {"RSA and Ed25519", Pub("rsa-2048.pub"), Pub("ed25519.pub")},
+  };
+  for (const auto& r : two_keys) {
+    const std::string name = r.name;
+    CAPTURE(name);
+    CHECK(r.a.Identity() != r.b.Identity());
+  }
+  // A private key's public half is the key its PUBLIC KEY file holds.
+  for (const char* name : {"ec-p256", "ec-p384", "rsa-2048", "ed25519"}) {
+    CAPTURE(name);
+    CHECK(Priv(std::string(name) + ".key").Public().Identity() == Pub(std::string(name) + ".pub").Identity());
+  }
+  CHECK(Priv("ec-p521.sec1.key").Public().Identity() == Pub("ec-p521.pub").Identity());
+  CHECK(Pub("ec-p256.pub").Identity().size() == 64);
 }
 
 TEST_CASE("generated keys round trip through PKCS#8 PEM") {
