@@ -163,7 +163,7 @@ void BM_AdmitWarm(benchmark::State& state) {
     SteadyClock clock;
     VerificationService::Options vo;
     vo.resolve_ttl = std::chrono::hours(1);  // the review names a tag: keep its resolution for the run
-    VerificationService verifier(&client, &clock, vo, &metrics);
+    VerificationService verifier(client, clock, vo, &metrics);
     PolicyStore policies({policy}, &log, &metrics);
     if (!policies.Reload()) state.SkipWithError("policy did not load");
     AdmissionServer server(ServerOptions{}, &policies, &verifier, &metrics, &log);

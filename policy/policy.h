@@ -118,6 +118,12 @@ struct PolicyResult {
 // expected and found.
 PolicyResult EvaluatePolicy(const Policy& policy, const VerifiedArtifact& artifact);
 
+// The policies matching one reference (PolicySet::Matching), each evaluated
+// on the reference's verified facts, in order: what the decision step
+// combines (CombineResults).
+std::vector<PolicyResult> EvaluatePolicySet(const std::vector<const Policy*>& policies,
+                                            const VerifiedArtifact& facts);
+
 // The result for a policy that could not be evaluated because the artifact
 // could not be fetched: not passed, with `reason` (e.g.
 // "registry-unavailable: ...").

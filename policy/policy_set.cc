@@ -89,15 +89,6 @@ std::string QualifiedAuthority(const std::string& policy, const std::string& aut
   return policy + "/" + authority;
 }
 
-std::string AuthorityIdentity(const Authority& a) {
-  if (a.key) return "key:" + a.key->Fingerprint();
-  if (a.keyless) {
-    const KeylessIdentity& k = *a.keyless;
-    return Json::array({"keyless", k.issuer, k.issuer_regexp, k.subject, k.subject_regexp}).dump();
-  }
-  return "none:" + a.name;
-}
-
 bool Policy::Matches(const Reference& ref, const std::string& namespace_name, Source source) const {
   return match != nullptr && match->Matches(ref, namespace_name, source);
 }
@@ -144,6 +135,14 @@ Decision CombineResults(const std::vector<PolicyResult>& results, UnmatchedActio
   if (warn) return Decision::kWarn;
   if (audit) return Decision::kAudit;
   return Decision::kAllow;
+}
+
+std::vector<PolicyResult> EvaluatePolicySet(const std::vector<const Policy*>& policies,
+                                            const VerifiedArtifact& facts) {
+  std::vector<PolicyResult> out;
+  out.reserve(policies.size());
+  for (const Policy* p : policies) out.push_back(EvaluatePolicy(*p, facts));
+  return out;
 }
 
 }  // namespace provgate

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "policy/policy_loader.h"
@@ -33,6 +34,21 @@ std::shared_ptr<const PolicySet> Policies(const PrivateKey& key, const PrivateKe
   return std::make_shared<const PolicySet>(std::move(*policies));
 }
 
+}  // namespace
+
+namespace provgate {
+// Whether policy `name` of `set` passes on the verified facts of `v`.
+bool Passed(const PolicySet& set, const Verification& v, const std::string& name) {
+  for (const auto& p : set.policies()) {
+    if (p.name == name) return EvaluatePolicy(p, *v.facts).passed;
+  }
+  FAIL("no policy " << name);
+  return false;
+}
+}  // namespace provgate
+
+namespace {
+
 struct Fixture {
   MemoryRegistry reg;
   FakeClock clock;
@@ -43,8 +59,9 @@ struct Fixture {
   std::unique_ptr<VerificationService> service;
   explicit Fixture(VerificationService::Options o = {}) {
     client = std::make_unique<RegistryClient>(&reg, config);
-    service = std::make_unique<VerificationService>(client.get(), &clock, o);
+    service = std::make_unique<VerificationService>(*client, clock, o);
   }
+  bool Passed(const Verification& v, const std::string& name) const { return provgate::Passed(*policies, v, name); }
   StatusOr<std::shared_ptr<const Verification>> Verify(const std::string& ref) {
     return service->Verify(*ParseReference(ref), policies, std::chrono::steady_clock::now() + std::chrono::seconds(10));
   }
@@ -58,7 +75,7 @@ TEST_CASE("a verification is cached by digest: the second admission costs no reg
   auto v = f.Verify("reg.example.com/m:v1");
   REQUIRE_MESSAGE(v.ok(), v.status().ToString());
   CHECK((*v)->digest == digest);
-  CHECK((*v)->results.at("p").passed);
+  CHECK(f.Passed(**v, "p"));
   int after_first = f.reg.requests;
   CHECK(after_first > 0);
   auto again = f.Verify("reg.example.com/m:v1");
@@ -88,7 +105,7 @@ TEST_CASE("tag resolutions expire after seconds; the verification stays cached b
   auto v = f.Verify("reg.example.com/m:v1");
   REQUIRE(v.ok());
   CHECK((*v)->digest == moved);
-  CHECK_FALSE((*v)->results.at("p").passed);
+  CHECK_FALSE(f.Passed(**v, "p"));
 }
 
 TEST_CASE("cache TTL, and a shorter one for failed verifications") {
@@ -122,8 +139,8 @@ TEST_CASE("a policy for other repositories failing does not shorten the cache TT
   std::string good = AddModel(f.reg, "good", "a", &f.key);
   auto v = f.Verify("reg.example.com/m@" + good);
   REQUIRE(v.ok());
-  CHECK((*v)->results.at("p").passed);
-  CHECK_FALSE((*v)->results.at("q").passed);  // evaluated too, but q does not select reg.example.com
+  CHECK(f.Passed(**v, "p"));
+  CHECK_FALSE(f.Passed(**v, "q"));  // evaluated too, but q does not select reg.example.com
   int n = f.reg.requests;
   f.clock.Advance(std::chrono::seconds(31));
   REQUIRE(f.Verify("reg.example.com/m@" + good).ok());
@@ -190,8 +207,8 @@ TEST_CASE("the cache is bounded: least recently used entries go first") {
 }
 
 TEST_CASE("the cache is bounded: an entry hit by a warm admission (Cached) is kept over one that was not") {
-  // Admissions look the cache up under a shared lock that cannot reorder the
-  // LRU list; their hits must still count when an entry is evicted.
+  // Admissions look the cache up with Cached(); their hits must count when
+  // an entry is evicted.
   VerificationService::Options o;
   o.max_entries = 2;
   Fixture f(o);
@@ -206,8 +223,8 @@ TEST_CASE("the cache is bounded: an entry hit by a warm admission (Cached) is ke
   CHECK(f.service->Cached(ref(b), *f.policies) == nullptr);
   CHECK(f.service->Cached(ref(a), *f.policies) != nullptr);
   CHECK(f.service->Cached(ref(c), *f.policies) != nullptr);
-  // Both were hit since they were stored: the one just verified is not the
-  // one to go; of the others, the least recently moved is.
+  // The one just verified is not the one to go; of the others, the least
+  // recently used is.
   REQUIRE(f.Verify("reg.example.com/m@" + d).ok());
   CHECK(f.service->cache_size() == 2);
   CHECK(f.service->Cached(ref(d), *f.policies) != nullptr);
@@ -243,7 +260,7 @@ TEST_CASE("an exception during a verification is a failure, not a stuck single f
   auto policies = Policies(key);
   auto config = std::make_shared<RegistryConfig>();
   RegistryClient client(&reg, config);
-  VerificationService service(&client, &clock, {});
+  VerificationService service(client, clock, {});
   std::string digest = AddModel(reg, "v1", "a", &key);
   auto deadline = [] { return std::chrono::steady_clock::now() + std::chrono::seconds(10); };
 
@@ -259,7 +276,7 @@ TEST_CASE("an exception during a verification is a failure, not a stuck single f
   CHECK_NOTHROW(v = service.Verify(*ParseReference("reg.example.com/m:v1"), policies, deadline()));
   REQUIRE_MESSAGE(v.ok(), v.status().ToString());
   CHECK((*v)->digest == digest);
-  CHECK((*v)->results.at("p").passed);
+  CHECK(Passed(*policies, **v, "p"));
 }
 
 TEST_CASE("at most max_concurrent verifications fetch attachments at once; the others wait for a slot") {
@@ -274,7 +291,7 @@ TEST_CASE("at most max_concurrent verifications fetch attachments at once; the o
   for (const auto& d : digests) {
     threads.emplace_back([&, d] {
       auto v = f.Verify("reg.example.com/m@" + d);
-      if (v.ok() && (*v)->results.at("p").passed) ++ok;
+      if (v.ok() && f.Passed(**v, "p")) ++ok;
     });
   }
   for (auto& t : threads) t.join();
@@ -302,5 +319,37 @@ TEST_CASE("a verification that cannot get a slot before its deadline fails, and 
   f.reg.sig_latency = std::chrono::milliseconds(0);
   auto again = f.Verify("reg.example.com/m@" + other);  // not cached as a failure
   REQUIRE(again.ok());
-  CHECK((*again)->results.at("p").passed);
+  CHECK(f.Passed(**again, "p"));
+}
+
+// Issue 11 defect 3: signatures live per repository. An unsigned copy of a
+// signed model's manifest in another repository, admitted first, made the
+// signed original denied for the cache TTL, because the cache was keyed by
+// the bare digest.
+TEST_CASE("a copy of the same manifest in another repository never decides for the original") {
+  Fixture f;
+  std::string digest = AddModel(f.reg, "v1", "a", &f.key);
+  // The same manifest and config, unsigned, pushed to repository "evil".
+  for (const auto& [path, entry] : std::map<std::string, std::pair<std::string, std::string>>(f.reg.content)) {
+    if (path.rfind("/v2/m/", 0) == 0 && path.find(".sig") == std::string::npos &&
+        path.find("/blobs/") == std::string::npos) {
+      f.reg.Put("/v2/evil/" + path.substr(6), entry.first, entry.second);
+    }
+  }
+  for (const auto& [path, entry] : std::map<std::string, std::pair<std::string, std::string>>(f.reg.content)) {
+    if (path.rfind("/v2/m/blobs/", 0) == 0) f.reg.Put("/v2/evil/" + path.substr(6), entry.first, entry.second);
+  }
+  auto copy = f.Verify("reg.example.com/evil@" + digest);
+  REQUIRE_MESSAGE(copy.ok(), copy.status().ToString());
+  CHECK((*copy)->digest == digest);
+  CHECK_FALSE(f.Passed(**copy, "p"));  // unsigned there
+
+  auto original = f.Verify("reg.example.com/m@" + digest);
+  REQUIRE_MESSAGE(original.ok(), original.status().ToString());
+  CHECK(f.Passed(**original, "p"));  // signed here, verified here
+  CHECK(f.reg.Count("/v2/m/manifests/sha256-" + digest.substr(7) + ".sig") == 1);
+  // And the other way round: the original's result is not the copy's.
+  auto copy_again = f.Verify("reg.example.com/evil@" + digest);
+  REQUIRE(copy_again.ok());
+  CHECK_FALSE(f.Passed(**copy_again, "p"));
 }

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 
 namespace provgate {
 
-using Deadline = std::chrono::steady_clock::time_point;
 
 struct HttpRequest {
   std::string method = "GET";  // GET, HEAD, PUT, POST, PATCH

@@ -12,7 +12,6 @@
 namespace provgate {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 struct UrlParts {
   std::string scheme;  // "http" | "https"
@@ -128,11 +127,11 @@ StatusOr<HttpResponse> RegistryClient::SendFollowingRedirects(HttpRequest req, c
   if (!origin) return InvalidArgument("bad URL " + req.url);
   bool insecure_ok = config_->ForHost(registry_host).insecure;
   for (int hop = 0;; ++hop) {
-    auto start = Clock::now();
+    auto start = std::chrono::steady_clock::now();
     auto parts = SplitUrl(req.url);
     StatusOr<HttpResponse> resp = transport_->Send(req);
     if (observer_) {
-      double secs = std::chrono::duration<double>(Clock::now() - start).count();
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       observer_->OnRegistryRequest(parts ? parts->host : registry_host, resp.ok() ? resp->status : 0, secs);
     }
     if (!resp.ok()) return resp;
@@ -240,7 +239,7 @@ StatusOr<std::string> RegistryClient::FetchToken(const std::string& host,
   if (expires < 5) expires = 5;
   if (expires > 3600) expires = 3600;
   std::lock_guard<std::mutex> l(mu_);
-  auth_cache_[host + " " + scope] = {"Bearer " + token, Clock::now() + std::chrono::seconds(expires - 2)};
+  auth_cache_[host + " " + scope] = {"Bearer " + token, std::chrono::steady_clock::now() + std::chrono::seconds(expires - 2)};
   return "Bearer " + token;
 }
 
@@ -259,7 +258,7 @@ StatusOr<std::string> RegistryClient::Authorize(const std::string& host, const s
     }
     std::string value = "Basic " + Base64Encode(creds->username + ":" + creds->password);
     std::lock_guard<std::mutex> l(mu_);
-    auth_cache_[host + " " + scope] = {value, Clock::now() + std::chrono::hours(1)};
+    auth_cache_[host + " " + scope] = {value, std::chrono::steady_clock::now() + std::chrono::hours(1)};
     return value;
   }
   if (challenge->scheme == "bearer") {
@@ -286,7 +285,7 @@ StatusOr<HttpResponse> RegistryClient::Do(const Reference& ref, HttpRequest req,
   if (send_auth) {
     std::lock_guard<std::mutex> l(mu_);
     auto it = auth_cache_.find(host + " " + scope);
-    if (it != auth_cache_.end() && it->second.expires > Clock::now()) auth = it->second.header;
+    if (it != auth_cache_.end() && it->second.expires > std::chrono::steady_clock::now()) auth = it->second.header;
     auto ch = host_challenge_.find(host);
     if (ch != host_challenge_.end()) known_challenge = ch->second;
   }
@@ -369,7 +368,7 @@ StatusOr<std::vector<Descriptor>> RegistryClient::GetReferrers(const Reference& 
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = no_referrers_api_.find(ref.registry);
-    api_known_absent = it != no_referrers_api_.end() && it->second > Clock::now();
+    api_known_absent = it != no_referrers_api_.end() && it->second > std::chrono::steady_clock::now();
   }
   for (int page = 0; page < 8 && !url.empty(); ++page) {
     HttpResponse resp;
@@ -385,7 +384,7 @@ StatusOr<std::vector<Descriptor>> RegistryClient::GetReferrers(const Reference& 
     if (resp.status == 404 && page == 0) {
       if (!api_known_absent) {
         std::lock_guard<std::mutex> l(mu_);
-        no_referrers_api_[ref.registry] = Clock::now() + std::chrono::minutes(10);
+        no_referrers_api_[ref.registry] = std::chrono::steady_clock::now() + std::chrono::minutes(10);
       }
       // No referrers API: the referrers tag schema (FORMATS.md §1.5).
       std::string tag(digest);

@@ -92,7 +92,7 @@ int RunCheck(const CheckOptions& o) {
   auto ctx = MakeRegistryContext(o.common);
   if (!ctx.ok()) return FailInput(ctx.status());
   SteadyClock clock;
-  VerificationService verifier(ctx->client.get(), &clock, {});
+  VerificationService verifier(*ctx->client, clock, {});
   DecisionOptions options;
   options.unmatched = o.unmatched_deny ? UnmatchedAction::kDeny : UnmatchedAction::kAllow;
 
@@ -137,9 +137,7 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
   auto ctx = MakeRegistryContext(o.common);
   if (!ctx.ok()) return FailInput(ctx.status());
   SteadyClock clock;
-  VerificationService::Options vo;
-  vo.keep_artifact = true;
-  VerificationService verifier(ctx->client.get(), &clock, vo);
+  VerificationService verifier(*ctx->client, clock, {});
   if (matched.empty()) {
     std::printf("reference:  %s\nno policy matches this reference in namespace %s\n", ref->String().c_str(),
                 o.namespace_name.c_str());
@@ -147,16 +145,14 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
   }
   auto v = verifier.Verify(*ref, *set, ctx->deadline);
   std::vector<PolicyResult> results;
-  for (const Policy* p : matched) {
-    if (!v.ok()) {
-      results.push_back(FailedPolicy(*p, FetchFailureReason(v.status())));
-    } else {
-      results.push_back((*v)->results.at(p->name));
-    }
+  if (v.ok()) {
+    results = EvaluatePolicySet(matched, *(*v)->facts);
+  } else {
+    for (const Policy* p : matched) results.push_back(FailedPolicy(*p, FetchFailureReason(v.status())));
   }
   Decision d = CombineResults(results, UnmatchedAction::kAllow);
   if (o.output == "json") {
-    Json j = v.ok() ? VerifiedArtifactToJson(*(*v)->artifact) : Json{{"reference", ref->String()}};
+    Json j = v.ok() ? VerifiedArtifactToJson(*(*v)->facts) : Json{{"reference", ref->String()}};
     j["decision"] = DecisionName(d);
     j["policies"] = Json::array();
     for (const auto& r : results) {
@@ -165,7 +161,7 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
     std::printf("%s\n", j.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
   } else {
     if (v.ok()) {
-      const VerifiedArtifact& a = *(*v)->artifact;
+      const VerifiedArtifact& a = *(*v)->facts;
       std::printf("reference:  %s\ndigest:     %s\n", a.reference.String().c_str(), a.digest.c_str());
       std::string signers;
       for (const auto& s : a.SignedBy()) signers += (signers.empty() ? "" : ", ") + s;

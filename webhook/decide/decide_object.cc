@@ -144,15 +144,11 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
       }
     } else {
       const Result& v = distinct[result[i]].result;
-      if (v.ok()) rd.digest = (*v)->digest;
-      for (const Policy* p : matched[i]) {
-        if (!v.ok()) {
-          rd.policies.push_back(FailedPolicy(*p, FetchFailureReason(v.status())));
-          continue;
-        }
-        auto it = (*v)->results.find(p->name);
-        rd.policies.push_back(it != (*v)->results.end() ? it->second
-                                                         : FailedPolicy(*p, "internal: policy was not evaluated"));
+      if (v.ok()) {
+        rd.digest = (*v)->digest;
+        rd.policies = EvaluatePolicySet(matched[i], *(*v)->facts);
+      } else {
+        for (const Policy* p : matched[i]) rd.policies.push_back(FailedPolicy(*p, FetchFailureReason(v.status())));
       }
       rd.decision = CombineResults(rd.policies, options.unmatched);
     }

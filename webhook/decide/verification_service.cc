@@ -8,6 +8,8 @@
 namespace provgate {
 namespace {
 
+using Result = StatusOr<std::shared_ptr<const Verification>>;
+
 std::vector<TrustedKey> AllKeys(const PolicySet& set) {
   std::vector<TrustedKey> keys;
   for (const auto& p : set.policies()) {
@@ -16,161 +18,85 @@ std::vector<TrustedKey> AllKeys(const PolicySet& set) {
   return keys;
 }
 
+// One flight per artifact and policy set: by digest (the cache key, whether
+// the tag is written or not) once the digest is known, else by tag.
+std::string FlightKey(const Reference& ref, const PolicySet& policies) {
+  if (!ref.digest.empty()) return VerificationCache::Key(ref, ref.digest, policies);
+  return "tag " + ref.String() + " " + policies.hash();
+}
+
 }  // namespace
 
-VerificationService::VerificationService(RegistryClient* client, const Clock* clock, Options options,
+VerificationService::VerificationService(RegistryClient& client, const Clock& clock, Options options,
                                          VerificationObserver* observer)
     : client_(client),
       clock_(clock),
       options_(options),
       observer_(observer),
+      cache_(&clock, options.max_entries),
       slots_(std::clamp<std::ptrdiff_t>(options.max_concurrent, 1, std::counting_semaphore<>::max())) {}
 
-size_t VerificationService::cache_size() const {
-  std::lock_guard<std::shared_mutex> l(mu_);
-  return cache_.size();
-}
-
-// Requires mu_ (shared when `shared`).
-std::shared_ptr<const Verification> VerificationService::Lookup(std::string_view key, bool shared) {
-  auto it = cache_.find(key);
-  if (it == cache_.end()) return nullptr;
-  if (it->second.expires <= clock_->Now()) {
-    if (!shared) {
-      lru_.erase(it->second.lru);
-      cache_.erase(it);
-    }
-    return nullptr;
-  }
-  if (shared) {
-    it->second.used.store(true, std::memory_order_relaxed);  // lru_ cannot be reordered under a shared lock
-  } else {
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
-    it->second.used.store(false, std::memory_order_relaxed);  // moved: its position says it
-  }
-  return it->second.value;
-}
-
-// Requires mu_.
-void VerificationService::Store(const std::string& key, std::shared_ptr<const Verification> v, bool failed) {
-  auto it = cache_.find(key);
-  if (it != cache_.end()) {
-    lru_.erase(it->second.lru);
-    cache_.erase(it);
-  }
-  auto ttl = failed ? std::min(options_.cache_ttl, options_.failure_ttl) : options_.cache_ttl;
-  lru_.push_front(key);
-  CacheEntry& e = cache_[key];
-  e.value = std::move(v);
-  e.expires = clock_->Now() + ttl;
-  e.lru = lru_.begin();
-  e.used.store(false, std::memory_order_relaxed);  // its place at the front says it
-  // Evict from the back of lru_; an entry hit since it was last moved (by a
-  // shared-lock hit that could not move it) goes to the front instead, once,
-  // and so does the entry just stored when every other one was hit.
-  while (cache_.size() > options_.max_entries) {
-    auto victim = cache_.find(lru_.back());
-    bool just_stored = victim->first == key && cache_.size() > 1;
-    if (just_stored || victim->second.used.exchange(false, std::memory_order_relaxed)) {
-      lru_.splice(lru_.begin(), lru_, victim->second.lru);
-      continue;
-    }
-    cache_.erase(victim);
-    lru_.pop_back();
-  }
-}
-
-// Requires mu_ (shared when `shared`).
-const std::string* VerificationService::FindDigest(const Reference& ref, std::string_view ref_string, bool shared) {
-  if (!ref.digest.empty()) return &ref.digest;
-  auto it = ref_string.empty() ? resolutions_.find(ref.String()) : resolutions_.find(ref_string);
-  if (it == resolutions_.end()) return nullptr;
-  if (it->second.expires <= clock_->Now()) {
-    if (!shared) resolutions_.erase(it);
-    return nullptr;
-  }
-  return &it->second.digest;
-}
-
-// Requires mu_.
 std::string VerificationService::KnownDigest(const Reference& ref) {
-  const std::string* d = FindDigest(ref, {});
-  return d ? *d : std::string();
+  if (!ref.digest.empty()) return ref.digest;
+  MutexLock l(&mu_);
+  auto it = resolutions_.find(ref.String());
+  if (it == resolutions_.end()) return "";
+  if (it->second.expires <= clock_.Now()) {
+    resolutions_.erase(it);
+    return "";
+  }
+  return it->second.digest;
 }
 
-std::shared_ptr<const Verification> VerificationService::Cached(const Reference& ref, const PolicySet& policies,
-                                                                std::string_view ref_string) {
-  std::shared_ptr<const Verification> hit;
-  // The key is built in a per-thread buffer: this runs once per reference of
-  // every admission.
-  thread_local std::string key;
-  {
-    std::shared_lock<std::shared_mutex> l(mu_);
-    if (const std::string* digest = FindDigest(ref, ref_string, /*shared=*/true)) {
-      key.assign(*digest).append(1, ' ').append(policies.hash());
-      hit = Lookup(key, /*shared=*/true);
-    }
+void VerificationService::RememberDigest(const Reference& ref, const std::string& digest) {
+  MutexLock l(&mu_);
+  auto now = clock_.Now();
+  resolutions_[ref.String()] = {digest, now + options_.resolve_ttl};
+  // Bounded: expired resolutions are swept once the map doubles.
+  if (resolutions_.size() > 2 * resolutions_high_water_) {
+    std::erase_if(resolutions_, [now](const auto& e) { return e.second.expires <= now; });
+    resolutions_high_water_ = std::max<size_t>(resolutions_.size(), 1024);
   }
+}
+
+std::shared_ptr<const Verification> VerificationService::Cached(const Reference& ref, const PolicySet& policies) {
+  std::string digest = KnownDigest(ref);
+  if (digest.empty()) return nullptr;
+  auto hit = cache_.Lookup(VerificationCache::Key(ref, digest, policies));
   if (hit && observer_) observer_->OnCacheHit();
   return hit;
 }
 
-StatusOr<std::shared_ptr<const Verification>> VerificationService::Verify(
-    const Reference& ref, const std::shared_ptr<const PolicySet>& policies, Deadline deadline) {
-  std::shared_future<Result> waiting, self;
-  std::promise<Result> leader;
-  std::string flight_key;
-  {
-    std::lock_guard<std::shared_mutex> l(mu_);
-    std::string digest = KnownDigest(ref);
-    if (!digest.empty()) {
-      if (auto hit = Lookup(digest + " " + policies->hash())) {
-        if (observer_) observer_->OnCacheHit();
-        return hit;
-      }
-      flight_key = digest + " " + policies->hash();
-    } else {
-      flight_key = "tag " + ref.String() + " " + policies->hash();
-    }
-    auto it = in_flight_.find(flight_key);
-    if (it != in_flight_.end()) {
-      waiting = it->second;
-    } else {
-      self = leader.get_future().share();
-      in_flight_[flight_key] = self;
-    }
-  }
-  if (waiting.valid()) {
+Result VerificationService::Verify(const Reference& ref, const std::shared_ptr<const PolicySet>& policies,
+                                   Deadline deadline) {
+  if (auto hit = Cached(ref, *policies)) return hit;
+  std::string digest = KnownDigest(ref);
+  Reference target = digest.empty() ? ref : ref.WithDigest(digest);
+  auto joined = flights_.JoinOrLead(FlightKey(target, *policies),
+                                    Internal("unexpected error while verifying " + ref.String()));
+  if (auto* future = std::get_if<std::shared_future<Result>>(&joined)) {
     // Another request is verifying the same artifact: share its result.
-    if (waiting.wait_until(deadline) != std::future_status::ready) {
+    if (future->wait_until(deadline) != std::future_status::ready) {
       return DeadlineExceeded("timed out waiting for the verification of " + ref.String());
     }
     if (observer_) observer_->OnCacheHit();
-    return waiting.get();
+    return future->get();
   }
-  std::string digest_flight_key;
-  // The promise must be kept whatever happens: an exception escaping here
-  // would leave a broken promise in in_flight_, and every later request for
-  // this artifact would join it and fail until the process restarts. The
-  // exception's text is not kept: it may quote registry content (SPEC §8).
-  Result result = Internal("verification did not complete");
+  auto& flight = std::get<SingleFlight<Result>::Flight>(joined);
+  // The flight must land whatever happens: an exception escaping would leave
+  // joiners waiting until their deadlines. Its text is not kept: it may quote
+  // registry content.
+  Result result = Internal("unexpected error while verifying " + ref.String());
   try {
-    result = DoVerify(ref, policies, deadline, self, flight_key, &digest_flight_key);
+    result = Lead(target, policies, deadline, flight);
   } catch (...) {
-    result = Internal("unexpected error while verifying " + ref.String());
   }
-  leader.set_value(result);
-  std::lock_guard<std::shared_mutex> l(mu_);
-  in_flight_.erase(flight_key);
-  if (!digest_flight_key.empty()) in_flight_.erase(digest_flight_key);
+  flight.Finish(result);
   return result;
 }
 
-VerificationService::Result VerificationService::DoVerify(const Reference& ref,
-                                                          const std::shared_ptr<const PolicySet>& policies,
-                                                          Deadline deadline, const std::shared_future<Result>& self,
-                                                          const std::string& flight_key,
-                                                          std::string* digest_flight_key) {
+Result VerificationService::Lead(const Reference& ref, const std::shared_ptr<const PolicySet>& policies,
+                                 Deadline deadline, SingleFlight<Result>::Flight& flight) {
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   // Every registry request of a verification, the manifest's included, runs
@@ -189,76 +115,51 @@ VerificationService::Result VerificationService::DoVerify(const Reference& ref,
     }
     ~Slot() { Release(); }
   } slot{&slots_};
-  std::string known;
-  {
-    std::lock_guard<std::shared_mutex> l(mu_);
-    known = KnownDigest(ref);
-  }
-  Reference target = known.empty() ? ref : ref.WithDigest(known);
+
   // By digest when known; else by tag, which tells the digest in the same request.
-  auto manifest = client_->GetManifest(target, target.TagOrDigest(), deadline);
+  auto manifest = client_.GetManifest(ref, ref.TagOrDigest(), deadline);
   if (!manifest.ok()) {
     if (observer_) observer_->OnVerification("error", elapsed());
     return manifest.status();
   }
   const std::string digest = manifest->digest;
-  const std::string key = digest + " " + policies->hash();
-  std::shared_future<Result> other;
-  {
-    std::lock_guard<std::shared_mutex> l(mu_);
-    if (ref.digest.empty()) {
-      auto now = clock_->Now();
-      resolutions_[ref.String()] = {digest, now + options_.resolve_ttl};
-      // Bounded: expired resolutions are swept once the map doubles.
-      if (resolutions_.size() > 2 * resolutions_high_water_) {
-        std::erase_if(resolutions_, [now](const auto& e) { return e.second.expires <= now; });
-        resolutions_high_water_ = std::max<size_t>(resolutions_.size(), 1024);
-      }
-    }
-    if (auto hit = Lookup(key)) {  // the tag points at a digest verified already
+  if (ref.digest.empty()) {
+    RememberDigest(ref, digest);
+    // The tag named a digest that is cached, or being verified, already.
+    Reference pinned = ref.WithDigest(digest);
+    if (auto hit = cache_.Lookup(VerificationCache::Key(ref, digest, *policies))) {
       if (observer_) observer_->OnCacheHit();
       return hit;
     }
-    auto it = in_flight_.find(key);
-    if (it == in_flight_.end()) {
-      in_flight_[key] = self;
-      *digest_flight_key = key;
-    } else if (key != flight_key) {
-      other = it->second;  // someone else is verifying this digest already
+    if (auto other = flight.Claim(FlightKey(pinned, *policies))) {
+      slot.Release();  // waiting for another verification talks to no registry
+      if (other->wait_until(deadline) != std::future_status::ready) {
+        return DeadlineExceeded("timed out waiting for the verification of " + ref.String());
+      }
+      if (observer_) observer_->OnCacheHit();
+      return other->get();
     }
   }
-  if (other.valid()) {
-    slot.Release();  // waiting for another verification talks to no registry
-    if (other.wait_until(deadline) != std::future_status::ready) {
-      return DeadlineExceeded("timed out waiting for the verification of " + ref.String());
-    }
-    if (observer_) observer_->OnCacheHit();
-    return other.get();
-  }
-  auto material = FetchAttachedMaterial(*client_, ref, std::move(*manifest), deadline);
+  auto material = FetchAttachedMaterial(client_, ref, std::move(*manifest), deadline);
   if (!material.ok()) {
     if (observer_) observer_->OnVerification("error", elapsed());
     return material.status();
   }
-  VerifiedArtifact artifact = VerifyArtifact(*material, AllKeys(*policies));
+  auto facts = std::make_shared<const VerifiedArtifact>(VerifyArtifact(*material, AllKeys(*policies)));
   auto v = std::make_shared<Verification>();
   v->reference = ref.WithDigest(digest);
   v->digest = digest;
-  bool failed = false;  // by a policy that selects this reference
+  v->facts = facts;
+  // Negative results live shorter: a failure of a policy that selects this
+  // reference may be cured by a signature or attestation attached later.
+  bool failed = false;
   for (const auto& p : policies->policies()) {
-    PolicyResult r = EvaluatePolicy(p, artifact);
-    if (!r.passed && p.match && p.match->MatchesReference(ref)) failed = true;
-    v->results[p.name] = std::move(r);
+    if (p.match && p.match->MatchesReference(ref) && !EvaluatePolicy(p, *facts).passed) failed = true;
   }
-  bool trusted = !artifact.SignedBy().empty();
-  if (options_.keep_artifact) v->artifact = std::make_shared<const VerifiedArtifact>(std::move(artifact));
-  std::shared_ptr<const Verification> result = v;
-  {
-    std::lock_guard<std::shared_mutex> l(mu_);
-    Store(key, result, failed);
-  }
-  if (observer_) observer_->OnVerification(trusted ? "verified" : "failed", elapsed());
-  return result;
+  cache_.Insert(VerificationCache::Key(ref, digest, *policies), v,
+                failed ? std::min(options_.cache_ttl, options_.failure_ttl) : options_.cache_ttl);
+  if (observer_) observer_->OnVerification(facts->SignedBy().empty() ? "failed" : "verified", elapsed());
+  return std::shared_ptr<const Verification>(std::move(v));
 }
 
 }  // namespace provgate

@@ -182,7 +182,7 @@ void JsonLog::Write(const char* level, std::string_view msg, const std::string& 
   bool at_once = flush_interval_.count() == 0 || level[0] == 'w' || level[0] == 'e';
   bool wake = false;
   {
-    std::lock_guard<AdaptiveMutex> l(mu_);
+    MutexLock l(&mu_);
     pending_.append("{\"time\":\"").append(ts).append("\",\"level\":\"").append(level).append("\",\"msg\":");
     AppendJsonString(msg, &pending_);
     pending_.append(fields).append("}\n");
@@ -200,7 +200,7 @@ JsonLog::JsonLog(FILE* out, bool debug, std::chrono::milliseconds flush_interval
     : out_(out), debug_(debug), flush_interval_(flush_interval) {
   if (flush_interval_.count() > 0) {
     flusher_ = std::thread([this] {
-      std::unique_lock<AdaptiveMutex> l(mu_);
+      std::unique_lock<Mutex> l(mu_);
       while (!stop_) {
         cv_.wait_for(l, flush_interval_, [this] { return stop_ || flush_soon_; });
         flush_soon_ = false;
@@ -215,7 +215,7 @@ JsonLog::JsonLog(FILE* out, bool debug, std::chrono::milliseconds flush_interval
 
 JsonLog::~JsonLog() {
   {
-    std::lock_guard<AdaptiveMutex> l(mu_);
+    MutexLock l(&mu_);
     stop_ = true;
   }
   cv_.notify_all();
@@ -228,7 +228,7 @@ void JsonLog::Flush() { WriteOut(); }
 void JsonLog::WriteOut() {
   std::lock_guard<std::mutex> w(out_mu_);
   {
-    std::lock_guard<AdaptiveMutex> l(mu_);
+    MutexLock l(&mu_);
     if (pending_.empty()) return;
     writing_.swap(pending_);  // both keep their capacity: no allocation per write
   }

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "base/adaptive_mutex.h"
+#include "base/mutex.h"
 #include "base/json_util.h"
 
 namespace provgate {
@@ -85,7 +85,7 @@ class JsonLog {
   std::chrono::milliseconds flush_interval_;
   std::mutex out_mu_;    // held while writing to out_
   std::string writing_;  // guarded by out_mu_: the lines being written
-  AdaptiveMutex mu_;  // every logging thread appends under it: a short section
+  Mutex mu_;  // every logging thread appends under it: a short section
   std::condition_variable_any cv_;
   std::string pending_;        // guarded by mu_
   bool flush_soon_ = false;    // guarded by mu_: the flusher was asked to write before its interval

@@ -81,7 +81,7 @@ int RunServe(const ServeOptions& o) {
   SteadyClock clock;
   VerificationService::Options vo;
   vo.cache_ttl = std::chrono::milliseconds(static_cast<long long>(o.cache_ttl_seconds * 1000));
-  VerificationService verifier(&client, &clock, vo, &metrics);
+  VerificationService verifier(client, clock, vo, &metrics);
   PolicyStore policies(o.policies, &log, &metrics);
   policies.Reload();
   if (!policies.Current()) {
