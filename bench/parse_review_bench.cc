@@ -21,7 +21,7 @@
 #include "policy/policy_loader.h"
 #include "tests/webhook/fake_registry.h"
 #include "webhook/server/admission_review.h"
-#include "webhook/server/admission_server.h"
+#include "webhook/server/admission_handler.h"
 #include "webhook/decide/decide_object.h"
 #include "webhook/decide/find_model_references.h"
 #include "webhook/server/json_log.h"
@@ -166,14 +166,14 @@ void BM_AdmitWarm(benchmark::State& state) {
     VerificationService verifier(client, clock, vo, &metrics);
     PolicyStore policies({policy}, &log, &metrics);
     if (!policies.Reload()) state.SkipWithError("policy did not load");
-    AdmissionServer server(ServerOptions{}, &policies, &verifier, &metrics, &log);
-    auto first = server.Validate(Review());
+    AdmissionHandler handler(HandlerOptions{}, policies, verifier, metrics, log);
+    auto first = handler.Admit(Review(), Webhook::kValidate);
     if (first.status != 200 || first.body.find("\"allowed\":true") == std::string::npos) {
       state.SkipWithError(("warm-up review not allowed: " + first.body).c_str());
     }
     int before = reg.requests.load();
     long long allocations = g_allocations.load();
-    for (auto _ : state) benchmark::DoNotOptimize(server.Validate(Review()));
+    for (auto _ : state) benchmark::DoNotOptimize(handler.Admit(Review(), Webhook::kValidate));
     if (reg.requests.load() != before) state.SkipWithError("the timed reviews reached the registry");
     state.counters["allocs_per_review"] =
         static_cast<double>(g_allocations.load() - allocations) / static_cast<double>(state.iterations());

@@ -182,6 +182,9 @@ inline Json ModelRef(const Json& out) { return RefAt(out, "spec.volumes[0].image
 // All reasons of all policies of one reference, joined for substring checks.
 inline std::string Reasons(const Json& ref) {
   std::string s;
+  if (ref.contains("reasons")) {
+    for (const auto& r : ref["reasons"]) s += r.get<std::string>() + "\n";
+  }
   for (const auto& p : ref["policies"]) {
     for (const auto& r : p["reasons"]) s += r.get<std::string>() + "\n";
   }

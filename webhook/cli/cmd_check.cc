@@ -54,7 +54,7 @@ void PrintObjectText(const ObjectDecision& d) {
   for (const auto& r : d.references) {
     std::string ref = r.ref.parsed ? r.ref.reference.String() : r.ref.raw;
     if (!r.digest.empty() && r.ref.parsed && r.ref.reference.digest.empty()) ref += "@" + r.digest;
-    std::string why = PolicySummary(r.policies);
+    std::string why = !r.reason.empty() ? r.reason : PolicySummary(r.policies);
     if (r.decision == Decision::kUnmatched) why = "no policy matches";
     std::printf("%-9s %s %s %s: %s\n", Upper(r.decision), obj.c_str(), r.ref.field_path.c_str(), ref.c_str(),
                 why.c_str());

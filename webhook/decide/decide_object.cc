@@ -62,6 +62,32 @@ void VerifyAll(std::vector<PendingVerification>& refs, const std::shared_ptr<con
 
 }  // namespace
 
+const char* UndecidedName(Undecided u) {
+  switch (u) {
+    case Undecided::kNo: return "decided";
+    case Undecided::kNoPolicySet: return "no-policy-set";
+    case Undecided::kMalformedObject: return "malformed-object";
+    case Undecided::kInvalidReference: return "invalid-reference";
+    case Undecided::kFetchFailed: return "fetch-failed";
+    case Undecided::kUnmatched: return "unmatched";
+  }
+  return "?";
+}
+
+Decision UndecidedDecision(Undecided why, UnmatchedAction unmatched) {
+  switch (why) {
+    case Undecided::kUnmatched:
+      return unmatched == UnmatchedAction::kDeny ? Decision::kDeny : Decision::kUnmatched;
+    case Undecided::kNo:
+    case Undecided::kFetchFailed:  // decided by the policies' modes (CombineResults); fail closed if asked
+    case Undecided::kInvalidReference:
+    case Undecided::kNoPolicySet:
+    case Undecided::kMalformedObject:
+      return Decision::kDeny;
+  }
+  return Decision::kDeny;
+}
+
 bool ObjectDecision::AnyAudit() const {
   for (const auto& r : references) {
     if (r.decision == Decision::kAudit) return true;
@@ -129,34 +155,32 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
     rd.ref = std::move(refs[i]);
     rd.policies.reserve(matched[i].size());
     if (!rd.ref.parsed) {
-      rd.decision = Decision::kDeny;
-      PolicyResult pr;
-      pr.name = "(reference)";
-      pr.reasons.push_back("invalid reference: " + rd.ref.parse_error);
-      rd.policies.push_back(pr);
+      rd.undecided = Undecided::kInvalidReference;
+      rd.decision = UndecidedDecision(rd.undecided, options.unmatched);
+      rd.reason = "invalid reference: " + rd.ref.parse_error;
     } else if (matched[i].empty()) {
-      rd.decision = CombineResults({}, options.unmatched);
-      if (rd.decision == Decision::kDeny) {
-        PolicyResult pr;
-        pr.name = "(unmatched)";
-        pr.reasons.push_back("no policy matches this reference and --unmatched is deny");
-        rd.policies.push_back(pr);
-      }
+      rd.undecided = Undecided::kUnmatched;
+      rd.decision = UndecidedDecision(rd.undecided, options.unmatched);
+      if (rd.decision == Decision::kDeny) rd.reason = "no policy matches this reference and --unmatched is deny";
     } else {
       const Result& v = distinct[result[i]].result;
       if (v.ok()) {
         rd.digest = (*v)->digest;
         rd.policies = EvaluatePolicySet(matched[i], *(*v)->facts);
       } else {
+        rd.undecided = Undecided::kFetchFailed;
         for (const Policy* p : matched[i]) rd.policies.push_back(FailedPolicy(*p, FetchFailureReason(v.status())));
       }
       rd.decision = CombineResults(rd.policies, options.unmatched);
     }
 
+    const std::string where = rd.ref.field_path + " " + Quote(rd.ref.raw);
+    if (rd.decision == Decision::kDeny && !rd.reason.empty()) {
+      denials += (denials.empty() ? "" : "; ") + where + " denied: " + rd.reason;
+    }
     for (const auto& pr : rd.policies) {
       if (pr.passed) continue;
-      if (rd.decision == Decision::kDeny && (pr.mode == Mode::kEnforce || pr.name.front() == '(')) {
-        const std::string where = rd.ref.field_path + " " + Quote(rd.ref.raw);
+      if (rd.decision == Decision::kDeny && pr.mode == Mode::kEnforce) {
         denials += (denials.empty() ? "" : "; ") + where + " denied by policy " + pr.name + ": " + FirstReason(pr);
       } else if (pr.mode == Mode::kWarn) {
         out.warnings.push_back(
@@ -191,6 +215,8 @@ OrderedJson ObjectDecisionToJson(const ObjectDecision& d) {
     ref["field"] = r.ref.field_path;
     if (!r.digest.empty()) ref["digest"] = r.digest;
     ref["decision"] = DecisionName(r.decision);
+    if (r.undecided != Undecided::kNo) ref["undecided"] = UndecidedName(r.undecided);
+    if (!r.reason.empty()) ref["reasons"] = OrderedJson::array({r.reason});
     ref["policies"] = OrderedJson::array();
     for (const auto& p : r.policies) {
       OrderedJson pj;

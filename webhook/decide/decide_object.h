@@ -20,10 +20,34 @@ struct DecisionOptions {
   std::vector<std::string> model_annotations = DefaultModelAnnotations();
 };
 
+// Why provgate could not decide by policy rules: a closed set, carried in
+// the decision. What each leads to is UndecidedDecision's (references) and
+// the admission handler's (objects) to say, in one place each.
+enum class Undecided {
+  kNo,                // decided by the matching policies' rules
+  kNoPolicySet,       // no valid policy set is loaded (object)
+  kMalformedObject,   // the object cannot be read: too many references, a duplicate key (object)
+  kInvalidReference,  // the reference does not parse
+  kFetchFailed,       // the artifact could not be fetched or verified
+  kUnmatched,         // no policy matches the reference
+};
+const char* UndecidedName(Undecided u);  // "no-policy-set", "malformed-object", ...
+
+// The decision for a reference that could not be decided, fail closed:
+//   kInvalidReference -> deny (what the runtime would pull is unknown);
+//   kUnmatched        -> `unmatched` (--unmatched: allow gives kUnmatched);
+//   kFetchFailed      -> each matching policy fails with the reason and its
+//                        mode applies (CombineResults: enforce denies), so
+//                        this function is not asked;
+//   kNoPolicySet, kMalformedObject -> deny.
+Decision UndecidedDecision(Undecided why, UnmatchedAction unmatched);
+
 struct ReferenceDecision {
   ModelReference ref;
   std::string digest;  // the verified digest; empty when it could not be resolved
   Decision decision = Decision::kUnmatched;
+  Undecided undecided = Undecided::kNo;
+  std::string reason;  // why, when undecided is kInvalidReference or a denying kUnmatched
   std::vector<PolicyResult> policies;  // the matching policies' results, in load order
 };
 

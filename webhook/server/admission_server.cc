@@ -8,155 +8,11 @@
 #include "webhook/server/admission_review.h"
 
 namespace provgate {
-namespace {
 
-// Mode label for metrics: which enforcement mode produced the object's decision.
-std::pair<std::string, std::string> DecisionLabels(const ObjectDecision& d) {
-  if (!d.allowed) return {"deny", "enforce"};
-  if (!d.warnings.empty()) return {"warn", "warn"};
-  if (d.AnyAudit()) return {"audit", "audit"};
-  return {"allow", "none"};
-}
-
-}  // namespace
-
-AdmissionServer::AdmissionServer(ServerOptions options, PolicyStore* policies, VerificationService* verifier,
-                                 Metrics* metrics, JsonLog* log)
-    : options_(std::move(options)), policies_(policies), verifier_(verifier), metrics_(metrics), log_(log) {}
+AdmissionServer::AdmissionServer(ServerOptions options, AdmissionHandler& handler, Metrics& metrics)
+    : options_(std::move(options)), handler_(handler), metrics_(metrics) {}
 
 AdmissionServer::~AdmissionServer() { Stop(); }
-
-HttpAnswer AdmissionServer::Ready() const {
-  auto set = policies_->Current();
-  std::string err = policies_->LastError();
-  if (!set) {
-    return {503, Json{{"ready", false}, {"error", err.empty() ? "policies not loaded" : err}}.dump(-1, ' ', false, Json::error_handler_t::replace)};
-  }
-  Json j = {{"ready", true}, {"policies", set->policies().size()}, {"hash", set->hash()}};
-  if (!err.empty()) j["lastReloadError"] = err;  // the last good set is still active
-  return {200, j.dump(-1, ' ', false, Json::error_handler_t::replace)};
-}
-
-HttpAnswer AdmissionServer::Validate(const std::string& body) { return Admit(body, false); }
-HttpAnswer AdmissionServer::Mutate(const std::string& body) { return Admit(body, true); }
-
-HttpAnswer AdmissionServer::Admit(const std::string& body, bool mutate) {
-  auto start = std::chrono::steady_clock::now();
-  const char* webhook = mutate ? "mutate" : "validate";
-  // One simdjson parser per server thread, its buffers reused; a large body
-  // gets a parser of its own so every thread does not keep megabytes.
-  thread_local simdjson::dom::parser thread_parser(kMaxAdmissionBodyBytes);
-  thread_local bool thread_parser_ready = thread_parser.allocate(64 << 10, kMaxAdmissionDepth) == simdjson::SUCCESS;
-  std::optional<simdjson::dom::parser> big_parser;
-  simdjson::dom::parser* parser = &thread_parser;
-  if (body.size() > (256u << 10) || !thread_parser_ready) {
-    big_parser.emplace(kMaxAdmissionBodyBytes);
-    if (big_parser->allocate(body.size() + 64, kMaxAdmissionDepth) != simdjson::SUCCESS) {
-      return {400, ErrorJson("request body cannot be parsed")};
-    }
-    parser = &*big_parser;
-  }
-  auto req = ParseAdmissionReview(body, *parser);
-  if (!req.ok()) {
-    if (log_) log_->Warn("malformed admission review", {{"webhook", webhook}, {"error", req.status().message()}});
-    return {400, ErrorJson(req.status().message())};
-  }
-  AdmissionResponse resp;
-  auto finish = [&](const std::string& decision, const std::string& mode) {
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (metrics_) {
-      metrics_->CountAdmission(webhook, decision, mode);
-      metrics_->ObserveAdmission(secs);
-    }
-    resp.uid = std::move(req->uid);  // the last use of the request
-    return HttpAnswer{200, AdmissionResponseJson(resp)};
-  };
-  if (req->operation == "DELETE" || req->operation == "CONNECT" || !req->object) return finish("allow", "none");
-  if (options_.exclude_namespaces.count(req->namespace_name)) return finish("allow", "none");
-
-  // The request's namespace and name are authoritative (objects often omit
-  // them on CREATE).
-  ObjectIdentity id = IdentifyObjectSimdjson(*req->object);
-  if (!req->namespace_name.empty()) id.namespace_name = req->namespace_name;
-  if (id.name.empty()) id.name = req->name;
-  if (id.kind.empty()) id.kind = req->kind;
-  auto base = [&](const ObjectIdentity& o) {
-    return Json{{"uid", req->uid}, {"namespace", o.namespace_name}, {"kind", o.kind}, {"name", o.name},
-                {"webhook", webhook}};
-  };
-  auto set = policies_->Current();
-  if (!set) {
-    // No policy set ever loaded: nothing can be decided. Fail closed on
-    // /validate; /mutate denies nothing.
-    if (!mutate) {
-      resp.allowed = false;
-      resp.message = "provgate: no valid policy set is loaded: " + policies_->LastError();
-    }
-    if (log_) log_->Error("admission without a policy set", base(id));
-    return finish(mutate ? "allow" : "deny", mutate ? "none" : "enforce");
-  }
-  auto refs = FindModelReferencesSimdjson(*req->object, options_.decision.model_annotations);
-  if (!refs.ok()) {
-    // The object cannot be read (e.g. too many references): fail closed.
-    if (!mutate) {
-      resp.allowed = false;
-      resp.message = "provgate: " + refs.status().message();
-    }
-    if (log_) {
-      Json f = base(id);
-      f["decision"] = mutate ? "allow" : "deny";
-      f["reasons"] = Json::array({refs.status().message()});
-      log_->Warn("decision", f);
-    }
-    return finish(mutate ? "allow" : "deny", "enforce");
-  }
-  Deadline deadline = std::chrono::steady_clock::now() + options_.verify_timeout;
-  auto decision = DecideReferences(std::move(id), std::move(*refs), set, *verifier_, options_.decision, deadline);
-  const ObjectIdentity& object = decision.object;
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  if (mutate) {
-    // /mutate denies nothing; it only pins what was verified.
-    resp.patch = PinningPatch(decision);
-  } else {
-    resp.allowed = decision.allowed;
-    resp.message = decision.message;
-    resp.warnings = decision.warnings;
-  }
-  if (log_) {
-    bool logged = false;
-    thread_local std::string reference_buffer;
-    auto reference_text = [](const Reference& r) -> const std::string& {
-      reference_buffer.clear();
-      r.AppendTo(&reference_buffer);
-      return reference_buffer;
-    };
-    for (const auto& r : decision.references) {
-      if (r.policies.empty()) continue;  // unmatched, allowed: not a decision worth a line
-      for (const auto& p : r.policies) {
-        thread_local LogFields f;  // its buffer reused
-        f.Clear();
-        f.Str("uid", req->uid).Str("namespace", object.namespace_name).Str("kind", object.kind).Str("name", object.name);
-        f.Str("webhook", webhook).Str("reference", r.ref.parsed ? reference_text(r.ref.reference) : r.ref.raw);
-        f.Str("field", r.ref.field_path);
-        if (!r.digest.empty()) f.Str("digest", r.digest);
-        f.Str("policy", p.name).Str("mode", ModeName(p.mode)).Str("decision", DecisionName(r.decision));
-        f.Bool("passed", p.passed).Strs("reasons", p.reasons).Num("duration_ms", ms).Bool("dryRun", req->dry_run);
-        log_->Info("decision", f);
-        logged = true;
-      }
-    }
-    if (!logged && log_->debug()) {
-      Json f = base(object);
-      f["decision"] = "allow";
-      f["references"] = decision.references.size();
-      f["duration_ms"] = ms;
-      log_->Debug("decision", std::move(f));
-    }
-  }
-  auto labels = DecisionLabels(decision);
-  if (mutate) labels = {"allow", "none"};
-  return finish(labels.first, labels.second);
-}
 
 StatusOr<int> AdmissionServer::Bind() {
   if (!options_.insecure_http) {
@@ -200,15 +56,15 @@ StatusOr<int> AdmissionServer::Bind() {
     res.set_content(a.body, a.content_type);
   };
   s.Post("/validate", [this, answer](const httplib::Request& req, httplib::Response& res) {
-    answer(res, Validate(req.body));
+    answer(res, handler_.Admit(req.body, Webhook::kValidate));
   });
   s.Post("/mutate", [this, answer](const httplib::Request& req, httplib::Response& res) {
-    answer(res, Mutate(req.body));
+    answer(res, handler_.Admit(req.body, Webhook::kMutate));
   });
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-  s.Get("/readyz", [this, answer](const httplib::Request&, httplib::Response& res) { answer(res, Ready()); });
+  s.Get("/readyz", [this, answer](const httplib::Request&, httplib::Response& res) { answer(res, handler_.Ready()); });
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_->Render(), "text/plain; version=0.0.4");
+    res.set_content(metrics_.Render(), "text/plain; version=0.0.4");
   });
   // cpp-httplib 0.11 listens with a backlog of 5, compiled into Debian's
   // library: a burst of new connections (a rollout) overflows it and waits

@@ -1,6 +1,5 @@
-// The admission server (SPEC §3): /validate, /mutate, /healthz, /readyz,
-// /metrics over HTTPS (cpp-httplib + OpenSSL). The handlers are public so
-// tests can drive them without sockets. Thread-safe.
+// The admission server (docs/server.md): /validate, /mutate, /healthz,
+// /readyz, /metrics over HTTPS (cpp-httplib + OpenSSL). Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -10,12 +9,9 @@
 #include <utility>
 #include <vector>
 
-#include "webhook/decide/decide_object.h"
-#include "webhook/server/json_log.h"
+#include "webhook/server/admission_handler.h"
 #include "webhook/server/metrics.h"
-#include "webhook/server/policy_store.h"
 #include "webhook/server/tls_certificates.h"
-#include "webhook/decide/verification_service.h"
 
 namespace httplib {
 class Server;
@@ -28,22 +24,16 @@ struct ServerOptions {
   int port = 8443;
   std::string tls_cert, tls_key;
   bool insecure_http = false;
-  std::chrono::milliseconds verify_timeout{8000};
-  std::set<std::string> exclude_namespaces;
-  DecisionOptions decision;
   size_t threads = 128;  // one per open connection (cpp-httplib's model)
 };
 
-struct HttpAnswer {
-  int status = 200;
-  std::string body;
-  const char* content_type = "application/json";  // a literal
-};
-
+// The HTTPS shell: TLS, the listening socket, the routes. /validate and
+// /mutate go to the AdmissionHandler, /readyz to its Ready(), /metrics to
+// Metrics.
 class AdmissionServer {
  public:
-  AdmissionServer(ServerOptions options, PolicyStore* policies, VerificationService* verifier, Metrics* metrics,
-                  JsonLog* log);
+  // `handler` and `metrics` must outlive the server.
+  AdmissionServer(ServerOptions options, AdmissionHandler& handler, Metrics& metrics);
   ~AdmissionServer();
 
   // Binds the listening socket. Fails with InvalidArgument when TLS files are
@@ -54,18 +44,10 @@ class AdmissionServer {
   void Serve();
   void Stop();
 
-  HttpAnswer Validate(const std::string& body);
-  HttpAnswer Mutate(const std::string& body);
-  HttpAnswer Ready() const;
-
  private:
-  HttpAnswer Admit(const std::string& body, bool mutate);
-
   ServerOptions options_;
-  PolicyStore* policies_;
-  VerificationService* verifier_;
-  Metrics* metrics_;
-  JsonLog* log_;
+  AdmissionHandler& handler_;
+  Metrics& metrics_;
   std::unique_ptr<TlsCertificates> certs_;
   std::unique_ptr<httplib::Server> server_;
 };

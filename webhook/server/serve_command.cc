@@ -56,14 +56,15 @@ int RunServe(const ServeOptions& o) {
   so.tls_cert = o.tls_cert;
   so.tls_key = o.tls_key;
   so.insecure_http = o.insecure_http;
-  so.verify_timeout = std::chrono::milliseconds(static_cast<long long>(o.verify_timeout_seconds * 1000));
-  so.decision.unmatched = o.unmatched == "deny" ? UnmatchedAction::kDeny : UnmatchedAction::kAllow;
-  if (!o.model_annotations.empty()) so.decision.model_annotations = SplitComma(o.model_annotations);
+  HandlerOptions ho;
+  ho.verify_timeout = std::chrono::milliseconds(static_cast<long long>(o.verify_timeout_seconds * 1000));
+  ho.decision.unmatched = o.unmatched == "deny" ? UnmatchedAction::kDeny : UnmatchedAction::kAllow;
+  if (!o.model_annotations.empty()) ho.decision.model_annotations = SplitComma(o.model_annotations);
   if (o.exclude_namespaces_set) {
-    for (auto& ns : SplitComma(o.exclude_namespaces)) so.exclude_namespaces.insert(ns);
+    for (auto& ns : SplitComma(o.exclude_namespaces)) ho.exclude_namespaces.insert(ns);
   } else {
-    so.exclude_namespaces.insert("kube-system");
-    if (auto own = OwnNamespace(); !own.empty()) so.exclude_namespaces.insert(own);
+    ho.exclude_namespaces.insert("kube-system");
+    if (auto own = OwnNamespace(); !own.empty()) ho.exclude_namespaces.insert(own);
   }
 
   // Decision lines are buffered for at most 100 ms (one write(2) per
@@ -97,7 +98,8 @@ int RunServe(const ServeOptions& o) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  AdmissionServer server(so, &policies, &verifier, &metrics, &log);
+  AdmissionHandler handler(ho, policies, verifier, metrics, log);
+  AdmissionServer server(so, handler, metrics);
   auto port = server.Bind();
   if (!port.ok()) return Fail(port.status());
   log.Info("serving", {{"listen", so.host + ":" + std::to_string(*port)},
