@@ -7,11 +7,11 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kOk: return "ok";
     case StatusCode::kInvalidArgument: return "invalid-argument";
     case StatusCode::kNotFound: return "not-found";
-    case StatusCode::kUnavailable: return "registry-unavailable";
+    case StatusCode::kUnavailable: return "unavailable";
     case StatusCode::kDeadlineExceeded: return "deadline-exceeded";
-    case StatusCode::kResourceExhausted: return "limit-exceeded";
+    case StatusCode::kResourceExhausted: return "resource-exhausted";
     case StatusCode::kPermissionDenied: return "permission-denied";
-    case StatusCode::kDataLoss: return "digest-mismatch";
+    case StatusCode::kDataLoss: return "data-loss";
     case StatusCode::kInternal: return "internal";
   }
   return "unknown";

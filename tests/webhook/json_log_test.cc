@@ -68,11 +68,11 @@ TEST_CASE("AppendJsonString escapes and round-trips") {
   }
 }
 
-TEST_CASE("AppendJsonString: a special byte is escaped at every offset of the 8-byte fast path") {
-  // Plain runs are scanned eight bytes at a time: put each kind of special
-  // byte at every position of a few words and compare with a one-byte-at-a-
-  // time reference (the inputs are valid UTF-8: copied, but for '"', '\\'
-  // and control characters, which become \u00XX).
+TEST_CASE("AppendJsonString: a special byte is escaped at every offset of a plain run") {
+  // Plain runs are copied whole: put each kind of special byte at every
+  // position of a few words and compare with a one-byte-at-a-time reference
+  // (the inputs are valid UTF-8: copied, but for '"', '\\' and control
+  // characters, which become \u00XX).
   auto reference = [](const std::string& in) {
     std::string out = "\"";
     for (unsigned char c : in) {
@@ -173,8 +173,8 @@ TEST_CASE("LogFields builds the fields of one decision line") {
 }
 
 TEST_CASE("FormatLogTime agrees with gmtime_r: epoch, leap days, century years, millisecond carry") {
-  // The civil date is computed without gmtime_r (which locks): compare it
-  // with gmtime_r + strftime at the dates where calendar arithmetic breaks.
+  // Compared with gmtime_r + strftime at the dates where calendar
+  // arithmetic breaks.
   auto reference = [](long long ms) {
     std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
     std::tm tm{};

@@ -96,12 +96,17 @@ bool ObjectDecision::AnyAudit() const {
 }
 
 std::string FetchFailureReason(const Status& s) {
-  if (s.code() == StatusCode::kNotFound) return "not-found: " + s.message();
-  // A bound of provgate's own, not the registry's failure.
-  if (s.code() == StatusCode::kResourceExhausted) return "bound-exceeded: " + s.message();
-  // StatusCodeName(kUnavailable) is "registry-unavailable" itself: say it once.
-  if (s.code() == StatusCode::kUnavailable) return "registry-unavailable: " + s.message();
-  return std::string("registry-unavailable: ") + StatusCodeName(s.code()) + ": " + s.message();
+  // The reason codes users see (docs/decision-rules.md), made here and only
+  // here from the Status codes below them.
+  switch (s.code()) {
+    case StatusCode::kNotFound: return "not-found: " + s.message();  // a decided denial: the tag is not there
+    case StatusCode::kResourceExhausted: return "bound-exceeded: " + s.message();  // a bound of provgate's own
+    case StatusCode::kUnavailable: return "registry-unavailable: " + s.message();
+    case StatusCode::kDeadlineExceeded: return "registry-unavailable: deadline: " + s.message();
+    case StatusCode::kPermissionDenied: return "registry-unavailable: permission-denied: " + s.message();
+    case StatusCode::kDataLoss: return "registry-unavailable: digest-mismatch: " + s.message();
+    default: return std::string("registry-unavailable: ") + StatusCodeName(s.code()) + ": " + s.message();
+  }
 }
 
 StatusOr<ObjectDecision> DecideObject(const Json& object, const std::string& namespace_name,

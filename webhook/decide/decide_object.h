@@ -87,7 +87,9 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
                                 const std::shared_ptr<const PolicySet>& policies, VerificationService& verifier,
                                 const DecisionOptions& options, Deadline deadline);
 
-// The reason prefix for a Status that prevented verification.
+// The reason for a Status that prevented verification, led by its reason
+// code: "not-found: ", "bound-exceeded: ", or "registry-unavailable: "
+// (with "deadline: ", "permission-denied: ", "digest-mismatch: " ... after it).
 std::string FetchFailureReason(const Status& s);
 
 // "check -o json" rendering of one object's decision (SPEC §2).

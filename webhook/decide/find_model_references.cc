@@ -40,48 +40,13 @@ std::string Join(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
-// The extraction below is written once over a small adapter, so the server
-// can run it on simdjson's DOM (its hot path) and `check` on nlohmann's with
-// identical results. Adapters iterate arrays (never index them: simdjson
-// indexes in linear time) and look up object keys exactly (Kubernetes'
-// decoders are case-sensitive: sigs.k8s.io/json). Object members are
-// visited in nlohmann's order, sorted by key.
-struct NlohmannAdapter {
-  using Node = const Json*;  // null = absent
-  // nlohmann objects cannot hold duplicate keys (`check` refuses manifests
-  // with any, see read_manifests.cc).
-  Node Get(Node n, std::string_view key) {
-    if (!n || !n->is_object()) return nullptr;
-    auto it = n->find(key);
-    return it == n->end() ? nullptr : &*it;
-  }
-  // out[k] = Get(n, keys[k]) for every k.
-  template <typename Keys>
-  void GetEach(Node n, const Keys& keys, Node* out) {
-    size_t k = 0;
-    for (const auto& key : keys) out[k++] = Get(n, key);
-  }
-  static bool IsObject(Node n) { return n && n->is_object(); }
-  static std::optional<std::string_view> String(Node n) {
-    if (!n || !n->is_string()) return std::nullopt;
-    return std::string_view(n->get_ref<const std::string&>());
-  }
-  template <typename F>
-  static Status ForEachItem(Node n, F f) {
-    if (!n || !n->is_array()) return Status::Ok();
-    size_t i = 0;
-    for (const auto& item : *n) RETURN_IF_ERROR(f(i++, &item));
-    return Status::Ok();
-  }
-  template <typename F>
-  Status ForEachMember(Node n, F f) {
-    if (!n || !n->is_object()) return Status::Ok();
-    for (auto it = n->begin(); it != n->end(); ++it) RETURN_IF_ERROR(f(std::string_view(it.key()), &it.value()));
-    return Status::Ok();
-  }
-  Status error() const { return Status::Ok(); }
-};
-
+// The extraction below reads simdjson's DOM through a small adapter, for
+// both the server (the AdmissionReview's object) and `check` (each manifest
+// object, serialised and parsed again): one extractor, one behaviour. The
+// adapter iterates arrays (never indexes them: simdjson indexes in linear
+// time) and looks object keys up exactly (Kubernetes' decoders are
+// case-sensitive: sigs.k8s.io/json).
+//
 // simdjson keeps duplicate keys and at_key finds the first; Go's decoders
 // (the API server's, kubectl's) keep the last. Rather than pick one, a
 // duplicate key met on the way to a reference fails the extraction (the
@@ -158,20 +123,16 @@ struct SimdjsonAdapter {
   Status error_;
 };
 
-static_assert(3 * sizeof(ModelReference) <= 1032, "Collector's reserve(3) should stay in glibc's tcache");
+using A = SimdjsonAdapter;
 
 // A reference's field path and JSON pointer.
 using Paths = std::pair<std::string, std::string>;
 
-template <typename A>
 class Collector {
  public:
-  using Node = typename A::Node;
+  using Node = A::Node;
   Collector(const std::vector<std::string>& annotations, A& adapter) : annotations_(annotations), a_(adapter) {
-    // A pod's references, usually. (Three ModelReferences are 816 bytes: four
-    // would be past glibc's per-thread cache, 1032, into the arena, under
-    // its lock, with a consolidation of free chunks first.)
-    out_.reserve(3);
+    out_.reserve(4);  // a pod's references, usually
   }
 
   // `paths()` returns the field path and JSON pointer of `value`; it is only
@@ -307,14 +268,13 @@ class Collector {
   std::vector<ModelReference> out_;
 };
 
-template <typename A>
-ObjectIdentity Identify(const typename A::Node& object) {
+ObjectIdentity Identify(const A::Node& object) {
   ObjectIdentity id;
   if (!A::IsObject(object)) return id;
   A a;  // for messages only: a duplicate key here decides nothing
-  auto str = [](const typename A::Node& n) { return std::string(A::String(n).value_or("")); };
+  auto str = [](const A::Node& n) { return std::string(A::String(n).value_or("")); };
   id.kind = str(a.Get(object, "kind"));
-  typename A::Node metadata = a.Get(object, "metadata");
+  A::Node metadata = a.Get(object, "metadata");
   id.namespace_name = str(a.Get(metadata, "namespace"));
   if (auto name = A::String(a.Get(metadata, "name"))) {
     id.name = std::string(*name);
@@ -325,15 +285,14 @@ ObjectIdentity Identify(const typename A::Node& object) {
   return id;
 }
 
-template <typename A>
-StatusOr<std::vector<ModelReference>> Find(const typename A::Node& object,
+StatusOr<std::vector<ModelReference>> Find(const A::Node& object,
                                            const std::vector<std::string>& model_annotations) {
-  using Node = typename A::Node;
+  using Node = A::Node;
   if (!A::IsObject(object)) return InvalidArgument("object is not a JSON object");
   A a;
   std::string kind(A::String(a.Get(object, "kind")).value_or(""));
   std::string api(A::String(a.Get(object, "apiVersion")).value_or(""));
-  Collector<A> c(model_annotations, a);
+  Collector c(model_annotations, a);
   auto at = [&](std::initializer_list<const char*> keys) {
     Node cur = object;
     for (const char* k : keys) cur = a.Get(cur, k);
@@ -370,18 +329,36 @@ std::vector<std::string> DefaultModelAnnotations() {
           "provgate.dev/model"};
 }
 
-ObjectIdentity IdentifyObject(const Json& object) { return Identify<NlohmannAdapter>(&object); }
+namespace {
 
-ObjectIdentity IdentifyObjectSimdjson(const simdjson::dom::element& object) { return Identify<SimdjsonAdapter>(object); }
+// `object` serialised and parsed with simdjson, for the one extractor.
+StatusOr<simdjson::dom::element> ParseForExtraction(const Json& object, simdjson::dom::parser& parser) {
+  std::string text = object.dump(-1, ' ', false, Json::error_handler_t::replace);
+  simdjson::dom::element e;
+  if (parser.parse(text).get(e) != simdjson::SUCCESS) return InvalidArgument("object cannot be read as JSON");
+  return e;
+}
+
+}  // namespace
+
+ObjectIdentity IdentifyObject(const Json& object) {
+  simdjson::dom::parser parser;
+  auto e = ParseForExtraction(object, parser);
+  return e.ok() ? Identify(*e) : ObjectIdentity{};
+}
+
+ObjectIdentity IdentifyObjectSimdjson(const simdjson::dom::element& object) { return Identify(object); }
 
 StatusOr<std::vector<ModelReference>> FindModelReferences(const Json& object,
                                                           const std::vector<std::string>& model_annotations) {
-  return Find<NlohmannAdapter>(&object, model_annotations);
+  simdjson::dom::parser parser;
+  ASSIGN_OR_RETURN(simdjson::dom::element e, ParseForExtraction(object, parser));
+  return Find(e, model_annotations);
 }
 
 StatusOr<std::vector<ModelReference>> FindModelReferencesSimdjson(const simdjson::dom::element& object,
                                                                  const std::vector<std::string>& model_annotations) {
-  return Find<SimdjsonAdapter>(object, model_annotations);
+  return Find(object, model_annotations);
 }
 
 }  // namespace provgate

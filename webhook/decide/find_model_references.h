@@ -42,8 +42,8 @@ std::vector<std::string> DefaultModelAnnotations();
 // kMaxReferencesPerObject references.
 StatusOr<std::vector<ModelReference>> FindModelReferences(const Json& object,
                                                           const std::vector<std::string>& model_annotations);
-// The same over simdjson's DOM (the admission server's parser); identical
-// results for identical documents.
+// The same over simdjson's DOM (the admission server's parser). The first
+// form serialises `object` and runs this one: one extractor for both.
 StatusOr<std::vector<ModelReference>> FindModelReferencesSimdjson(const simdjson::dom::element& object,
                                                                  const std::vector<std::string>& model_annotations);
 

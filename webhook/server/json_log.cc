@@ -5,7 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
-#include <cstdint>
+#include <cstdio>
 #include <cstring>
 
 #include "base/encoding.h"
@@ -32,19 +32,6 @@ void AppendJsonString(std::string_view s, std::string* out) {
     // values are almost always plain ASCII, and byte-wise appends cost more
     // than the rest of the line.
     size_t run = i;
-    // Eight bytes at a time while none is special (< 0x20, >= 0x80, '"' or
-    // '\\'): the tests below are exact about whether any byte is, and the
-    // byte loop after them finds which.
-    constexpr uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
-    auto has_zero_byte = [](uint64_t v) { return (v - k01) & ~v & k80; };
-    while (run + 8 <= s.size()) {
-      uint64_t w;
-      std::memcpy(&w, s.data() + run, 8);
-      uint64_t special = (w & k80) | ((w - 0x20 * k01) & ~w & k80) | has_zero_byte(w ^ (0x22 * k01)) |
-                         has_zero_byte(w ^ (0x5C * k01));
-      if (special) break;
-      run += 8;
-    }
     while (run < s.size() && kPlain[static_cast<unsigned char>(s[run])]) ++run;
     if (run > i) {
       out->append(s.data() + i, run - i);
@@ -75,41 +62,20 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-void FormatLogTime(long long ms_total, char* ts) {
-  long long secs = ms_total / 1000, ms = ms_total % 1000;
-  if (ms < 0) {
-    ms += 1000;
-    --secs;
-  }
-  long long days = secs / 86400, sod = secs % 86400;
-  if (sod < 0) {
-    sod += 86400;
-    --days;
-  }
-  // The civil date of a day count (H. Hinnant's civil_from_days), not
-  // gmtime_r: glibc's takes a process-wide lock on every call.
-  long long z = days + 719468;
-  long long era = (z >= 0 ? z : z - 146096) / 146097;
-  long long doe = z - era * 146097;
-  long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  long long mp = (5 * doy + 2) / 153;
-  int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  long long year = yoe + era * 400 + (month <= 2);
-  // RFC 3339 in UTC with milliseconds, digits written directly (snprintf
-  // cost more than the rest of the line).
-  std::memcpy(ts, "0000-00-00T00:00:00.000Z", kLogTimeLength + 1);
-  auto put = [ts](size_t at, long long value, int digits) {
-    for (int i = digits - 1; i >= 0; --i, value /= 10) ts[at + i] = static_cast<char>('0' + value % 10);
-  };
-  put(0, std::clamp<long long>(year, 0, 9999), 4);
-  put(5, month, 2);
-  put(8, day, 2);
-  put(11, sod / 3600, 2);
-  put(14, sod / 60 % 60, 2);
-  put(17, sod % 60, 2);
-  put(20, ms, 3);
+void FormatLogTime(long long unix_ms, char* ts) {
+  using namespace std::chrono;
+  // The instant is clamped to the years RFC 3339 can write (0000-9999).
+  constexpr long long kFirst = -62167219200000LL, kLast = 253402300799999LL;  // 0000-01-01, 9999-12-31T23:59:59.999
+  sys_time<milliseconds> t{milliseconds(std::clamp(unix_ms, kFirst, kLast))};
+  sys_days day = floor<days>(t);
+  year_month_day ymd{day};
+  hh_mm_ss<milliseconds> hms{t - day};
+  char buf[64];  // gcc cannot see that the fields fit kLogTimeLength
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
+  std::memcpy(ts, buf, kLogTimeLength + 1);
 }
 
 void LogFields::Key(std::string_view key) {
