@@ -1,8 +1,7 @@
 #include "policy/policy_loader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "base/file.h"
+
 
 #include <algorithm>
 #include <cerrno>
@@ -70,36 +69,6 @@ void ExpandPath(const std::string& path, std::vector<std::string>* files, std::v
 }
 
 }  // namespace
-
-StatusOr<std::string> ReadFileBounded(const std::string& path, size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return InvalidArgument(std::strerror(errno));
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-    int err = S_ISDIR(st.st_mode) ? EISDIR : errno;
-    ::close(fd);
-    return InvalidArgument(std::strerror(err));
-  }
-  std::string out;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return InvalidArgument(std::strerror(err));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > max_bytes) {
-      ::close(fd);
-      return InvalidArgument("larger than " + std::to_string(max_bytes) + " bytes");
-    }
-  }
-  ::close(fd);
-  return out;
-}
 
 StatusOr<std::vector<Policy>> ParsePolicyDocuments(std::string_view yaml, const std::string& file_name,
                                                    const FileReader& read_file) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/file.h"  // ReadFileBounded, for policy and key files
 #include "base/status.h"
 #include "policy/policy.h"
 
@@ -58,9 +59,5 @@ StatusOr<std::vector<Policy>> ParsePolicyDocuments(std::string_view yaml, const 
 // files that cannot be read).
 StatusOr<std::shared_ptr<const PolicySet>> LoadPolicies(const std::vector<std::string>& paths);
 
-// Reads a whole file of at most `max_bytes`. Fails with InvalidArgument whose
-// message is the reason without the path ("No such file or directory",
-// "larger than N bytes"). Used for policy and key files.
-StatusOr<std::string> ReadFileBounded(const std::string& path, size_t max_bytes);
 
 }  // namespace provgate

@@ -3,6 +3,8 @@
 # real docker-registry on loopback). Usage:
 #   scripts/test.sh              # RelWithDebInfo build in build/
 #   scripts/test.sh --sanitize   # AddressSanitizer + UBSan build in build-asan/
+#   scripts/test.sh --tsan       # ThreadSanitizer build in build-tsan/: the unit
+#                                # tests and the server's integration tests
 # Extra arguments after "--" go to ctest (e.g. -- -L integration).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +17,13 @@ if [ "${1:-}" = "--sanitize" ]; then
   shift
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+if [ "${1:-}" = "--tsan" ]; then
+  build=build-tsan
+  flags=(-DPROVGATE_WERROR=ON -DPROVGATE_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+  shift
+  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+  set -- -E "cli_|registry_roundtrip|token_auth|sigstore_bundle|chart_test" "$@"
 fi
 [ "${1:-}" = "--" ] && shift
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "base/encoding.h"
+#include "base/file.h"
 #include "base/json_util.h"
 #include "verifier/registry_host.h"
 
@@ -15,14 +16,9 @@ namespace {
 constexpr size_t kMaxConfigBytes = 1 << 20;
 
 StatusOr<std::string> ReadSmallFile(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return InvalidArgument(std::string("cannot read ") + what + " " + path);
-  std::string data;
-  data.resize(kMaxConfigBytes + 1);
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  data.resize(static_cast<size_t>(in.gcount()));
-  if (data.size() > kMaxConfigBytes) return InvalidArgument(std::string(what) + " " + path + " is larger than 1 MiB");
-  return data;
+  auto text = ReadFileBounded(path, kMaxConfigBytes);
+  if (!text.ok()) return InvalidArgument(std::string("cannot read ") + what + " " + path + ": " + text.status().message());
+  return text;
 }
 
 std::string Where(const std::string& file, const YAML::Mark& m) {

@@ -1,5 +1,7 @@
 #include "webhook/cli/cli_support.h"
 
+#include "base/file.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -9,26 +11,19 @@
 namespace provgate {
 
 StatusOr<std::string> ReadInputFile(const std::string& path, size_t max_bytes) {
-  std::string data;
-  auto read_stream = [&](std::istream& in) -> Status {
-    std::vector<char> buf(64 * 1024);
-    while (in) {
-      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-      data.append(buf.data(), static_cast<size_t>(in.gcount()));
-      if (data.size() > max_bytes) {
-        return InvalidArgument(path + " is larger than " + std::to_string(max_bytes) + " bytes");
-      }
-    }
-    if (in.bad()) return InvalidArgument("error reading " + path);
-    return Status::Ok();
-  };
-  if (path == "-") {
-    RETURN_IF_ERROR(read_stream(std::cin));
-    return data;
+  if (path != "-") {
+    auto text = ReadFileBounded(path, max_bytes);
+    if (!text.ok()) return InvalidArgument("cannot read " + path + ": " + text.status().message());
+    return text;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return InvalidArgument("cannot read " + path);
-  RETURN_IF_ERROR(read_stream(in));
+  std::string data;
+  std::vector<char> buf(64 * 1024);
+  while (std::cin) {
+    std::cin.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    data.append(buf.data(), static_cast<size_t>(std::cin.gcount()));
+    if (data.size() > max_bytes) return InvalidArgument("standard input is larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  if (std::cin.bad()) return InvalidArgument("error reading standard input");
   return data;
 }
 
