@@ -42,8 +42,17 @@ webhooks:
     {{- with $root.Values.webhook.objectSelector }}
     objectSelector: {{- toYaml . | nindent 6 }}
     {{- end }}
-    {{- with $root.Values.webhook.matchConditions }}
-    matchConditions: {{- toYaml . | nindent 6 }}
+    {{- if include "provgate.matchConditionsOn" $root }}
+    # The API server evaluates these first and calls provgate only when all
+    # hold (values: webhook.matchConditions).
+    matchConditions:
+      - name: may-hold-model-reference
+        expression: |-
+          {{- include "provgate.cel.candidate" $root | nindent 10 }}
+      {{- range $root.Values.webhook.matchConditions.additional }}
+      - name: {{ .name }}
+        expression: {{ .expression | toJson }}
+      {{- end }}
     {{- end }}
     rules:
       - operations: ["CREATE", "UPDATE"]
