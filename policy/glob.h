@@ -1,4 +1,4 @@
-// Globs of a policy's spec.match (SPEC §5): reference, namespace and source
+// Globs of a policy's spec.match (docs/policy-language.md): reference, namespace and source
 // selectors, compiled once at load. Immutable after construction; safe to
 // share between threads.
 #pragma once

@@ -23,7 +23,7 @@ if [ "${1:-}" = "--tsan" ]; then
   flags=(-DPROVGATE_WERROR=ON -DPROVGATE_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
   shift
   export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
-  set -- -E "cli_|registry_roundtrip|token_auth|sigstore_bundle|chart_test" "$@"
+  set -- -E "cli_check|cli_verify|registry_roundtrip|token_auth|sigstore_bundle|chart_test" "$@"
 fi
 [ "${1:-}" = "--" ] && shift
 

@@ -1,4 +1,4 @@
-// Decryption of cosign's encrypted private keys (FORMATS.md §2.6):
+// Decryption of cosign's encrypted private keys (cosign's encrypted key format):
 // go-securesystemslib "encrypted" JSON: scrypt KDF, then NaCl secretbox
 // (XSalsa20-Poly1305). OpenSSL 3 provides scrypt; libsodium the secretbox.
 #include <openssl/evp.h>

@@ -1,4 +1,4 @@
-// DSSE envelopes v1 (FORMATS.md §3.2): parsing, pre-authentication encoding,
+// DSSE envelopes v1 (the DSSE v1 protocol): parsing, pre-authentication encoding,
 // and building. Pure, thread-safe.
 #pragma once
 

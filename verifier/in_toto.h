@@ -1,4 +1,4 @@
-// in-toto Statements v0.1 and v1 (FORMATS.md §3.3). Pure, thread-safe.
+// in-toto Statements v0.1 and v1 (the in-toto attestation framework). Pure, thread-safe.
 #pragma once
 
 #include <map>

@@ -1,5 +1,5 @@
 // OCI / Docker manifests and indexes parsed from their exact bytes
-// (FORMATS.md §1.2-1.3). Pure, thread-safe.
+// (the OCI image and distribution specs). Pure, thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Sigstore bundles (FORMATS.md §4): the JSON that cosign v3, Tekton Chains'
+// Sigstore bundles (sigstore protobuf-specs, bundle v0.1-v0.3): the JSON that cosign v3, Tekton Chains'
 // sigstore-bundle mode and sigstore-js attach to OCI artifacts as
 // referrers. Parsing only; the signature is checked by VerifyArtifact.
 // Pure, thread-safe.

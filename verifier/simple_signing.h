@@ -1,4 +1,4 @@
-// cosign "simple signing" payloads (FORMATS.md §2.3). Pure, thread-safe.
+// cosign "simple signing" payloads (containers/image signature format, as cosign writes it). Pure, thread-safe.
 #pragma once
 
 #include <map>

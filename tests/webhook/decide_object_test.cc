@@ -1,5 +1,5 @@
 // DecideObject over an in-memory registry: the object's decision from its
-// references' (SPEC §5 rules 3-5), fail-closed paths (registry down, an
+// references' (docs/policy-language.md rules 3-5), fail-closed paths (registry down, an
 // exception while verifying, an unparseable reference), and the warnings'
 // bound.
 #include "webhook/decide/decide_object.h"

@@ -1,4 +1,4 @@
-// FindModelReferences (SPEC §4): every kind, every source, the exact field
+// FindModelReferences (docs/server.md): every kind, every source, the exact field
 // path and JSON pointer of each reference, and what is not a reference.
 #include "webhook/decide/find_model_references.h"
 

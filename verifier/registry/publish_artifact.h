@@ -1,6 +1,7 @@
 // Writes artifacts the way the ML and signing tools do: `push` in omlmd's
-// layout, `sign` and `attest` in cosign's tag-based layouts (FORMATS.md
-// §2, §3.1, §7.1). Used by the CLI and the tests. Thread-compatible.
+// layout, `sign` and `attest` in cosign's tag-based layouts (cosign's
+// signature and attestation specs). Used by the CLI and the tests.
+// Thread-compatible.
 #pragma once
 
 #include <functional>

@@ -386,7 +386,7 @@ StatusOr<std::vector<Descriptor>> RegistryClient::GetReferrers(const Reference& 
         std::lock_guard<std::mutex> l(mu_);
         no_referrers_api_[ref.registry] = std::chrono::steady_clock::now() + std::chrono::minutes(10);
       }
-      // No referrers API: the referrers tag schema (FORMATS.md §1.5).
+      // No referrers API: the referrers tag schema (the OCI distribution spec).
       std::string tag(digest);
       tag[tag.find(':')] = '-';
       auto index = GetManifest(ref, tag, deadline, max_entries);

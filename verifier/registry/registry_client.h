@@ -1,4 +1,4 @@
-// A client for the OCI distribution API (SPEC §6, FORMATS.md §1): manifests
+// A client for the OCI distribution API (docs/registries.md, the OCI distribution spec): manifests
 // and blobs by tag or digest, every byte hashed against the digest it was
 // fetched by, bounded sizes, anonymous / basic / bearer-token auth with a
 // token cache per scope, redirects only to https (or the configured insecure

@@ -1,4 +1,4 @@
-// Per-registry settings (SPEC §6 --registry-config) and credentials from
+// Per-registry settings (docs/registries.md --registry-config) and credentials from
 // docker config.json files. Immutable after loading; thread-safe to read.
 #pragma once
 

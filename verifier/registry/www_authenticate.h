@@ -1,5 +1,5 @@
 // Parsing of WWW-Authenticate challenges (RFC 7235 / RFC 6750 syntax) as
-// registries send them (FORMATS.md §1.6). Pure, thread-safe.
+// registries send them (the Docker registry token authentication spec). Pure, thread-safe.
 #pragma once
 
 #include <map>

@@ -1,4 +1,4 @@
-// The CLI subcommands (SPEC §2). Each Run* function takes parsed options,
+// The CLI subcommands (docs/cli.md). Each Run* function takes parsed options,
 // does its work and returns the process exit code: 0 success / allowed,
 // 1 denied or not verified, 2 usage, input or registry error.
 #pragma once
@@ -87,7 +87,7 @@ struct ServeOptions {
   std::string unmatched = "allow";
   std::string exclude_namespaces;
   bool exclude_namespaces_set = false;
-  std::string model_annotations;  // comma-separated; empty = SPEC defaults
+  std::string model_annotations;  // comma-separated; empty = DefaultModelAnnotations()
   double reload_interval_seconds = 2;
 };
 int RunServe(const ServeOptions& o);

@@ -9,7 +9,7 @@
 namespace {
 
 void AddCommon(CLI::App* cmd, provgate::CommonOptions* c) {
-  cmd->add_option("--registry-config", c->registry_config, "registry settings YAML (SPEC §6)")
+  cmd->add_option("--registry-config", c->registry_config, "registry settings YAML (docs/registries.md)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--timeout", c->timeout_seconds, "overall time budget in seconds")
       ->check(CLI::Range(0.1, 3600.0));

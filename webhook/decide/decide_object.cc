@@ -213,7 +213,7 @@ OrderedJson ObjectDecisionToJson(const ObjectDecision& d) {
   j["warnings"] = d.warnings;
   j["references"] = OrderedJson::array();
   for (const auto& r : d.references) {
-    // The order of SPEC §2's example, plus the field path.
+    // The order of docs/cli.md's example, plus the field path.
     OrderedJson ref;
     ref["reference"] = r.ref.parsed ? r.ref.reference.String() : r.ref.raw;
     ref["source"] = SourceName(r.ref.source);

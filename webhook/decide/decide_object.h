@@ -92,7 +92,7 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
 // (with "deadline: ", "permission-denied: ", "digest-mismatch: " ... after it).
 std::string FetchFailureReason(const Status& s);
 
-// "check -o json" rendering of one object's decision (SPEC §2).
+// "check -o json" rendering of one object's decision (docs/cli.md).
 OrderedJson ObjectDecisionToJson(const ObjectDecision& d);
 
 }  // namespace provgate

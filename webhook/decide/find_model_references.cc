@@ -321,7 +321,7 @@ StatusOr<std::vector<ModelReference>> Find(const A::Node& object,
 
 }  // namespace
 
-// SPEC §4's two, plus the annotation KServe itself writes on the pods it
+// docs/server.md's two, plus the annotation KServe itself writes on the pods it
 // creates (constants.StorageInitializerSourceUriInternalAnnotationKey): with
 // oci+fetch:// the model is otherwise only in the storage-initializer's args.
 std::vector<std::string> DefaultModelAnnotations() {

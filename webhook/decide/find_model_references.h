@@ -1,4 +1,4 @@
-// Finds the model references in a Kubernetes object (SPEC §4): container
+// Finds the model references in a Kubernetes object (docs/server.md): container
 // images, image volumes and oci:// storage URIs, each with the field path
 // it came from. Pure, thread-safe.
 #pragma once
@@ -30,7 +30,7 @@ struct ModelReference {
 
 inline constexpr size_t kMaxReferencesPerObject = 1024;
 
-// The annotations searched for storage URIs by default: SPEC §4's
+// The annotations searched for storage URIs by default: docs/server.md's
 // serving.kserve.io/storage-initializer-sourceuri and provgate.dev/model,
 // and internal.serving.kserve.io/storage-initializer-sourceuri (KServe's own).
 std::vector<std::string> DefaultModelAnnotations();

@@ -1,4 +1,4 @@
-// AdmissionReview v1 (FORMATS.md §8.1): parsing requests, building
+// AdmissionReview v1 (Kubernetes admission.k8s.io/v1): parsing requests, building
 // responses, and the JSONPatch that pins verified digests. Pure, thread-safe.
 #pragma once
 

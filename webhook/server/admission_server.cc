@@ -31,7 +31,7 @@ StatusOr<int> AdmissionServer::Bind() {
   auto& s = *server_;
   size_t threads = options_.threads;
   s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  s.set_tcp_nodelay(true);  // Nagle + delayed ACK cost ~40 ms per response (TOOLING.md)
+  s.set_tcp_nodelay(true);  // Nagle + delayed ACK cost ~40 ms per response
   s.set_keep_alive_max_count(10000);
   // Each keep-alive connection holds a pool thread while it is open: idle
   // ones are closed after 5 s so they cannot starve new connections for long.
@@ -41,7 +41,7 @@ StatusOr<int> AdmissionServer::Bind() {
   s.set_payload_max_length(kMaxAdmissionBodyBytes);
   s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.status == 413) {
-      res.status = 400;  // malformed input answers are 400 with a JSON error (SPEC §3)
+      res.status = 400;  // malformed input answers are 400 with a JSON error (docs/server.md)
       res.set_content(ErrorJson("request body larger than 3 MiB"), "application/json");
     } else if (res.body.empty()) {
       res.set_content(ErrorJson("HTTP " + std::to_string(res.status)), "application/json");

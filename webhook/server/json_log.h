@@ -1,4 +1,4 @@
-// One JSON object per line (SPEC §8): time, level, msg and fields. The
+// One JSON object per line (docs/server.md): time, level, msg and fields. The
 // caller never passes credentials or raw upstream bodies. Thread-safe.
 #pragma once
 

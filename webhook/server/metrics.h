@@ -1,4 +1,4 @@
-// Prometheus metrics of the admission server (SPEC §8), rendered in the text
+// Prometheus metrics of the admission server (docs/server.md), rendered in the text
 // exposition format. Thread-safe; counters are cheap enough for hot paths.
 #pragma once
 
