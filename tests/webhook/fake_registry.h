@@ -22,13 +22,14 @@
 
 namespace provgate::testing {
 
+// Read by the verification pool's threads while a test advances it.
 class FakeClock : public Clock {
  public:
-  TimePoint Now() const override { return now_; }
-  void Advance(std::chrono::milliseconds d) { now_ += d; }
+  TimePoint Now() const override { return now_.load(); }
+  void Advance(std::chrono::milliseconds d) { now_.store(now_.load() + d); }
 
  private:
-  TimePoint now_ = std::chrono::steady_clock::now();
+  std::atomic<TimePoint> now_{std::chrono::steady_clock::now()};
 };
 
 // Serves GET/HEAD of paths from a map; counts requests; optional latency;
@@ -56,6 +57,9 @@ class MemoryRegistry : public HttpTransport {
       }
     }
     if (latency.count() > 0) std::this_thread::sleep_for(latency);
+    if (!slow_host.empty() && req.url.find("//" + slow_host + "/") != std::string::npos) {
+      std::this_thread::sleep_for(slow_host_latency);
+    }
     if (tag_manifest) --tag_manifest_in_flight;
     if (sig && sig_latency.count() > 0) std::this_thread::sleep_for(sig_latency);
     if (sig) --sig_in_flight;
@@ -87,6 +91,8 @@ class MemoryRegistry : public HttpTransport {
   std::atomic<int> tag_manifest_in_flight{0}, tag_manifest_peak{0};
   std::chrono::milliseconds latency{0};
   std::chrono::milliseconds sig_latency{0};  // added for .sig manifests only
+  std::string slow_host;                      // requests to this host take slow_host_latency more
+  std::chrono::milliseconds slow_host_latency{0};
 };
 
 inline std::string Desc(const std::string& type, const std::string& body,

@@ -315,7 +315,10 @@ TEST_CASE("a verification that cannot get a slot before its deadline fails, and 
   holder.join();
   REQUIRE_FALSE(v.ok());
   CHECK(v.status().code() == StatusCode::kDeadlineExceeded);
-  CHECK(v.status().message().find("verification slots") != std::string::npos);
+  // Either the queued job expired or the wait ended first: the same deadline.
+  CHECK_MESSAGE((v.status().message().find("verification slots") != std::string::npos ||
+                 v.status().message().find("did not finish in time") != std::string::npos),
+                v.status().message());
   f.reg.sig_latency = std::chrono::milliseconds(0);
   auto again = f.Verify("reg.example.com/m@" + other);  // not cached as a failure
   REQUIRE(again.ok());

@@ -1,7 +1,6 @@
 #include "webhook/decide/decide_object.h"
 
 #include <algorithm>
-#include <atomic>
 #include <future>
 #include <string_view>
 #include <unordered_map>
@@ -32,32 +31,22 @@ struct PendingVerification {
   StatusOr<std::shared_ptr<const Verification>> result;
 };
 
-// Verifies each of `refs`. Cache hits are answered on this thread; misses by
-// at most kVerificationThreadsPerObject threads (this one included), each
-// taking the next miss in turn, so a warm admission starts no thread and no
-// object starts a thread per reference. The registry work itself is bounded
-// across all objects by the verification service's slots.
+// Verifies each of `refs`: cache hits on this thread; misses started on
+// the verification service's pool all at once, then waited for until
+// `deadline` -- whatever is still running then fails this admission with
+// the deadline and lands in the cache for the next one. A warm admission
+// starts nothing; no object starts a thread.
 void VerifyAll(std::vector<PendingVerification>& refs, const std::shared_ptr<const PolicySet>& policies,
                VerificationService& verifier, Deadline deadline) {
-  std::vector<PendingVerification*> misses;
+  std::vector<std::pair<PendingVerification*, std::shared_future<VerificationService::Result>>> started;
   for (auto& r : refs) {
     if (auto hit = verifier.Cached(r.reference, *policies)) {
       r.result = hit;
     } else {
-      misses.push_back(&r);
+      started.emplace_back(&r, verifier.Start(r.reference, policies, deadline));
     }
   }
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t m; (m = next.fetch_add(1)) < misses.size();) {
-      misses[m]->result = verifier.Verify(misses[m]->reference, policies, deadline);
-    }
-  };
-  std::vector<std::future<void>> helpers;
-  size_t threads = std::min(misses.size(), kVerificationThreadsPerObject);
-  for (size_t t = 1; t < threads; ++t) helpers.push_back(std::async(std::launch::async, work));
-  work();
-  for (auto& h : helpers) h.get();
+  for (auto& [r, future] : started) r->result = VerificationService::WaitFor(future, r->reference, deadline);
 }
 
 }  // namespace

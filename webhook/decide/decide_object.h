@@ -63,15 +63,14 @@ struct ObjectDecision {
 // At most this many distinct matched references are verified for one
 // object; past it every matched reference fails with the bound.
 inline constexpr size_t kMaxVerifiedReferencesPerObject = 64;
-// Threads one object's uncached verifications run on, the caller's included.
-inline constexpr size_t kVerificationThreadsPerObject = 4;
 
 // Decides one object. `namespace_name` is the object's namespace (the
 // admission request's, or --namespace for objects without one). References
 // no policy matches are not fetched. Distinct references are verified once
-// each, on at most kVerificationThreadsPerObject threads; an object with more
-// than kMaxVerifiedReferencesPerObject of them fails each with
-// "bound-exceeded: ...". A reference that cannot be fetched fails
+// each, on the verification service's pool; an object with more than
+// kMaxVerifiedReferencesPerObject of them fails each with "bound-exceeded:
+// ...". The answer comes by `deadline`, whatever is still running: a
+// verification not done by then fails with "registry-unavailable: deadline". A reference that cannot be fetched fails
 // every matching policy with "registry-unavailable: ..." or "not-found:
 // ...", and the policy's mode applies (fail closed under enforce). A
 // reference that does not parse is denied. Fails only when the object

@@ -49,12 +49,20 @@ class SingleFlight {
       return std::nullopt;
     }
 
+    // What every request of this flight, the leader's included, waits for.
+    std::shared_future<T> future() const { return future_; }
+
     void Finish(T value) {
       if (!owner_) return;
-      promise_.set_value(std::move(value));
-      MutexLock l(&owner_->mu_);
-      for (const auto& k : keys_) owner_->flights_.erase(k);
+      {
+        // Unregistered before the result is handed out: a request that
+        // arrives once a joiner has seen the result starts a flight of its
+        // own (the cache, or a new verification) instead of this old one.
+        MutexLock l(&owner_->mu_);
+        for (const auto& k : keys_) owner_->flights_.erase(k);
+      }
       owner_ = nullptr;
+      promise_.set_value(std::move(value));
     }
 
    private:

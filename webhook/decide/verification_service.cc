@@ -34,7 +34,9 @@ VerificationService::VerificationService(RegistryClient& client, const Clock& cl
       options_(options),
       observer_(observer),
       cache_(&clock, options.max_entries),
-      slots_(std::clamp<std::ptrdiff_t>(options.max_concurrent, 1, std::counting_semaphore<>::max())) {}
+      pool_(static_cast<size_t>(std::max(options.max_concurrent, 1)),
+            static_cast<size_t>(options.max_per_host > 0 ? options.max_per_host
+                                                         : std::max(options.max_concurrent / 2, 1))) {}
 
 std::string VerificationService::KnownDigest(const Reference& ref) {
   if (!ref.digest.empty()) return ref.digest;
@@ -69,29 +71,54 @@ std::shared_ptr<const Verification> VerificationService::Cached(const Reference&
 
 Result VerificationService::Verify(const Reference& ref, const std::shared_ptr<const PolicySet>& policies,
                                    Deadline deadline) {
-  if (auto hit = Cached(ref, *policies)) return hit;
+  return WaitFor(Start(ref, policies, deadline), ref, deadline);
+}
+
+Result VerificationService::WaitFor(const std::shared_future<Result>& started, const Reference& ref,
+                                    Deadline deadline) {
+  if (started.wait_until(deadline) != std::future_status::ready) {
+    return DeadlineExceeded("the verification of " + ref.String() + " did not finish in time");
+  }
+  return started.get();
+}
+
+std::shared_future<Result> VerificationService::Start(const Reference& ref,
+                                                      const std::shared_ptr<const PolicySet>& policies,
+                                                      Deadline deadline) {
+  if (auto hit = Cached(ref, *policies)) {
+    std::promise<Result> ready;
+    ready.set_value(hit);
+    return ready.get_future().share();
+  }
   std::string digest = KnownDigest(ref);
   Reference target = digest.empty() ? ref : ref.WithDigest(digest);
   auto joined = flights_.JoinOrLead(FlightKey(target, *policies),
                                     Internal("unexpected error while verifying " + ref.String()));
   if (auto* future = std::get_if<std::shared_future<Result>>(&joined)) {
     // Another request is verifying the same artifact: share its result.
-    if (future->wait_until(deadline) != std::future_status::ready) {
-      return DeadlineExceeded("timed out waiting for the verification of " + ref.String());
-    }
     if (observer_) observer_->OnCacheHit();
-    return future->get();
+    return *future;
   }
-  auto& flight = std::get<SingleFlight<Result>::Flight>(joined);
-  // The flight must land whatever happens: an exception escaping would leave
-  // joiners waiting until their deadlines. Its text is not kept: it may quote
-  // registry content.
-  Result result = Internal("unexpected error while verifying " + ref.String());
-  try {
-    result = Lead(target, policies, deadline, flight);
-  } catch (...) {
-  }
-  flight.Finish(result);
+  // The leader's work runs on the pool. The flight lands whatever happens:
+  // an exception is a failure (its text is not kept: it may quote registry
+  // content), and a job that expired in the queue says so.
+  auto flight = std::make_shared<SingleFlight<Result>::Flight>(std::get<SingleFlight<Result>::Flight>(std::move(joined)));
+  std::shared_future<Result> result = flight->future();
+  pool_.Submit(target.registry, deadline, [this, target, policies, deadline, flight](bool expired) {
+    if (expired) {
+      if (observer_) observer_->OnVerification("error", 0);
+      flight->Finish(DeadlineExceeded("timed out waiting for one of " + std::to_string(pool_.threads()) +
+                                      " verification slots (" + std::to_string(pool_.per_host()) + " for " +
+                                      target.registry + "; other artifacts are being verified)"));
+      return;
+    }
+    Result r = Internal("unexpected error while verifying " + target.String());
+    try {
+      r = Lead(target, policies, deadline, *flight);
+    } catch (...) {
+    }
+    flight->Finish(std::move(r));
+  });
   return result;
 }
 
@@ -99,23 +126,8 @@ Result VerificationService::Lead(const Reference& ref, const std::shared_ptr<con
                                  Deadline deadline, SingleFlight<Result>::Flight& flight) {
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-  // Every registry request of a verification, the manifest's included, runs
-  // holding one of the slots: however many references the admissions name,
-  // at most max_concurrent verifications talk to registries at once.
-  if (!slots_.try_acquire_until(deadline)) {
-    if (observer_) observer_->OnVerification("error", elapsed());
-    return DeadlineExceeded("timed out waiting for one of " + std::to_string(options_.max_concurrent) +
-                            " verification slots (other artifacts are being verified)");
-  }
-  struct Slot {
-    std::counting_semaphore<>* s;
-    void Release() {
-      if (s) s->release();
-      s = nullptr;
-    }
-    ~Slot() { Release(); }
-  } slot{&slots_};
-
+  // This runs on one of the pool's workers: every registry request of a
+  // verification, the manifest's included, is made inside the bound.
   // By digest when known; else by tag, which tells the digest in the same request.
   auto manifest = client_.GetManifest(ref, ref.TagOrDigest(), deadline);
   if (!manifest.ok()) {
@@ -132,7 +144,6 @@ Result VerificationService::Lead(const Reference& ref, const std::shared_ptr<con
       return hit;
     }
     if (auto other = flight.Claim(FlightKey(pinned, *policies))) {
-      slot.Release();  // waiting for another verification talks to no registry
       if (other->wait_until(deadline) != std::future_status::ready) {
         return DeadlineExceeded("timed out waiting for the verification of " + ref.String());
       }

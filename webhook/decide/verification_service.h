@@ -11,7 +11,6 @@
 
 #include <chrono>
 #include <memory>
-#include <semaphore>
 #include <string>
 #include <unordered_map>
 
@@ -20,6 +19,7 @@
 #include "policy/policy.h"
 #include "verifier/registry/registry_client.h"
 #include "webhook/decide/single_flight.h"
+#include "webhook/decide/verification_pool.h"
 #include "webhook/decide/verification_cache.h"
 
 namespace provgate {
@@ -46,24 +46,37 @@ class VerificationService {
     std::chrono::milliseconds resolve_ttl{std::chrono::seconds(5)};
     size_t max_entries = 100000;
     // Verifications talking to registries at once, from the manifest fetch
-    // on (each may hold up to the attachment bounds in memory: a burst of
-    // distinct hostile artifacts must not multiply that without limit).
-    // Others wait for a slot until their deadline.
+    // on: the workers of the pool they run on (each may hold up to the
+    // attachment bounds in memory: a burst of distinct hostile artifacts
+    // must not multiply that without limit). Others wait for a worker until
+    // their deadline.
     int max_concurrent = 16;
+    // Of those, at most this many on one registry host (0: half of
+    // max_concurrent), so a registry that hangs cannot starve the others.
+    int max_per_host = 0;
   };
 
   // `client`, `clock` and `observer` must outlive the service; `observer` may be null.
   VerificationService(RegistryClient& client, const Clock& clock, Options options,
                       VerificationObserver* observer = nullptr);
 
-  // The verification of `ref` under `policies`' trust material. Fails with
-  // the registry's Status (NotFound, Unavailable, DeadlineExceeded,
-  // ResourceExhausted, DataLoss, PermissionDenied) when the artifact could
-  // not be fetched and verified before `deadline`, or Internal when the
-  // verification threw; failures are not cached. Never throws.
-  StatusOr<std::shared_ptr<const Verification>> Verify(const Reference& ref,
-                                                       const std::shared_ptr<const PolicySet>& policies,
-                                                       Deadline deadline);
+  using Result = StatusOr<std::shared_ptr<const Verification>>;
+
+  // The verification of `ref` under `policies`' trust material, answered by
+  // `deadline` whatever is still running. Fails with the registry's Status
+  // (NotFound, Unavailable, DeadlineExceeded, ResourceExhausted, DataLoss,
+  // PermissionDenied) when the artifact could not be fetched and verified
+  // in time, or Internal when the verification threw; failures are not
+  // cached. A verification still running at the deadline goes on in the
+  // pool and is cached when it lands. Never throws.
+  Result Verify(const Reference& ref, const std::shared_ptr<const PolicySet>& policies, Deadline deadline);
+  // Starts the verification of `ref` (or joins the one under way, or finds
+  // it cached) and returns what it will be; the work runs on the pool. Wait
+  // for it with WaitFor. Never throws.
+  std::shared_future<Result> Start(const Reference& ref, const std::shared_ptr<const PolicySet>& policies,
+                                   Deadline deadline);
+  // `started`'s result, or DeadlineExceeded at `deadline`.
+  static Result WaitFor(const std::shared_future<Result>& started, const Reference& ref, Deadline deadline);
 
   // The cached verification of `ref` when its digest is known (pinned, or a
   // fresh tag resolution) and cached; null otherwise. Never blocks on I/O.
@@ -72,8 +85,6 @@ class VerificationService {
   size_t cache_size() const { return cache_.size(); }
 
  private:
-  using Result = StatusOr<std::shared_ptr<const Verification>>;
-
   Result Lead(const Reference& ref, const std::shared_ptr<const PolicySet>& policies, Deadline deadline,
               SingleFlight<Result>::Flight& flight);
   // The digest a tag was resolved to within resolve_ttl, or "".
@@ -86,7 +97,6 @@ class VerificationService {
   VerificationObserver* const observer_;
   VerificationCache cache_;
   SingleFlight<Result> flights_;
-  std::counting_semaphore<> slots_;  // Options::max_concurrent
 
   struct Resolution {
     std::string digest;
@@ -95,6 +105,7 @@ class VerificationService {
   Mutex mu_;
   std::unordered_map<std::string, Resolution> resolutions_ GUARDED_BY(mu_);  // ref.String() of a tag -> digest
   size_t resolutions_high_water_ GUARDED_BY(mu_) = 1024;
+  VerificationPool pool_;  // last: its destructor waits for jobs that use the members above
 };
 
 }  // namespace provgate
