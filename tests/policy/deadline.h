@@ -16,8 +16,9 @@
 namespace provgate::testing {
 
 // What `run` returns, computed in a child process that SIGALRM ends after
-// `seconds` and that may map at most 1 GiB (not under AddressSanitizer,
-// whose shadow memory needs more); nullopt when the child did not finish.
+// `seconds` (four times that under a sanitizer, which slows the parse) and
+// that may map at most 1 GiB (not under Address- or ThreadSanitizer, whose
+// shadow memory needs more); nullopt when the child did not finish.
 inline std::optional<std::string> WithinSeconds(unsigned seconds, const std::function<std::string()>& run) {
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
@@ -28,11 +29,13 @@ inline std::optional<std::string> WithinSeconds(unsigned seconds, const std::fun
     int null = ::open("/dev/null", O_WRONLY);  // not the runner's crash report
     ::dup2(null, 1);
     ::dup2(null, 2);
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
     rlimit memory{1ul << 30, 1ul << 30};
     ::setrlimit(RLIMIT_AS, &memory);
-#endif
     ::alarm(seconds);
+#else
+    ::alarm(4 * seconds);
+#endif
     std::string out;
     try {
       out = run();

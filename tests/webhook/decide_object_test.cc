@@ -49,7 +49,9 @@ struct Fixture {
   PrivateKey key = *PrivateKey::GenerateEcdsaP256();
   std::shared_ptr<RegistryConfig> config = std::make_shared<RegistryConfig>();
   RegistryClient client{&reg, config};
-  VerificationService service{client, clock, {}};
+  VerificationService service;
+
+  explicit Fixture(VerificationService::Options options = {}) : service(client, clock, options) {}
 
   ObjectDecision Decide(const Json& object, const std::shared_ptr<const PolicySet>& policies) {
     auto d = DecideObject(object, "", policies, service, {}, std::chrono::steady_clock::now() + std::chrono::seconds(10));
@@ -243,15 +245,13 @@ TEST_CASE("DecideObject: references up to the bound are verified on a few thread
 
 // Every registry request, the manifest fetch included, waits for a slot.
 TEST_CASE("VerificationService: manifest fetches run inside the verification slots") {
-  MemoryRegistry reg;
-  FakeClock clock;
-  PrivateKey key = *PrivateKey::GenerateEcdsaP256();
-  auto config = std::make_shared<RegistryConfig>();
-  RegistryClient client{&reg, config};
   VerificationService::Options options;
   options.max_concurrent = 2;
   options.max_per_host = 2;
-  VerificationService service{client, clock, options};
+  Fixture f(options);
+  MemoryRegistry& reg = f.reg;
+  const PrivateKey& key = f.key;
+  VerificationService& service = f.service;
   auto policies = Policies(PolicyYaml("signed", "enforce", key));
   for (int i = 0; i < 8; ++i) AddModel(reg, "t" + std::to_string(i), "model-" + std::to_string(i), &key);
   reg.latency = std::chrono::milliseconds(20);
@@ -297,14 +297,12 @@ TEST_CASE("DecideObject: the answer comes by the deadline, whatever is still run
 // held every verification slot, and admissions from a healthy registry
 // failed waiting for one.
 TEST_CASE("VerificationService: a hanging registry cannot take every worker from the others") {
-  MemoryRegistry reg;
-  FakeClock clock;
-  PrivateKey key = *PrivateKey::GenerateEcdsaP256();
-  auto config = std::make_shared<RegistryConfig>();
-  RegistryClient client{&reg, config};
   VerificationService::Options options;
   options.max_concurrent = 4;  // two per host
-  VerificationService service{client, clock, options};
+  Fixture f(options);
+  MemoryRegistry& reg = f.reg;
+  const PrivateKey& key = f.key;
+  VerificationService& service = f.service;
   auto policies = Policies(
       "apiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata:\n  name: any\nspec:\n  match:\n"
       "    references: [\"**\"]\n  authorities:\n    - name: k\n      key:\n        pem: |\n" +

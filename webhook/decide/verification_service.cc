@@ -92,7 +92,7 @@ std::shared_future<Result> VerificationService::Start(const Reference& ref,
   }
   std::string digest = KnownDigest(ref);
   Reference target = digest.empty() ? ref : ref.WithDigest(digest);
-  auto joined = flights_.JoinOrLead(FlightKey(target, *policies),
+  auto joined = flights_.JoinOrLead(FlightKey(target, *policies), deadline,
                                     Internal("unexpected error while verifying " + ref.String()));
   if (auto* future = std::get_if<std::shared_future<Result>>(&joined)) {
     // Another request is verifying the same artifact: share its result.
