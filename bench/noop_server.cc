@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
   std::string host = listen.substr(0, colon);
   int port = std::atoi(listen.c_str() + colon + 1);
 
-  provgate::TlsCertificates certs(cert, key);
+  provgate::SteadyClock clock;
+  provgate::TlsCertificates certs(cert, key, clock);
   if (auto s = certs.Load(); !s.ok()) {
     std::fprintf(stderr, "bench_noop_server: %s\n", s.ToString().c_str());
     return 2;

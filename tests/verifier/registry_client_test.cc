@@ -939,3 +939,37 @@ TEST_CASE("URLs from the registry with spaces, controls or non-ASCII bytes are r
     CHECK(refs.status().code() == StatusCode::kUnavailable);
   }
 }
+
+namespace {
+class TestClock : public Clock {
+ public:
+  TimePoint Now() const override { return now_; }
+  void Advance(std::chrono::seconds d) { now_ += d; }
+
+ private:
+  TimePoint now_ = std::chrono::steady_clock::now();
+};
+}  // namespace
+
+// The token cache runs on the client's Clock: a token is used until two
+// seconds before its expires_in, then asked for again.
+TEST_CASE("a cached token expires by the client's clock") {
+  ScriptedTransport t;
+  TestClock clock;
+  RegistryClient client(&t, Config(), RegistryLimits{}, nullptr, &clock);
+  FirstPull(t, client);  // token tok-1, expires_in 300
+
+  clock.Advance(std::chrono::seconds(297));
+  t.Expect("GET", std::string(kBase) + "models/mnist/manifests/v2", ManifestResponse(ManifestBytes("b")));
+  REQUIRE(client.GetManifest(kMnist, "v2", Soon()).ok());
+  CHECK_SCRIPT_DONE(t);
+  CHECK(HeaderOf(t.requests().back(), "Authorization") == "Bearer tok-1");  // still fresh
+
+  clock.Advance(std::chrono::seconds(2));  // 299 s: past expires_in - 2
+  t.Expect("GET", kRealm, TokenResponse("tok-2"));
+  t.Expect("GET", std::string(kBase) + "models/mnist/manifests/v3", ManifestResponse(ManifestBytes("c")));
+  auto m = client.GetManifest(kMnist, "v3", Soon());
+  REQUIRE_MESSAGE(m.ok(), m.status().ToString());
+  CHECK_SCRIPT_DONE(t);
+  CHECK(HeaderOf(t.requests().back(), "Authorization") == "Bearer tok-2");
+}

@@ -99,8 +99,9 @@ std::string PullScope(const Reference& ref) { return "repository:" + ref.reposit
 std::string PushScope(const Reference& ref) { return "repository:" + ref.repository + ":pull,push"; }
 
 RegistryClient::RegistryClient(HttpTransport* transport, std::shared_ptr<const RegistryConfig> config,
-                               RegistryLimits limits, RegistryObserver* observer)
-    : transport_(transport), config_(std::move(config)), limits_(limits), observer_(observer) {
+                               RegistryLimits limits, RegistryObserver* observer, const Clock* clock)
+    : transport_(transport), config_(std::move(config)), limits_(limits), observer_(observer),
+      clock_(clock ? clock : &steady_) {
   if (!config_) config_ = std::make_shared<RegistryConfig>();
 }
 
@@ -239,7 +240,7 @@ StatusOr<std::string> RegistryClient::FetchToken(const std::string& host,
   if (expires < 5) expires = 5;
   if (expires > 3600) expires = 3600;
   std::lock_guard<std::mutex> l(mu_);
-  auth_cache_[host + " " + scope] = {"Bearer " + token, std::chrono::steady_clock::now() + std::chrono::seconds(expires - 2)};
+  auth_cache_[host + " " + scope] = {"Bearer " + token, clock_->Now() + std::chrono::seconds(expires - 2)};
   return "Bearer " + token;
 }
 
@@ -258,7 +259,7 @@ StatusOr<std::string> RegistryClient::Authorize(const std::string& host, const s
     }
     std::string value = "Basic " + Base64Encode(creds->username + ":" + creds->password);
     std::lock_guard<std::mutex> l(mu_);
-    auth_cache_[host + " " + scope] = {value, std::chrono::steady_clock::now() + std::chrono::hours(1)};
+    auth_cache_[host + " " + scope] = {value, clock_->Now() + std::chrono::hours(1)};
     return value;
   }
   if (challenge->scheme == "bearer") {
@@ -285,7 +286,7 @@ StatusOr<HttpResponse> RegistryClient::Do(const Reference& ref, HttpRequest req,
   if (send_auth) {
     std::lock_guard<std::mutex> l(mu_);
     auto it = auth_cache_.find(host + " " + scope);
-    if (it != auth_cache_.end() && it->second.expires > std::chrono::steady_clock::now()) auth = it->second.header;
+    if (it != auth_cache_.end() && it->second.expires > clock_->Now()) auth = it->second.header;
     auto ch = host_challenge_.find(host);
     if (ch != host_challenge_.end()) known_challenge = ch->second;
   }
@@ -368,7 +369,7 @@ StatusOr<std::vector<Descriptor>> RegistryClient::GetReferrers(const Reference& 
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = no_referrers_api_.find(ref.registry);
-    api_known_absent = it != no_referrers_api_.end() && it->second > std::chrono::steady_clock::now();
+    api_known_absent = it != no_referrers_api_.end() && it->second > clock_->Now();
   }
   for (int page = 0; page < 8 && !url.empty(); ++page) {
     HttpResponse resp;
@@ -384,7 +385,7 @@ StatusOr<std::vector<Descriptor>> RegistryClient::GetReferrers(const Reference& 
     if (resp.status == 404 && page == 0) {
       if (!api_known_absent) {
         std::lock_guard<std::mutex> l(mu_);
-        no_referrers_api_[ref.registry] = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+        no_referrers_api_[ref.registry] = clock_->Now() + std::chrono::minutes(10);
       }
       // No referrers API: the referrers tag schema (the OCI distribution spec).
       std::string tag(digest);

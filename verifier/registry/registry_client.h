@@ -49,9 +49,11 @@ struct FetchedManifest {
 
 class RegistryClient {
  public:
-  // `transport` and `observer` must outlive the client; `observer` may be null.
+  // `transport`, `observer` and `clock` must outlive the client; `observer`
+  // may be null; `clock` (null: the steady clock) times the token cache and
+  // the memory of registries without a referrers API.
   RegistryClient(HttpTransport* transport, std::shared_ptr<const RegistryConfig> config,
-                 RegistryLimits limits = {}, RegistryObserver* observer = nullptr);
+                 RegistryLimits limits = {}, RegistryObserver* observer = nullptr, const Clock* clock = nullptr);
 
   const RegistryLimits& limits() const { return limits_; }
 
@@ -92,7 +94,7 @@ class RegistryClient {
  private:
   struct CachedAuth {
     std::string header;  // full Authorization value
-    std::chrono::steady_clock::time_point expires;
+    Clock::TimePoint expires;
   };
 
   // Sends `req` to ref's registry with auth for `scope`; follows redirects
@@ -116,13 +118,15 @@ class RegistryClient {
   std::shared_ptr<const RegistryConfig> config_;
   RegistryLimits limits_;
   RegistryObserver* observer_;
+  SteadyClock steady_;
+  const Clock* clock_;  // `steady_` unless one was given
 
   std::mutex mu_;
   std::map<std::string, CachedAuth> auth_cache_;       // "host scope" -> header
   std::map<std::string, std::string> host_challenge_;  // host -> last WWW-Authenticate
   // Hosts whose referrers API answered 404, until when: their referrers are
   // read from the fallback tag directly (one round trip less per artifact).
-  std::map<std::string, std::chrono::steady_clock::time_point> no_referrers_api_;
+  std::map<std::string, Clock::TimePoint> no_referrers_api_;
 };
 
 // The scope strings used for token requests.

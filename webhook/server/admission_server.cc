@@ -9,8 +9,9 @@
 
 namespace provgate {
 
-AdmissionServer::AdmissionServer(ServerOptions options, AdmissionHandler& handler, Metrics& metrics)
-    : options_(std::move(options)), handler_(handler), metrics_(metrics) {}
+AdmissionServer::AdmissionServer(ServerOptions options, AdmissionHandler& handler, Metrics& metrics,
+                                 const Clock& clock)
+    : options_(std::move(options)), handler_(handler), metrics_(metrics), clock_(clock) {}
 
 AdmissionServer::~AdmissionServer() { Stop(); }
 
@@ -19,7 +20,7 @@ StatusOr<int> AdmissionServer::Bind() {
     if (options_.tls_cert.empty() || options_.tls_key.empty()) {
       return InvalidArgument("--tls-cert and --tls-key are required (or --insecure-http for local testing)");
     }
-    certs_ = std::make_unique<TlsCertificates>(options_.tls_cert, options_.tls_key);
+    certs_ = std::make_unique<TlsCertificates>(options_.tls_cert, options_.tls_key, clock_);
     RETURN_IF_ERROR(certs_->Load());
     TlsCertificates* certs = certs_.get();
     auto ssl = std::make_unique<httplib::SSLServer>([certs](SSL_CTX& ctx) { return certs->Configure(&ctx); });

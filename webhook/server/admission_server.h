@@ -32,8 +32,9 @@ struct ServerOptions {
 // Metrics.
 class AdmissionServer {
  public:
-  // `handler` and `metrics` must outlive the server.
-  AdmissionServer(ServerOptions options, AdmissionHandler& handler, Metrics& metrics);
+  // `handler`, `metrics` and `clock` (which times certificate reloads) must
+  // outlive the server.
+  AdmissionServer(ServerOptions options, AdmissionHandler& handler, Metrics& metrics, const Clock& clock);
   ~AdmissionServer();
 
   // Binds the listening socket. Fails with InvalidArgument when TLS files are
@@ -48,6 +49,7 @@ class AdmissionServer {
   ServerOptions options_;
   AdmissionHandler& handler_;
   Metrics& metrics_;
+  const Clock& clock_;
   std::unique_ptr<TlsCertificates> certs_;
   std::unique_ptr<httplib::Server> server_;
 };

@@ -77,9 +77,9 @@ int RunServe(const ServeOptions& o) {
     if (!loaded.ok()) return Fail(loaded.status());
     config = std::make_shared<RegistryConfig>(std::move(*loaded));
   }
+  SteadyClock clock;  // the one clock: caches, token lifetimes, certificate reloads
   CurlTransport transport;
-  RegistryClient client(&transport, config, RegistryLimits{}, &metrics);
-  SteadyClock clock;
+  RegistryClient client(&transport, config, RegistryLimits{}, &metrics, &clock);
   VerificationService::Options vo;
   vo.cache_ttl = std::chrono::milliseconds(static_cast<long long>(o.cache_ttl_seconds * 1000));
   VerificationService verifier(client, clock, vo, &metrics);
@@ -99,7 +99,7 @@ int RunServe(const ServeOptions& o) {
   signal(SIGPIPE, SIG_IGN);
 
   AdmissionHandler handler(ho, policies, verifier, metrics, log);
-  AdmissionServer server(so, handler, metrics);
+  AdmissionServer server(so, handler, metrics, clock);
   auto port = server.Bind();
   if (!port.ok()) return Fail(port.status());
   log.Info("serving", {{"listen", so.host + ":" + std::to_string(*port)},

@@ -70,15 +70,17 @@ StatusOr<Pair> ReadPair(const std::string& cert_file, const std::string& key_fil
 }  // namespace
 
 struct TlsCertificates::Impl {
+  explicit Impl(const Clock& c) : clock(c) {}
+  const Clock& clock;
   std::string cert_file, key_file;
   std::mutex mu;
   Pair current;
   std::string stamp;
-  std::chrono::steady_clock::time_point next_check;
+  Clock::TimePoint next_check;
 
   Pair Get() {
     std::lock_guard<std::mutex> l(mu);
-    auto now = std::chrono::steady_clock::now();
+    auto now = clock.Now();
     if (now >= next_check) {
       next_check = now + std::chrono::seconds(1);
       std::string s = FileStamp(cert_file) + "|" + FileStamp(key_file);
@@ -104,7 +106,8 @@ struct TlsCertificates::Impl {
   }
 };
 
-TlsCertificates::TlsCertificates(std::string cert_file, std::string key_file) : impl_(std::make_unique<Impl>()) {
+TlsCertificates::TlsCertificates(std::string cert_file, std::string key_file, const Clock& clock)
+    : impl_(std::make_unique<Impl>(clock)) {
   impl_->cert_file = std::move(cert_file);
   impl_->key_file = std::move(key_file);
 }
@@ -117,7 +120,7 @@ Status TlsCertificates::Load() {
   std::lock_guard<std::mutex> l(impl_->mu);
   impl_->current = std::move(p);
   impl_->stamp = s;
-  impl_->next_check = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  impl_->next_check = impl_->clock.Now() + std::chrono::seconds(1);
   return Status::Ok();
 }
 

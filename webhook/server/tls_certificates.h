@@ -6,13 +6,15 @@
 #include <memory>
 #include <string>
 
+#include "base/clock.h"
 #include "base/status.h"
 
 namespace provgate {
 
 class TlsCertificates {
  public:
-  TlsCertificates(std::string cert_file, std::string key_file);
+  // `clock` (which paces the checks for changed files) must outlive it.
+  TlsCertificates(std::string cert_file, std::string key_file, const Clock& clock);
   ~TlsCertificates();
 
   // Loads both files now. Fails with InvalidArgument when either cannot be
