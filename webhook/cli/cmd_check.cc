@@ -137,7 +137,9 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
   auto ctx = MakeRegistryContext(o.common);
   if (!ctx.ok()) return FailInput(ctx.status());
   SteadyClock clock;
-  VerificationService verifier(*ctx->client, clock, {});
+  VerificationService::Options vo;
+  vo.keep_facts = true;
+  VerificationService verifier(*ctx->client, clock, vo);
   if (matched.empty()) {
     std::printf("reference:  %s\nno policy matches this reference in namespace %s\n", ref->String().c_str(),
                 o.namespace_name.c_str());
@@ -146,7 +148,7 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
   auto v = verifier.Verify(*ref, *set, ctx->deadline);
   std::vector<PolicyResult> results;
   if (v.ok()) {
-    results = EvaluatePolicySet(matched, *(*v)->facts);
+    for (const Policy* p : matched) results.push_back((*v)->results.at(p->name));
   } else {
     for (const Policy* p : matched) results.push_back(FailedPolicy(*p, FetchFailureReason(v.status())));
   }

@@ -160,7 +160,11 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
       const Result& v = distinct[result[i]].result;
       if (v.ok()) {
         rd.digest = (*v)->digest;
-        rd.policies = EvaluatePolicySet(matched[i], *(*v)->facts);
+        for (const Policy* p : matched[i]) {
+          auto it = (*v)->results.find(p->name);
+          rd.policies.push_back(it != (*v)->results.end() ? it->second
+                                                           : FailedPolicy(*p, "internal: policy was not evaluated"));
+        }
       } else {
         rd.undecided = Undecided::kFetchFailed;
         for (const Policy* p : matched[i]) rd.policies.push_back(FailedPolicy(*p, FetchFailureReason(v.status())));

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <list>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,11 +23,16 @@
 
 namespace provgate {
 
-// What is known about one artifact digest under one policy set's trust.
+// What is known about one artifact digest under one policy set: every
+// policy's result on its verified facts (EvaluatePolicySet), by policy name.
+// The facts themselves are kept only on request (the CLI prints them): a
+// cached entry holding its config and predicates as JSON trees cost ~6 KB,
+// three times the results (bench/README.md).
 struct Verification {
   Reference reference;  // the requested reference with its digest filled in
   std::string digest;
-  std::shared_ptr<const VerifiedArtifact> facts;  // never null
+  std::map<std::string, PolicyResult> results;
+  std::shared_ptr<const VerifiedArtifact> facts;  // null unless Options::keep_facts
 };
 
 class VerificationCache {

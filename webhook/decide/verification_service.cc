@@ -160,13 +160,17 @@ Result VerificationService::Lead(const Reference& ref, const std::shared_ptr<con
   auto v = std::make_shared<Verification>();
   v->reference = ref.WithDigest(digest);
   v->digest = digest;
-  v->facts = facts;
+  std::vector<const Policy*> all;
+  for (const auto& p : policies->policies()) all.push_back(&p);
+  std::vector<PolicyResult> results = EvaluatePolicySet(all, *facts);
   // Negative results live shorter: a failure of a policy that selects this
   // reference may be cured by a signature or attestation attached later.
   bool failed = false;
-  for (const auto& p : policies->policies()) {
-    if (p.match && p.match->MatchesReference(ref) && !EvaluatePolicy(p, *facts).passed) failed = true;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (all[i]->match && all[i]->match->MatchesReference(ref) && !results[i].passed) failed = true;
+    v->results.emplace(all[i]->name, std::move(results[i]));
   }
+  if (options_.keep_facts) v->facts = facts;
   cache_.Insert(VerificationCache::Key(ref, digest, *policies), v,
                 failed ? std::min(options_.cache_ttl, options_.failure_ttl) : options_.cache_ttl);
   if (observer_) observer_->OnVerification(facts->SignedBy().empty() ? "failed" : "verified", elapsed());

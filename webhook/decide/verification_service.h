@@ -1,10 +1,10 @@
 // Verifies artifacts for the decision step: resolves a reference to a
 // digest, fetches its signatures, attestations and metadata, and verifies
-// them against the policy set's trust material -- once: the facts are
-// cached per repository digest and policy set (VerificationCache), and
-// concurrent requests for one artifact share one verification
-// (SingleFlight). Policies are not evaluated here: the decision step
-// evaluates its matching policies on the facts (EvaluatePolicySet).
+// them against the policy set's trust material, and evaluates the set's
+// policies on the facts (EvaluatePolicySet) -- once: the results are cached
+// per repository digest and policy set (VerificationCache), and concurrent
+// requests for one artifact share one verification (SingleFlight). The
+// decision step picks its matching policies' results.
 // Tag -> digest resolutions are remembered for a few seconds only.
 // Thread-safe.
 #pragma once
@@ -54,6 +54,7 @@ class VerificationService {
     // Of those, at most this many on one registry host (0: half of
     // max_concurrent), so a registry that hangs cannot starve the others.
     int max_per_host = 0;
+    bool keep_facts = false;  // keep the VerifiedArtifact in results (the CLI prints it)
   };
 
   // `client`, `clock` and `observer` must outlive the service; `observer` may be null.
