@@ -34,19 +34,12 @@ std::shared_ptr<const PolicySet> Policies(const PrivateKey& key, const PrivateKe
   return std::make_shared<const PolicySet>(std::move(*policies));
 }
 
-}  // namespace
-
-namespace provgate {
-// Whether policy `name` of `set` passes on the verified facts of `v`.
-bool Passed(const PolicySet& set, const Verification& v, const std::string& name) {
-  (void)set;
+// Whether policy `name` passed in `v`.
+bool PolicyPassed(const Verification& v, const std::string& name) {
   auto it = v.results.find(name);
   if (it == v.results.end()) FAIL("no policy " << name);
   return it->second.passed;
 }
-}  // namespace provgate
-
-namespace {
 
 struct Fixture {
   MemoryRegistry reg;
@@ -60,7 +53,7 @@ struct Fixture {
     client = std::make_unique<RegistryClient>(&reg, config);
     service = std::make_unique<VerificationService>(*client, clock, o);
   }
-  bool Passed(const Verification& v, const std::string& name) const { return provgate::Passed(*policies, v, name); }
+  bool Passed(const Verification& v, const std::string& name) const { return PolicyPassed(v, name); }
   StatusOr<std::shared_ptr<const Verification>> Verify(const std::string& ref) {
     return service->Verify(*ParseReference(ref), policies, std::chrono::steady_clock::now() + std::chrono::seconds(10));
   }
@@ -275,7 +268,7 @@ TEST_CASE("an exception during a verification is a failure, not a stuck single f
   CHECK_NOTHROW(v = service.Verify(*ParseReference("reg.example.com/m:v1"), policies, deadline()));
   REQUIRE_MESSAGE(v.ok(), v.status().ToString());
   CHECK((*v)->digest == digest);
-  CHECK(Passed(*policies, **v, "p"));
+  CHECK(PolicyPassed(**v, "p"));
 }
 
 TEST_CASE("at most max_concurrent verifications fetch attachments at once; the others wait for a slot") {

@@ -62,7 +62,11 @@ void VerificationService::RememberDigest(const Reference& ref, const std::string
 }
 
 std::shared_ptr<const Verification> VerificationService::Cached(const Reference& ref, const PolicySet& policies) {
-  std::string digest = KnownDigest(ref);
+  return CachedAt(ref, KnownDigest(ref), policies);
+}
+
+std::shared_ptr<const Verification> VerificationService::CachedAt(const Reference& ref, const std::string& digest,
+                                                                  const PolicySet& policies) {
   if (digest.empty()) return nullptr;
   auto hit = cache_.Lookup(VerificationCache::Key(ref, digest, policies));
   if (hit && observer_) observer_->OnCacheHit();
@@ -85,12 +89,12 @@ Result VerificationService::WaitFor(const std::shared_future<Result>& started, c
 std::shared_future<Result> VerificationService::Start(const Reference& ref,
                                                       const std::shared_ptr<const PolicySet>& policies,
                                                       Deadline deadline) {
-  if (auto hit = Cached(ref, *policies)) {
+  std::string digest = KnownDigest(ref);
+  if (auto hit = CachedAt(ref, digest, *policies)) {
     std::promise<Result> ready;
     ready.set_value(hit);
     return ready.get_future().share();
   }
-  std::string digest = KnownDigest(ref);
   Reference target = digest.empty() ? ref : ref.WithDigest(digest);
   auto joined = flights_.JoinOrLead(FlightKey(target, *policies), deadline,
                                     Internal("unexpected error while verifying " + ref.String()));
@@ -135,15 +139,16 @@ Result VerificationService::Lead(const Reference& ref, const std::shared_ptr<con
     return manifest.status();
   }
   const std::string digest = manifest->digest;
+  // The cache key, which is also the flight key of this digest (FlightKey).
+  const std::string key = VerificationCache::Key(ref, digest, *policies);
   if (ref.digest.empty()) {
     RememberDigest(ref, digest);
     // The tag named a digest that is cached, or being verified, already.
-    Reference pinned = ref.WithDigest(digest);
-    if (auto hit = cache_.Lookup(VerificationCache::Key(ref, digest, *policies))) {
+    if (auto hit = cache_.Lookup(key)) {
       if (observer_) observer_->OnCacheHit();
       return hit;
     }
-    if (auto other = flight.Claim(FlightKey(pinned, *policies))) {
+    if (auto other = flight.Claim(key)) {
       if (other->wait_until(deadline) != std::future_status::ready) {
         return DeadlineExceeded("timed out waiting for the verification of " + ref.String());
       }
@@ -171,7 +176,7 @@ Result VerificationService::Lead(const Reference& ref, const std::shared_ptr<con
     v->results.emplace(all[i]->name, std::move(results[i]));
   }
   if (options_.keep_facts) v->facts = facts;
-  cache_.Insert(VerificationCache::Key(ref, digest, *policies), v,
+  cache_.Insert(key, v,
                 failed ? std::min(options_.cache_ttl, options_.failure_ttl) : options_.cache_ttl);
   if (observer_) observer_->OnVerification(facts->SignedBy().empty() ? "failed" : "verified", elapsed());
   return std::shared_ptr<const Verification>(std::move(v));

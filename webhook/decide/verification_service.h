@@ -86,6 +86,9 @@ class VerificationService {
   size_t cache_size() const { return cache_.size(); }
 
  private:
+  // Cached(), with the digest `ref` is known at ("" = none) already found.
+  std::shared_ptr<const Verification> CachedAt(const Reference& ref, const std::string& digest,
+                                               const PolicySet& policies);
   Result Lead(const Reference& ref, const std::shared_ptr<const PolicySet>& policies, Deadline deadline,
               SingleFlight<Result>::Flight& flight);
   // The digest a tag was resolved to within resolve_ttl, or "".
