@@ -10,7 +10,7 @@
 namespace provgate {
 namespace {
 
-constexpr char kKeylessUnsupported[] = "keyless verification is not supported by this build";
+constexpr char kNoTrustedRoot[] = "keyless authority without a trustedRoot: no certificate is trusted";
 constexpr char kJsonAnnotationSuffix[] = "+json";  // omlmd's convention for JSON-valued annotations
 constexpr size_t kMaxListed = 5;
 
@@ -69,12 +69,13 @@ struct Findings {
   std::vector<std::string> notes;
 };
 
-// Names of the keyless authorities among `names` (all when empty).
-std::vector<std::string> KeylessAmong(const Policy& p, const std::vector<std::string>& names) {
+// Names of the keyless authorities among `names` (all when empty) that
+// name no trusted root, and so can never vouch.
+std::vector<std::string> RootlessAmong(const Policy& p, const std::vector<std::string>& names) {
   std::vector<std::string> out;
   for (const auto& a : p.authorities) {
     bool listed = names.empty() || std::find(names.begin(), names.end(), a.name) != names.end();
-    if (listed && a.keyless) out.push_back(a.name);
+    if (listed && a.keyless && !a.keyless->root) out.push_back(a.name);
   }
   return out;
 }
@@ -112,7 +113,7 @@ void EvaluateSignatures(const Policy& p, const VerifiedArtifact& artifact, Findi
   }
   for (const auto& a : p.authorities) {
     if (signed_by.count(a.name)) continue;
-    details.push_back(a.name + ": " + (a.keyless ? kKeylessUnsupported : "no valid signature"));
+    details.push_back(a.name + ": " + (a.keyless && !a.keyless->root ? kNoTrustedRoot : "no valid signature"));
   }
   if (artifact.signatures.empty()) {
     details.push_back("no signatures found");
@@ -183,8 +184,8 @@ std::string NoUsableAttestation(const Policy& p, const AttestationRule& rule, co
     why = "predicateType " + Quote(rule.predicate_type) + " attestation signed by " +
           JoinDistinct(wrong_signers, ", ") + ", not by an allowed authority (" + AllowedList(p, rule) + ")";
   }
-  if (auto keyless = KeylessAmong(p, rule.authorities); !keyless.empty()) {
-    why += "; " + Join(keyless, ", ") + ": " + kKeylessUnsupported;
+  if (auto rootless = RootlessAmong(p, rule.authorities); !rootless.empty()) {
+    why += "; " + Join(rootless, ", ") + ": " + kNoTrustedRoot;
   }
   return why;
 }
@@ -223,6 +224,55 @@ void EvaluateAttestation(const Policy& p, const AttestationRule& rule, const Ver
   std::string reason = prefix + best->reason;
   if (usable.size() > 1) reason += " (closest of " + std::to_string(usable.size()) + " verified attestations)";
   r->failures.push_back(std::move(reason));
+}
+
+// spec.modelSigning: one verified model signature by an allowed authority
+// whose resources cover the layers exactly.
+void EvaluateModelSigning(const Policy& p, const ModelSigningRule& rule, const VerifiedArtifact& artifact,
+                          Findings* r) {
+  Signers signers(p);
+  std::vector<std::string> unverified, wrong_signers, uncovered;
+  for (const auto& m : artifact.model_signatures) {
+    if (!m.verified()) {
+      unverified.push_back(m.problem.empty() ? "no trusted signer" : m.problem);
+      continue;
+    }
+    bool allowed = false;
+    for (const auto& s : m.signers) allowed |= !signers.Allowed(s, rule.authorities).empty();
+    if (!allowed) {
+      for (const auto& s : m.signers) wrong_signers.push_back(signers.Display(s));
+      continue;
+    }
+    // The signature's own layer is not a file of the model.
+    const std::string own = m.origin == kOriginModelSigLayer ? m.layer_digest : "";
+    Status covered = CheckModelCoverage(*m.statement, artifact.manifest, own, rule.ignore_paths);
+    if (covered.ok()) {
+      r->notes.push_back("modelSigning: " + std::to_string(m.statement->resources.size()) + " files covered by " +
+                         m.origin + " " + m.layer_digest);
+      return;
+    }
+    uncovered.push_back(covered.message());
+  }
+  std::string why;
+  if (artifact.model_signatures.empty()) {
+    why = "no model signature found (no layer titled model.sig, no model-signing bundle referrer)";
+  } else if (!uncovered.empty()) {
+    why = "the signed files do not match the layers: " + JoinDistinct(uncovered, "; ");
+  } else if (!wrong_signers.empty()) {
+    std::vector<std::string> names = rule.authorities;
+    if (names.empty()) {
+      for (const auto& a : p.authorities) names.push_back(a.name);
+    }
+    why = "model signature signed by " + JoinDistinct(wrong_signers, ", ") + ", not by an allowed authority (" +
+          Join(names, ", ") + ")";
+  } else {
+    why = std::to_string(unverified.size()) + " model signature(s) present but none verified: " +
+          JoinDistinct(unverified, ", ");
+  }
+  if (auto rootless = RootlessAmong(p, rule.authorities); !rootless.empty()) {
+    why += "; " + Join(rootless, ", ") + ": " + kNoTrustedRoot;
+  }
+  r->failures.push_back("modelSigning: " + why);
 }
 
 constexpr size_t kMaxAnnotationJsonValues = 65536;
@@ -269,6 +319,7 @@ PolicyResult EvaluatePolicy(const Policy& policy, const VerifiedArtifact& artifa
   Findings f;
   EvaluateSignatures(policy, artifact, &f);
   for (const auto& rule : policy.attestations) EvaluateAttestation(policy, rule, artifact, &f);
+  if (policy.model_signing) EvaluateModelSigning(policy, *policy.model_signing, artifact, &f);
   if (policy.metadata) {
     ConditionResult c = policy.metadata->Evaluate(MetadataDocument(artifact));
     if (c.passed) {

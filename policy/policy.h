@@ -12,8 +12,10 @@
 
 #include "base/json_util.h"
 #include "base/status.h"
+#include "verifier/keyless.h"
 #include "verifier/keys.h"
 #include "verifier/reference.h"
+#include "verifier/trusted_root.h"
 #include "verifier/verified_artifact.h"
 
 namespace provgate {
@@ -31,16 +33,28 @@ class Condition;
 
 struct KeylessIdentity {
   std::string issuer;          // exact issuer, or empty
-  std::string issuer_regexp;   // RE2, or empty
+  std::string issuer_regexp;   // RE2, whole-value match, or empty
   std::string subject;         // exact subject (SAN), or empty
-  std::string subject_regexp;  // RE2, or empty
-  std::string trusted_root;    // path to a Sigstore trusted_root.json, or empty
+  std::string subject_regexp;  // RE2, whole-value match, or empty
+  std::string trusted_root;    // path to a Sigstore trusted_root.json as written, or empty
+  // The trusted root read from that file (resolved against the policy
+  // file's directory); null when none is named: then no certificate is trusted.
+  std::shared_ptr<const TrustedRoot> root;
+  // The constraints above, compiled (policy/identity_matcher.h).
+  std::shared_ptr<const IdentityMatcher> matcher;
 };
 
 struct Authority {
   std::string name;
   std::optional<PublicKey> key;           // key authority
   std::optional<KeylessIdentity> keyless;  // keyless authority
+};
+
+// spec.modelSigning: an OpenSSF model signature by one of `authorities`
+// must cover the artifact's layers (CheckModelCoverage).
+struct ModelSigningRule {
+  std::vector<std::string> authorities;   // empty = any authority of the policy
+  std::vector<std::string> ignore_paths;  // layer titles (or directories) that need not be signed
 };
 
 struct AttestationRule {
@@ -60,6 +74,7 @@ struct Policy {
   std::vector<Authority> authorities;
   int signatures_require = 1;
   std::vector<AttestationRule> attestations;
+  std::optional<ModelSigningRule> model_signing;
   std::shared_ptr<const Condition> metadata;  // null = none
 
   // True when `ref` (normalised), `namespace_name` and `source` are all
@@ -68,6 +83,8 @@ struct Policy {
   // The keys of this policy's key authorities, each tagged with
   // QualifiedAuthority(name, authority).
   std::vector<TrustedKey> Keys() const;
+  // Its keyless authorities that name a trusted root, tagged the same way.
+  std::vector<KeylessAuthorityTrust> KeylessTrust() const;
 };
 
 // "<policy>/<authority>": authority names are local to a policy, so keys are
@@ -111,7 +128,8 @@ struct PolicyResult {
 // every attestation rule satisfied by one verified attestation (signer among
 // its authorities, predicateType equal, subject digest checked by the
 // verifier, conditions true — facts of different attestations never
-// combine), metadata conditions true. Condition documents hold only what is
+// combine), the model-signing rule satisfied by one verified model
+// signature whose resources cover the layers, metadata conditions true. Condition documents hold only what is
 // there: {predicateType, predicate} per attestation, {config, annotations}
 // for metadata, with a null predicate or config left out (missing). Every
 // failure adds a reason naming the rule, the authority or attestation,

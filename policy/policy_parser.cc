@@ -7,6 +7,7 @@
 
 #include "base/encoding.h"
 #include "policy/condition_parser.h"
+#include "policy/identity_matcher.h"
 #include "policy/glob.h"
 
 namespace provgate {
@@ -116,6 +117,9 @@ struct KeySource {
   const FileReader& read_file;
   std::map<std::string, StatusOr<std::string>> files;   // resolved path -> bytes
   std::map<std::string, StatusOr<PublicKey>> parsed;    // PEM text -> key
+  // resolved path -> trusted root: authorities naming one file share one
+  // root, which the verifier then checks a bundle under once.
+  std::map<std::string, StatusOr<std::shared_ptr<const TrustedRoot>>> roots;
 
   StatusOr<std::string> Read(const std::string& path) {
     auto it = files.find(path);
@@ -124,6 +128,19 @@ struct KeySource {
                .first;
     }
     return it->second;
+  }
+  StatusOr<std::shared_ptr<const TrustedRoot>> Root(const std::string& path) {
+    auto it = roots.find(path);
+    if (it != roots.end()) return it->second;
+    StatusOr<std::shared_ptr<const TrustedRoot>> result = InvalidArgument("unread");
+    if (auto bytes = Read(path); !bytes.ok()) {
+      result = Status(bytes.status().code(), "cannot read trusted root " + Quote(path) + ": " + bytes.status().message());
+    } else if (auto root = ParseTrustedRoot(*bytes, path); !root.ok()) {
+      result = Status(root.status().code(), "unusable trusted root: " + root.status().message());
+    } else {
+      result = std::shared_ptr<const TrustedRoot>(std::make_shared<const TrustedRoot>(std::move(*root)));
+    }
+    return roots.emplace(path, std::move(result)).first->second;
   }
   StatusOr<PublicKey> Parse(const std::string& pem) {
     auto it = parsed.find(pem);
@@ -167,7 +184,7 @@ std::optional<PublicKey> ParseKey(const YamlValue& v, KeySource& keys, YamlError
   return std::move(*key);
 }
 
-std::optional<KeylessIdentity> ParseKeyless(const YamlValue& v, YamlErrors& errors) {
+std::optional<KeylessIdentity> ParseKeyless(const YamlValue& v, KeySource& keys, YamlErrors& errors) {
   auto m = YamlMapping::Open(v, {"issuer", "issuerRegExp", "subject", "subjectRegExp", "trustedRoot"}, errors);
   if (!m) return std::nullopt;
   size_t before = errors.count();
@@ -200,6 +217,22 @@ std::optional<KeylessIdentity> ParseKeyless(const YamlValue& v, YamlErrors& erro
     }
   }
   if (errors.count() != before) return std::nullopt;
+  auto matcher = CompileIdentityMatcher(id);
+  if (!matcher.ok()) {
+    errors.Add(v.mark, v.where + ": " + matcher.status().message());
+    return std::nullopt;
+  }
+  id.matcher = std::move(*matcher);
+  if (auto root = m->Get("trustedRoot"); root && !id.trusted_root.empty()) {
+    // Relative to the policy file, like key files; read now, so a missing
+    // or malformed root is a load (and lint) error, not a denial later.
+    auto loaded = keys.Root(ResolveKeyPath(id.trusted_root, errors.file()));
+    if (!loaded.ok()) {
+      errors.Add(root->mark, root->where + ": " + loaded.status().message());
+      return std::nullopt;
+    }
+    id.root = std::move(*loaded);
+  }
   return id;
 }
 
@@ -224,10 +257,36 @@ std::optional<Authority> ParseAuthority(const YamlValue& v, KeySource& keys, Yam
   } else {
     auto keyless = m->Get("keyless");
     *trust_mark = keyless->mark;
-    a.keyless = ParseKeyless(*keyless, errors);
+    a.keyless = ParseKeyless(*keyless, keys, errors);
   }
   if (errors.count() != before) return std::nullopt;
   return a;
+}
+
+// Names in `list` that are authorities of the policy (each once); unknown
+// names are errors naming the policy's authorities.
+std::vector<std::string> ReadAuthorityNames(const YamlValue& list, const std::vector<Authority>& authorities,
+                                            YamlErrors& errors) {
+  std::vector<std::string> out;
+  auto items = ReadList(list, errors, /*allow_empty=*/false, kMaxAuthoritiesPerPolicy);
+  if (!items) return out;
+  for (const auto& item : *items) {
+    auto s = ReadString(item, errors);
+    if (!s) continue;
+    bool known = false;
+    std::string names;
+    for (const auto& a : authorities) {
+      known |= a.name == *s;
+      names += (names.empty() ? "" : ", ") + a.name;
+    }
+    if (!known) {
+      errors.Add(item.mark, item.where + ": unknown authority " + Quote(*s) + " (this policy's authorities: " +
+                                (names.empty() ? "none" : names) + ")");
+      continue;
+    }
+    if (std::find(out.begin(), out.end(), *s) == out.end()) out.push_back(*s);
+  }
+  return out;
 }
 
 std::optional<AttestationRule> ParseAttestation(const YamlValue& v, const std::vector<Authority>& authorities,
@@ -242,29 +301,35 @@ std::optional<AttestationRule> ParseAttestation(const YamlValue& v, const std::v
   if (auto type = m->Require("predicateType", errors)) {
     if (auto s = ReadNonEmptyString(*type, errors)) r.predicate_type = *s;
   }
-  if (auto list = m->Get("authorities")) {
-    if (auto items = ReadList(*list, errors, /*allow_empty=*/false, kMaxAuthoritiesPerPolicy)) {
+  if (auto list = m->Get("authorities")) r.authorities = ReadAuthorityNames(*list, authorities, errors);
+  if (auto cond = m->Get("conditions")) r.conditions = ParseCondition(*cond, errors);
+  if (errors.count() != before) return std::nullopt;
+  return r;
+}
+
+inline constexpr size_t kMaxIgnorePaths = 256;
+
+std::optional<ModelSigningRule> ParseModelSigning(const YamlValue& v, const std::vector<Authority>& authorities,
+                                                  YamlErrors& errors) {
+  auto m = YamlMapping::Open(v, {"authorities", "ignorePaths"}, errors);
+  if (!m) return std::nullopt;
+  size_t before = errors.count();
+  ModelSigningRule r;
+  if (auto list = m->Get("authorities")) r.authorities = ReadAuthorityNames(*list, authorities, errors);
+  if (auto list = m->Get("ignorePaths")) {
+    if (auto items = ReadList(*list, errors, /*allow_empty=*/true, kMaxIgnorePaths)) {
       for (const auto& item : *items) {
-        auto s = ReadString(item, errors);
+        auto s = ReadNonEmptyString(item, errors);
         if (!s) continue;
-        bool known = false;
-        std::string names;
-        for (const auto& a : authorities) {
-          known |= a.name == *s;
-          names += (names.empty() ? "" : ", ") + a.name;
-        }
-        if (!known) {
-          errors.Add(item.mark, item.where + ": unknown authority " + Quote(*s) +
-                                    " (this policy's authorities: " + (names.empty() ? "none" : names) + ")");
+        if (s->front() == '/' || s->find('\\') != std::string::npos) {
+          errors.Add(item.mark, item.where + ": " + Quote(*s) +
+                                    " is not a relative path with / separators (layer titles are relative)");
           continue;
         }
-        if (std::find(r.authorities.begin(), r.authorities.end(), *s) == r.authorities.end()) {
-          r.authorities.push_back(*s);
-        }
+        r.ignore_paths.push_back(*s);
       }
     }
   }
-  if (auto cond = m->Get("conditions")) r.conditions = ParseCondition(*cond, errors);
   if (errors.count() != before) return std::nullopt;
   return r;
 }
@@ -312,8 +377,8 @@ std::optional<Policy> ParseDocument(const YamlValue& doc, KeySource& keys, YamlE
   }
   auto spec_value = top->Require("spec", errors);
   if (!spec_value) return std::nullopt;
-  auto spec = YamlMapping::Open(*spec_value, {"mode", "match", "authorities", "signatures", "attestations", "metadata"},
-                                errors);
+  auto spec = YamlMapping::Open(
+      *spec_value, {"mode", "match", "authorities", "signatures", "attestations", "modelSigning", "metadata"}, errors);
   if (!spec) return std::nullopt;
 
   if (auto mode = spec->Get("mode")) {
@@ -414,10 +479,15 @@ std::optional<Policy> ParseDocument(const YamlValue& doc, KeySource& keys, YamlE
       if (auto cond = mm->Require("conditions", errors)) p.metadata = ParseCondition(*cond, errors);
     }
   }
-  if (require_value && p.signatures_require == 0 && (spec->Has("attestations") || spec->Has("metadata"))) {
-    errors.Add(require_value->mark, require_value->where +
-                                        ": 0 is not allowed with attestations or metadata rules: those facts are "
-                                        "only trusted through a signature over the artifact digest");
+  if (auto ms = spec->Get("modelSigning")) p.model_signing = ParseModelSigning(*ms, p.authorities, errors);
+  // A signature over the digest, or an attestation naming it as subject,
+  // is what makes manifest facts trustworthy: an OMS signature covers the
+  // files, not the manifest.
+  if (p.metadata && p.signatures_require == 0 && p.attestations.empty()) {
+    const YamlValue& at = require_value ? *require_value : *spec->Get("metadata");
+    errors.Add(at.mark, at.where + ": metadata conditions need signatures.require of at least 1 or an attestation "
+                                   "rule: manifest facts are only trusted through a signature or an attestation "
+                                   "over the artifact digest");
   }
   if (errors.count() != before) return std::nullopt;
   return p;
@@ -434,7 +504,7 @@ std::vector<ParsedPolicy> ParsePolicyText(std::string_view yaml, const FileReade
   auto docs = LoadYamlDocuments(yaml, kMaxDocumentsPerFile, errors);
   if (!docs) return out;
   std::map<std::string, std::string> names;  // name -> location
-  KeySource keys{read_file, {}, {}};
+  KeySource keys{read_file, {}, {}, {}};
   for (const auto& node : *docs) {
     if (node.IsNull()) continue;  // an empty document ("---" and nothing)
     std::optional<DocumentName> name;

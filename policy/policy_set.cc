@@ -27,7 +27,8 @@ Json CanonicalPolicy(const Policy& p) {
                       {"issuerRegExp", a.keyless->issuer_regexp},
                       {"subject", a.keyless->subject},
                       {"subjectRegExp", a.keyless->subject_regexp},
-                      {"trustedRoot", a.keyless->trusted_root}};
+                      // By content: a rotated root file must not reuse old results.
+                      {"trustedRootSha256", a.keyless->root ? a.keyless->root->content_hash : ""}};
     }
     j["authorities"].push_back(std::move(e));
   }
@@ -38,6 +39,10 @@ Json CanonicalPolicy(const Policy& p) {
                                  {"predicateType", r.predicate_type},
                                  {"authorities", r.authorities},
                                  {"conditions", ConditionJson(r.conditions)}});
+  }
+  if (p.model_signing) {
+    j["modelSigning"] = {{"authorities", p.model_signing->authorities},
+                         {"ignorePaths", p.model_signing->ignore_paths}};
   }
   j["metadata"] = ConditionJson(p.metadata);
   return j;
@@ -97,6 +102,16 @@ std::vector<TrustedKey> Policy::Keys() const {
   std::vector<TrustedKey> out;
   for (const auto& a : authorities) {
     if (a.key) out.push_back(TrustedKey{QualifiedAuthority(name, a.name), *a.key});
+  }
+  return out;
+}
+
+std::vector<KeylessAuthorityTrust> Policy::KeylessTrust() const {
+  std::vector<KeylessAuthorityTrust> out;
+  for (const auto& a : authorities) {
+    if (a.keyless && a.keyless->root && a.keyless->matcher) {
+      out.push_back(KeylessAuthorityTrust{QualifiedAuthority(name, a.name), a.keyless->root, a.keyless->matcher});
+    }
   }
   return out;
 }

@@ -33,8 +33,10 @@ fi
 # Node test tools (sigstore-js) for independent fixtures: installed into tests/tools/node_modules.
 here="$(cd "$(dirname "$0")/.." && pwd)"
 if command -v npm >/dev/null 2>&1 && [ -f "$here/tests/tools/package.json" ]; then
-  if [ ! -d "$here/tests/tools/node_modules" ]; then
-    (cd "$here/tests/tools" && npm install --no-audit --no-fund --loglevel=error)
+  # Reinstalled from the lock file whenever it differs from the one last installed.
+  if ! cmp -s "$here/tests/tools/package-lock.json" "$here/tests/tools/node_modules/.provgate-lock.json" 2>/dev/null; then
+    (cd "$here/tests/tools" && npm ci --no-audit --no-fund --loglevel=error >/dev/null &&
+      cp package-lock.json node_modules/.provgate-lock.json)
   fi
 fi
 

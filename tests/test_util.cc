@@ -68,4 +68,16 @@ int FreePort() {
 
 std::string TestData(const std::string& relative) { return std::string(PROVGATE_TESTDATA) + "/" + relative; }
 
+std::string OmsFixtureDir() {
+  std::string dir;
+  if (const char* env = std::getenv("PROVGATE_OMS_FIXTURES"); env && *env) {
+    dir = env;
+  } else {
+    dir = std::string(PROVGATE_TESTDATA) + "/../../../shared/fixtures/oms";
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return "";
+  return std::filesystem::canonical(dir, ec).string();
+}
+
 }  // namespace provgate::testing

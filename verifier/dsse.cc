@@ -39,7 +39,9 @@ StatusOr<DsseEnvelope> ParseDsseEnvelope(std::string_view bytes) {
     if (!sig) return InvalidArgument(where + ".sig is not valid base64");
     DsseSignature ds;
     ds.sig = std::move(*sig);
-    if (s.contains("keyid")) {
+    // model_signing v1.0.x writes "keyid": null; Go and protojson read a
+    // null string as empty, and the keyid is an unsigned hint anyway.
+    if (s.contains("keyid") && !s["keyid"].is_null()) {
       if (!s["keyid"].is_string()) return InvalidArgument(where + ".keyid is not a string");
       ds.keyid = s["keyid"].get<std::string>();
     }

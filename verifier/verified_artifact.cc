@@ -12,6 +12,9 @@ namespace {
 
 constexpr char kSignatureAnnotation[] = "dev.cosignproject.cosign/signature";
 constexpr char kCertificateAnnotation[] = "dev.sigstore.cosign/certificate";
+constexpr char kChainAnnotation[] = "dev.sigstore.cosign/chain";
+constexpr char kRekorBundleAnnotation[] = "dev.sigstore.cosign/bundle";
+constexpr char kTimestampAnnotation[] = "dev.sigstore.cosign/rfc3161timestamp";
 // Config blobs are up to 4 MiB; model configs hold hundreds of values, not millions.
 constexpr size_t kMaxConfigValues = 1 << 18;
 
@@ -29,63 +32,10 @@ std::vector<std::string> SignersOf(const std::vector<TrustedKey>& keys, const Si
   return out;
 }
 
-std::string NoSignerProblem(const AttachedLayer& layer, size_t key_count) {
-  if (key_count == 0) return "no trusted keys to verify against";
-  if (layer.descriptor.annotations.count(kCertificateAnnotation)) {
-    return "signature does not verify with any trusted key (keyless certificate signatures are not trusted by key authorities)";
-  }
-  return "signature does not verify with any trusted key";
-}
-
-SignatureFact CheckSignatureLayer(const AttachedLayer& layer, const std::string& digest,
-                                  const std::vector<TrustedKey>& keys) {
-  SignatureFact f;
-  f.layer_digest = layer.descriptor.digest;
-  if (Status s = CheckDigest(layer.blob, layer.descriptor.digest, "signature layer"); !s.ok()) {
-    f.problem = s.message();
-    return f;
-  }
-  if (layer.descriptor.media_type != kSimpleSigningMediaType) {
-    f.problem = "layer media type " + Quote(layer.descriptor.media_type) + " is not simple signing";
-    return f;
-  }
-  auto it = layer.descriptor.annotations.find(kSignatureAnnotation);
-  if (it == layer.descriptor.annotations.end() || it->second.empty()) {
-    f.problem = "layer has no dev.cosignproject.cosign/signature annotation";
-    return f;
-  }
-  auto sig = Base64Decode(it->second);
-  if (!sig) {
-    f.problem = "signature annotation is not valid base64";
-    return f;
-  }
-  f.signers = SignersOf(keys, SignedMessage(layer.blob), *sig);
-  auto payload = ParseSimpleSigningPayload(layer.blob);
-  if (!payload.ok()) {
-    f.problem = payload.status().message();
-    return f;
-  }
-  if (payload->manifest_digest != digest) {
-    f.problem = "payload is for digest " + payload->manifest_digest + ", not the artifact's " + digest;
-    return f;
-  }
-  if (f.signers.empty()) f.problem = NoSignerProblem(layer, keys.size());
-  return f;
-}
-
-// The DSSE checks shared by .att layers and bundles: signature over the PAE,
-// in-toto payload type, statement parsed from the verified bytes, subject.
-void CheckEnvelope(const DsseEnvelope& env, const std::string& digest, const std::vector<TrustedKey>& keys,
-                   AttestationFact* f) {
-  const std::string pae = PreAuthEncoding(env.payload_type, env.payload);
-  const SignedMessage message(pae);
-  for (const auto& s : env.signatures) {
-    for (auto& a : SignersOf(keys, message, s.sig)) {
-      bool dup = false;
-      for (const auto& x : f->signers) dup |= x == a;
-      if (!dup) f->signers.push_back(a);
-    }
-  }
+// What the signature of a DSSE envelope says, once its signers are known:
+// the in-toto payload type, the statement parsed from the verified bytes,
+// its subject. Shared by .att layers and bundles.
+void CheckStatement(const DsseEnvelope& env, const std::string& digest, AttestationFact* f) {
   if (env.payload_type != kInTotoPayloadType) {
     f->problem = "DSSE payloadType " + Quote(env.payload_type) + " is not " + kInTotoPayloadType;
     return;
@@ -112,6 +62,22 @@ void CheckEnvelope(const DsseEnvelope& env, const std::string& digest, const std
   if (!StatementCoversDigest(*st, digest)) f->problem = "statement has no subject with digest " + digest;
 }
 
+void AddUnique(std::vector<std::string>* out, const std::vector<std::string>& more) {
+  for (const auto& a : more) {
+    bool dup = false;
+    for (const auto& x : *out) dup |= x == a;
+    if (!dup) out->push_back(a);
+  }
+}
+
+std::vector<std::string> EnvelopeSigners(const DsseEnvelope& env, const std::vector<TrustedKey>& keys) {
+  const std::string pae = PreAuthEncoding(env.payload_type, env.payload);
+  const SignedMessage message(pae);
+  std::vector<std::string> out;
+  for (const auto& s : env.signatures) AddUnique(&out, SignersOf(keys, message, s.sig));
+  return out;
+}
+
 // An attestation that does not verify decides nothing: drop its predicate
 // now, before the next layer is read, so unsigned content is never held in
 // bulk (a JSON tree is many times the size of its bytes).
@@ -119,8 +85,271 @@ void DropUnverifiedPredicate(AttestationFact* f) {
   if (!f->verified()) f->predicate = Json::object();
 }
 
-AttestationFact CheckAttestationLayer(const AttachedLayer& layer, const std::string& digest,
-                                      const std::vector<TrustedKey>& keys) {
+std::string NoKeySignerProblem(size_t key_count) {
+  if (key_count == 0) return "no trusted keys to verify against";
+  return "signature does not verify with any trusted key";
+}
+
+// Who signed a bundle, whatever route it came by (a referrer, a model.sig
+// layer, a cosign layer with certificate annotations): the one
+// verification path. A public key in the bundle is a hint and never trust:
+// the policies' keys are tried. A certificate is verified under each
+// keyless authority's root, once per root, and counts for the authorities
+// whose identity it matches.
+struct BundleSigners {
+  std::vector<std::string> signers;
+  std::string problem;  // when there are no signers
+  std::optional<KeylessIdentityFacts> keyless;
+};
+
+BundleSigners SignersOfBundle(const SigstoreBundle& b, std::string_view signed_bytes, const Trust& trust) {
+  BundleSigners out;
+  if (!b.has_certificate) {
+    if (b.is_dsse) {
+      out.signers = EnvelopeSigners(b.dsse, trust.keys);
+    } else {
+      out.signers = SignersOf(trust.keys, SignedMessage(signed_bytes), b.message_signature);
+    }
+    if (out.signers.empty()) out.problem = NoKeySignerProblem(trust.keys.size());
+    return out;
+  }
+  if (trust.keyless.empty()) {
+    out.problem = "signed with a certificate (keyless), and no keyless authority applies; "
+                  "a certificate signature never counts for a key authority";
+    return out;
+  }
+  std::vector<std::pair<const TrustedRoot*, StatusOr<KeylessIdentityFacts>>> by_root;
+  std::vector<std::string> mismatched;
+  for (const auto& k : trust.keyless) {
+    const StatusOr<KeylessIdentityFacts>* result = nullptr;
+    for (const auto& [root, r] : by_root) {
+      if (root == k.root.get()) result = &r;
+    }
+    if (!result) {
+      by_root.emplace_back(k.root.get(), VerifyKeylessBundle(b, *k.root, signed_bytes, trust.now));
+      result = &by_root.back().second;
+    }
+    if (!result->ok()) continue;
+    if (!out.keyless) out.keyless = **result;
+    if (k.identity->Matches((*result)->issuer, (*result)->subject)) {
+      AddUnique(&out.signers, {k.authority});
+    } else {
+      mismatched.push_back(k.authority + " wants " + k.identity->Describe());
+    }
+  }
+  if (!out.signers.empty()) return out;
+  std::vector<std::string> why;
+  for (const auto& [root, r] : by_root) {
+    if (!r.ok()) why.push_back("keyless verification failed under " + root->source + ": " + r.status().message());
+  }
+  if (out.keyless) {
+    std::string ids;
+    for (const auto& m : mismatched) ids += (ids.empty() ? "" : "; ") + m;
+    why.insert(why.begin(), "identity: certificate for issuer " + Quote(out.keyless->issuer) + ", subject " +
+                                Quote(out.keyless->subject) + " matches no keyless authority (" + ids + ")");
+  }
+  for (const auto& w : why) out.problem += (out.problem.empty() ? "" : "; ") + w;
+  return out;
+}
+
+bool IsModelSigningPredicate(std::string_view t) {
+  return t == kModelSigningPredicateV1 || t == kModelSigningPredicateV01;
+}
+
+// A model-signing statement whose bundle's signers are known.
+ModelSignatureFact CheckModelSignature(const SigstoreBundle& b, const std::string& layer_digest, std::string origin,
+                                       BundleSigners who) {
+  ModelSignatureFact f;
+  f.layer_digest = layer_digest;
+  f.origin = std::move(origin);
+  f.signers = std::move(who.signers);
+  f.keyless = std::move(who.keyless);
+  f.problem = std::move(who.problem);
+  if (!b.is_dsse) {
+    f.problem = "a model signature must be a DSSE envelope, not a message signature";
+  } else if (b.dsse.payload_type != kInTotoPayloadType) {
+    f.problem = "DSSE payloadType " + Quote(b.dsse.payload_type) + " is not " + kInTotoPayloadType;
+  } else if (f.problem.empty()) {
+    auto st = ParseModelSignatureStatement(b.dsse.payload);
+    if (st.ok()) {
+      f.statement = std::make_shared<const ModelSignatureStatement>(std::move(*st));
+    } else {
+      f.problem = st.status().message();
+    }
+  }
+  return f;
+}
+
+void AddBundleFacts(const SigstoreBundle& b, const std::string& layer_digest, const char* origin,
+                    const ArtifactMaterial& m, const Trust& trust, VerifiedArtifact* out) {
+  auto as_signature = [&](BundleSigners who, const std::string& problem) {
+    SignatureFact s;
+    s.layer_digest = layer_digest;
+    s.origin = origin;
+    s.keyless = std::move(who.keyless);
+    s.problem = problem.empty() ? who.problem : problem;
+    s.signers = std::move(who.signers);
+    out->signatures.push_back(std::move(s));
+  };
+  if (!b.is_dsse) {
+    // A message signature binds only when it signs this manifest's bytes:
+    // the bytes verified must hash to the artifact digest, and so must the
+    // digest the bundle claims.
+    const std::string bytes_digest = Sha256Digest(m.manifest_bytes);
+    if (bytes_digest != m.digest) {
+      as_signature({}, "the manifest bytes at hand hash to " + bytes_digest + ", not the artifact's " + m.digest +
+                           "; a message signature over them does not bind it");
+      return;
+    }
+    if ("sha256:" + HexEncode(b.message_digest) != m.digest) {
+      as_signature({}, "message signature is over sha256:" + HexEncode(b.message_digest) + ", not the artifact's " +
+                           m.digest);
+      return;
+    }
+    as_signature(SignersOfBundle(b, m.manifest_bytes, trust), "");
+    return;
+  }
+  BundleSigners who = SignersOfBundle(b, "", trust);
+  if (IsModelSigningPredicate(PeekStatementTypes(b.dsse.payload).predicate_type)) {
+    out->model_signatures.push_back(CheckModelSignature(b, layer_digest, origin, std::move(who)));
+    return;
+  }
+  AttestationFact f;
+  f.layer_digest = layer_digest;
+  f.origin = origin;
+  f.predicate = Json::object();
+  f.signers = std::move(who.signers);
+  f.keyless = std::move(who.keyless);
+  CheckStatement(b.dsse, m.digest, &f);
+  if (f.problem.empty() && f.signers.empty()) f.problem = who.problem;
+  DropUnverifiedPredicate(&f);
+  if (f.predicate_type == kCosignSignPredicateType) {
+    SignatureFact s;
+    s.layer_digest = f.layer_digest;
+    s.origin = origin;
+    s.signers = std::move(f.signers);
+    s.problem = std::move(f.problem);
+    s.keyless = std::move(f.keyless);
+    out->signatures.push_back(std::move(s));
+  } else {
+    out->attestations.push_back(std::move(f));
+  }
+}
+
+// A bundle attached as a referrer becomes a signature fact (cosign v3
+// sign, message signatures), a model signature, or an attestation fact.
+void CheckBundleLayer(const AttachedLayer& layer, const ArtifactMaterial& m, const Trust& trust,
+                      VerifiedArtifact* out) {
+  auto failed = [&](const std::string& problem) {
+    SignatureFact s;
+    s.layer_digest = layer.descriptor.digest;
+    s.origin = kOriginBundle;
+    s.problem = problem;
+    out->signatures.push_back(std::move(s));
+  };
+  if (Status s = CheckDigest(layer.blob, layer.descriptor.digest, "bundle layer"); !s.ok()) return failed(s.message());
+  auto bundle = ParseSigstoreBundle(layer.blob);
+  if (!bundle.ok()) return failed(bundle.status().message());
+  AddBundleFacts(*bundle, layer.descriptor.digest, kOriginBundle, m, trust, out);
+}
+
+// A layer of the artifact titled model.sig: a model-signing bundle.
+ModelSignatureFact CheckModelSigLayer(const AttachedLayer& layer, const Trust& trust) {
+  ModelSignatureFact f;
+  f.layer_digest = layer.descriptor.digest;
+  if (Status s = CheckDigest(layer.blob, layer.descriptor.digest, "model.sig layer"); !s.ok()) {
+    f.problem = s.message();
+    return f;
+  }
+  auto bundle = ParseSigstoreBundle(layer.blob);
+  if (!bundle.ok()) {
+    f.problem = "model.sig: " + bundle.status().message();
+    return f;
+  }
+  if (bundle->is_dsse &&
+      !IsModelSigningPredicate(PeekStatementTypes(bundle->dsse.payload).predicate_type)) {
+    f.problem = "model.sig: the statement's predicateType is not a model-signing one";
+    return f;
+  }
+  return CheckModelSignature(*bundle, layer.descriptor.digest, kOriginModelSigLayer,
+                             SignersOfBundle(*bundle, "", trust));
+}
+
+// cosign v2 keyless layers carry the certificate, its chain, the Rekor
+// entry and RFC 3161 timestamps as annotations: the facts of a Sigstore
+// bundle, read into one so they take the one verification path. Legacy
+// entries hold inclusion promises (SETs) only.
+StatusOr<SigstoreBundle> BundleFromCosignLayer(const AttachedLayer& layer, const std::string& certificate_pem) {
+  SigstoreBundle b;
+  b.media_type = "cosign layer annotations";
+  b.version = "0.1";
+  b.has_certificate = true;
+  std::string pem = certificate_pem;
+  if (auto chain = layer.descriptor.annotations.find(kChainAnnotation); chain != layer.descriptor.annotations.end()) {
+    pem += "\n" + chain->second;
+  }
+  ASSIGN_OR_RETURN(b.certificates_der, CertificatesFromPem(pem, kMaxBundleCertificates));
+  if (auto it = layer.descriptor.annotations.find(kRekorBundleAnnotation); it != layer.descriptor.annotations.end()) {
+    ASSIGN_OR_RETURN(TlogEntry e, ParseCosignRekorBundle(it->second));
+    b.tlog_entries.push_back(std::move(e));
+  }
+  if (auto it = layer.descriptor.annotations.find(kTimestampAnnotation); it != layer.descriptor.annotations.end()) {
+    ASSIGN_OR_RETURN(std::string token, ParseCosignTimestampAnnotation(it->second));
+    b.rfc3161_timestamps.push_back(std::move(token));
+  }
+  return b;
+}
+
+SignatureFact CheckSignatureLayer(const AttachedLayer& layer, const std::string& digest, const Trust& trust) {
+  SignatureFact f;
+  f.layer_digest = layer.descriptor.digest;
+  if (Status s = CheckDigest(layer.blob, layer.descriptor.digest, "signature layer"); !s.ok()) {
+    f.problem = s.message();
+    return f;
+  }
+  if (layer.descriptor.media_type != kSimpleSigningMediaType) {
+    f.problem = "layer media type " + Quote(layer.descriptor.media_type) + " is not simple signing";
+    return f;
+  }
+  auto it = layer.descriptor.annotations.find(kSignatureAnnotation);
+  if (it == layer.descriptor.annotations.end() || it->second.empty()) {
+    f.problem = "layer has no dev.cosignproject.cosign/signature annotation";
+    return f;
+  }
+  auto sig = Base64Decode(it->second);
+  if (!sig) {
+    f.problem = "signature annotation is not valid base64";
+    return f;
+  }
+  if (auto cert = layer.descriptor.annotations.find(kCertificateAnnotation);
+      cert != layer.descriptor.annotations.end()) {
+    auto bundle = BundleFromCosignLayer(layer, cert->second);
+    if (!bundle.ok()) {
+      f.problem = bundle.status().message();
+      return f;
+    }
+    bundle->message_digest = Sha256(layer.blob);
+    bundle->message_signature = std::move(*sig);
+    BundleSigners who = SignersOfBundle(*bundle, layer.blob, trust);
+    f.signers = std::move(who.signers);
+    f.keyless = std::move(who.keyless);
+    if (f.signers.empty()) f.problem = std::move(who.problem);
+  } else {
+    f.signers = SignersOf(trust.keys, SignedMessage(layer.blob), *sig);
+    if (f.signers.empty()) f.problem = NoKeySignerProblem(trust.keys.size());
+  }
+  // What the payload says decides even a valid signature (signers are kept:
+  // "signed by X, but for another digest").
+  auto payload = ParseSimpleSigningPayload(layer.blob);
+  if (!payload.ok()) {
+    f.problem = payload.status().message();
+  } else if (payload->manifest_digest != digest) {
+    f.problem = "payload is for digest " + payload->manifest_digest + ", not the artifact's " + digest;
+  }
+  return f;
+}
+
+AttestationFact CheckAttestationLayer(const AttachedLayer& layer, const std::string& digest, const Trust& trust) {
   AttestationFact f;
   f.layer_digest = layer.descriptor.digest;
   f.predicate = Json::object();
@@ -137,87 +366,32 @@ AttestationFact CheckAttestationLayer(const AttachedLayer& layer, const std::str
     f.problem = env.status().message();
     return f;
   }
-  CheckEnvelope(*env, digest, keys, &f);
-  if (f.problem.empty() && f.signers.empty()) f.problem = NoSignerProblem(layer, keys.size());
+  std::string no_signer;
+  if (auto cert = layer.descriptor.annotations.find(kCertificateAnnotation);
+      cert != layer.descriptor.annotations.end()) {
+    auto bundle = BundleFromCosignLayer(layer, cert->second);
+    if (!bundle.ok()) {
+      f.problem = bundle.status().message();
+      return f;
+    }
+    if (env->signatures.size() != 1) {
+      f.problem = "a certificate-signed envelope must carry exactly one signature";
+      return f;
+    }
+    bundle->is_dsse = true;
+    bundle->dsse = *env;
+    BundleSigners who = SignersOfBundle(*bundle, "", trust);
+    f.signers = std::move(who.signers);
+    f.keyless = std::move(who.keyless);
+    no_signer = std::move(who.problem);
+  } else {
+    f.signers = EnvelopeSigners(*env, trust.keys);
+    no_signer = NoKeySignerProblem(trust.keys.size());
+  }
+  CheckStatement(*env, digest, &f);
+  if (f.problem.empty() && f.signers.empty()) f.problem = no_signer;
   DropUnverifiedPredicate(&f);
   return f;
-}
-
-constexpr char kCertificateBundleProblem[] =
-    "bundle is signed with a certificate (keyless); certificate verification is not supported by this build, "
-    "and a certificate-signed bundle never counts for a key authority";
-
-std::string NoBundleSignerProblem(size_t key_count) {
-  if (key_count == 0) return "no trusted keys to verify against";
-  return "signature does not verify with any trusted key";
-}
-
-// A bundle becomes a signature fact (cosign v3 sign, message signatures) or
-// an attestation fact (any other statement).
-void CheckBundleLayer(const AttachedLayer& layer, const ArtifactMaterial& m, const std::vector<TrustedKey>& keys,
-                      VerifiedArtifact* out) {
-  auto as_signature = [&](const std::vector<std::string>& signers, const std::string& problem) {
-    SignatureFact s;
-    s.layer_digest = layer.descriptor.digest;
-    s.origin = kOriginBundle;
-    s.signers = signers;
-    s.problem = problem;
-    out->signatures.push_back(std::move(s));
-  };
-  AttestationFact f;
-  f.layer_digest = layer.descriptor.digest;
-  f.origin = kOriginBundle;
-  f.predicate = Json::object();
-  if (Status s = CheckDigest(layer.blob, layer.descriptor.digest, "bundle layer"); !s.ok()) {
-    as_signature({}, s.message());
-    return;
-  }
-  auto bundle = ParseSigstoreBundle(layer.blob);
-  if (!bundle.ok()) {
-    as_signature({}, bundle.status().message());
-    return;
-  }
-  // A certificate bundle's signature is not checked against the keys at all:
-  // the certificate's identity is what it claims, and that is unverified here.
-  const std::vector<TrustedKey> no_keys;
-  const std::vector<TrustedKey>& usable_keys = bundle->has_certificate ? no_keys : keys;
-  if (!bundle->is_dsse) {
-    // A message signature binds only when it signs this manifest's bytes:
-    // the bytes verified must hash to the artifact digest, and so must the
-    // digest the bundle claims.
-    const std::string bytes_digest = Sha256Digest(m.manifest_bytes);
-    if (bytes_digest != m.digest) {
-      as_signature({}, "the manifest bytes at hand hash to " + bytes_digest + ", not the artifact's " + m.digest +
-                           "; a message signature over them does not bind it");
-      return;
-    }
-    if ("sha256:" + HexEncode(bundle->message_digest) != m.digest) {
-      as_signature({}, "message signature is over sha256:" + HexEncode(bundle->message_digest) +
-                           ", not the artifact's " + m.digest);
-      return;
-    }
-    if (bundle->has_certificate) {
-      as_signature({}, kCertificateBundleProblem);
-      return;
-    }
-    std::vector<std::string> signers =
-        SignersOf(usable_keys, SignedMessage(m.manifest_bytes), bundle->message_signature);
-    as_signature(signers, signers.empty() ? NoBundleSignerProblem(keys.size()) : "");
-    return;
-  }
-  CheckEnvelope(bundle->dsse, m.digest, usable_keys, &f);
-  if (bundle->has_certificate) {
-    f.signers.clear();
-    f.problem = kCertificateBundleProblem;
-  } else if (f.problem.empty() && f.signers.empty()) {
-    f.problem = NoBundleSignerProblem(keys.size());
-  }
-  DropUnverifiedPredicate(&f);
-  if (f.predicate_type == kCosignSignPredicateType) {
-    as_signature(f.signers, f.problem);
-  } else {
-    out->attestations.push_back(std::move(f));
-  }
 }
 
 }  // namespace
@@ -231,6 +405,12 @@ std::set<std::string> VerifiedArtifact::SignedBy() const {
 }
 
 VerifiedArtifact VerifyArtifact(const ArtifactMaterial& m, const std::vector<TrustedKey>& keys) {
+  Trust trust;
+  trust.keys = keys;
+  return VerifyArtifact(m, trust);
+}
+
+VerifiedArtifact VerifyArtifact(const ArtifactMaterial& m, const Trust& trust) {
   VerifiedArtifact a;
   a.reference = m.reference;
   a.digest = m.digest;
@@ -251,12 +431,24 @@ VerifiedArtifact VerifyArtifact(const ArtifactMaterial& m, const std::vector<Tru
       }
     }
   }
-  for (const auto& layer : m.signature_layers) a.signatures.push_back(CheckSignatureLayer(layer, m.digest, keys));
+  for (const auto& layer : m.signature_layers) a.signatures.push_back(CheckSignatureLayer(layer, m.digest, trust));
   for (const auto& layer : m.attestation_layers) {
-    a.attestations.push_back(CheckAttestationLayer(layer, m.digest, keys));
+    a.attestations.push_back(CheckAttestationLayer(layer, m.digest, trust));
   }
-  for (const auto& layer : m.bundle_layers) CheckBundleLayer(layer, m, keys, &a);
+  for (const auto& layer : m.bundle_layers) CheckBundleLayer(layer, m, trust, &a);
+  for (const auto& layer : m.model_signature_layers) a.model_signatures.push_back(CheckModelSigLayer(layer, trust));
   return a;
+}
+
+Json KeylessToJson(const KeylessIdentityFacts& k) {
+  Json j{{"issuer", k.issuer}, {"subject", k.subject}};
+  if (!k.log.empty()) {
+    j["log"] = k.log;
+    j["logIndex"] = k.log_index;
+  }
+  if (k.integrated_time != 0) j["integratedTime"] = k.integrated_time;
+  if (!k.timestamp_times.empty()) j["timestamps"] = k.timestamp_times;
+  return j;
 }
 
 Json VerifiedArtifactToJson(const VerifiedArtifact& a) {
@@ -269,6 +461,7 @@ Json VerifiedArtifactToJson(const VerifiedArtifact& a) {
   j["signatures"] = Json::array();
   for (const auto& s : a.signatures) {
     Json e{{"layer", s.layer_digest}, {"origin", s.origin}, {"verified", s.verified()}, {"signers", s.signers}};
+    if (s.keyless) e["keyless"] = KeylessToJson(*s.keyless);
     if (!s.problem.empty()) e["problem"] = s.problem;
     j["signatures"].push_back(std::move(e));
   }
@@ -276,8 +469,22 @@ Json VerifiedArtifactToJson(const VerifiedArtifact& a) {
   for (const auto& at : a.attestations) {
     Json e{{"layer", at.layer_digest}, {"origin", at.origin}, {"verified", at.verified()}, {"signers", at.signers}};
     if (!at.predicate_type.empty()) e["predicateType"] = at.predicate_type;
+    if (at.keyless) e["keyless"] = KeylessToJson(*at.keyless);
     if (!at.problem.empty()) e["problem"] = at.problem;
     j["attestations"].push_back(std::move(e));
+  }
+  if (!a.model_signatures.empty()) {
+    j["modelSignatures"] = Json::array();
+    for (const auto& m : a.model_signatures) {
+      Json e{{"layer", m.layer_digest}, {"origin", m.origin}, {"verified", m.verified()}, {"signers", m.signers}};
+      if (m.statement) {
+        e["predicateType"] = m.statement->predicate_type;
+        e["resources"] = m.statement->resources.size();
+      }
+      if (m.keyless) e["keyless"] = KeylessToJson(*m.keyless);
+      if (!m.problem.empty()) e["problem"] = m.problem;
+      j["modelSignatures"].push_back(std::move(e));
+    }
   }
   j["annotations"] = a.annotations;
   j["config"] = a.config;

@@ -81,14 +81,14 @@ TEST_CASE("signatures: reasons name each missing authority and what the layers s
   REQUIRE(none.reasons.size() == 1);
   CHECK(none.reasons[0] ==
         "signatures: 0 of required 1 authorities signed (ci: no valid signature; release: no valid signature; "
-        "gh: keyless verification is not supported by this build; no signatures found)");
+        "gh: keyless authority without a trustedRoot: no certificate is trusted; no signatures found)");
 
   a.signatures.push_back(Signature({}, "signature does not verify with any trusted key"));
   PolicyResult bad = EvaluatePolicy(p, a);
   CHECK_FALSE(bad.passed);
   CHECK(bad.reasons.at(0) ==
         "signatures: 0 of required 1 authorities signed (ci: no valid signature; release: no valid signature; "
-        "gh: keyless verification is not supported by this build; 1 signature layer(s) present: signature does "
+        "gh: keyless authority without a trustedRoot: no certificate is trusted; 1 signature layer(s) present: signature does "
         "not verify with any trusted key)");
 }
 
@@ -377,7 +377,7 @@ spec:
   CHECK(r.reasons.at(0).find("not by an allowed authority (ci, release)") != std::string::npos);
 }
 
-TEST_CASE("an attestation rule bound to a keyless authority explains that keyless is unsupported") {
+TEST_CASE("an attestation rule bound to a keyless authority without a trusted root says it trusts no certificate") {
   Policy p = MustParsePolicy(R"(
 apiVersion: provgate.dev/v1alpha1
 kind: ModelPolicy
@@ -395,6 +395,6 @@ spec:
   PolicyResult r = EvaluatePolicy(p, a);
   CHECK_FALSE(r.passed);
   CHECK(r.reasons == std::vector<std::string>{"attestation provenance: no attestations found (expected predicateType "
-                                              "\"https://slsa.dev/provenance/v1\"); workflow: keyless verification "
-                                              "is not supported by this build"});
+                                              "\"https://slsa.dev/provenance/v1\"); workflow: keyless authority "
+                                              "without a trustedRoot: no certificate is trusted"});
 }

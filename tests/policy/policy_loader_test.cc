@@ -32,7 +32,7 @@ std::vector<std::string> Lines(const std::string& s) {
 struct InvalidCase {
   const char* file;      // in invalid/
   const char* position;  // "line:column"
-  const char* message;   // substring of that error line
+  std::string message;   // substring of that error line
 };
 
 // One row per file in invalid/; each file's first line says what is wrong.
@@ -81,8 +81,15 @@ const InvalidCase kInvalid[] = {
     {"authority-both", "10:7", "exactly one of key or keyless, not both"},
     {"keyless-no-issuer", "12:9", "needs an issuer constraint"},
     {"keyless-no-subject", "12:9", "needs a subject constraint"},
-    {"require-zero-with-attestations", "14:14", "0 is not allowed with attestations or metadata"},
-    {"require-zero-with-metadata", "14:14", "0 is not allowed with attestations or metadata"},
+    {"require-zero-with-metadata", "14:14",
+     "metadata conditions need signatures.require of at least 1 or an attestation rule"},
+    {"trusted-root-missing", "14:22", "keyless.trustedRoot: cannot read trusted root"},
+    {"trusted-root-malformed", "14:22",
+     "keyless.trustedRoot: unusable trusted root: " + kPolicies + "/roots/trusted_root_bad_log_id.json: "
+     "tlogs[0].logId.keyId: is not the SHA-256 of the log's key"},
+    {"model-signing-unknown-authority", "14:19", "unknown authority \"hub\" (this policy's authorities: ci)"},
+    {"model-signing-absolute-ignore-path", "14:19", "\"/etc/passwd\" is not a relative path"},
+    {"model-signing-unknown-field", "14:5", "spec.modelSigning: unknown field \"ignorePath\""},
     {"require-negative", "14:14", "must not be negative"},
     {"require-too-many", "14:14", "2 is more than the number of authorities (1)"},
     {"condition-no-operator", "18:13", "condition on path \"predicate.builder.id\" has no operator"},
@@ -144,7 +151,7 @@ TEST_CASE("every valid policy fixture loads") {
   }
   auto all = LoadPolicies({kPolicies + "/valid"});
   REQUIRE_MESSAGE(all.ok(), all.status().message());
-  CHECK((*all)->policies().size() == 5);
+  CHECK((*all)->policies().size() == 7);
 }
 
 TEST_CASE("the full example policy (valid/spec-example.yaml) compiles to what it says") {
@@ -166,7 +173,15 @@ TEST_CASE("the full example policy (valid/spec-example.yaml) compiles to what it
   REQUIRE(p.authorities[1].keyless.has_value());
   CHECK(p.authorities[1].keyless->issuer == "https://token.actions.githubusercontent.com");
   CHECK(p.authorities[1].keyless->subject_regexp == "^https://github\\.com/acme/models/");
-  CHECK(p.authorities[1].keyless->trusted_root == "/etc/provgate/trusted_root.json");
+  CHECK(p.authorities[1].keyless->trusted_root == "../roots/trusted_root.json");
+  // Read relative to the policy file, and hashed by content.
+  REQUIRE(p.authorities[1].keyless->root);
+  CHECK(p.authorities[1].keyless->root->source == kPolicies + "/roots/trusted_root.json");
+  CHECK(p.authorities[1].keyless->root->tlogs.size() == 1);
+  CHECK(p.authorities[1].keyless->root->certificate_authorities.size() == 1);
+  REQUIRE(p.model_signing);
+  CHECK(p.model_signing->authorities == std::vector<std::string>{"release-workflow"});
+  CHECK(p.model_signing->ignore_paths == std::vector<std::string>{"README.md"});
   CHECK(p.signatures_require == 1);
   REQUIRE(p.attestations.size() == 1);
   CHECK(p.attestations[0].name == "built-by-chains");
@@ -181,6 +196,10 @@ TEST_CASE("the full example policy (valid/spec-example.yaml) compiles to what it
   auto keys = p.Keys();
   REQUIRE(keys.size() == 1);  // keyless authorities have no key
   CHECK(keys[0].authority == "production-models/tekton-chains");
+  auto keyless = p.KeylessTrust();
+  REQUIRE(keyless.size() == 1);
+  CHECK(keyless[0].authority == "production-models/release-workflow");
+  CHECK(keyless[0].root == p.authorities[1].keyless->root);
 }
 
 TEST_CASE("defaults, multiple documents and key.file relative to the policy file") {

@@ -15,6 +15,13 @@
 //                  digest, attached to <digest> (must not verify as its signature).
 // Writes <out-dir>/key.pub (the signer's public key) and prints the
 // descriptors pushed. Exits 1 with a message on failure.
+//
+// Usage: node attach_bundle.mjs attach <registry-host:port> <repository> <sha256:digest> <bundle.json>
+//   attaches an existing bundle file (e.g. from make_keyless_fixtures.mjs)
+//   byte for byte, as the referrer's layer, with the bundle's own mediaType
+//   as artifactType and cosign's annotations dev.sigstore.bundle.content
+//   (dsse-envelope | message-signature) and, for an in-toto DSSE payload,
+//   dev.sigstore.bundle.predicateType. Prints the descriptor pushed.
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -28,11 +35,14 @@ const { DSSEBundleBuilder } = signLib;
 const { bundleToJSON } = bundleLib;
 const { attachArtifactToImage } = ociLib;
 
-const [host, repository, digest, outDir, mode = 'sign'] = process.argv.slice(2);
-if (!host || !repository || !/^sha256:[0-9a-f]{64}$/.test(digest || '') || !outDir) {
-  console.error('usage: attach_bundle.mjs <host:port> <repository> <sha256:digest> <out-dir> [sign|other-subject]');
+const fileMode = process.argv[2] === 'attach';
+const [host, repository, digest, target, mode = 'sign'] = process.argv.slice(fileMode ? 3 : 2);
+if (!host || !repository || !/^sha256:[0-9a-f]{64}$/.test(digest || '') || !target || (fileMode && process.argv.length > 7)) {
+  console.error('usage: attach_bundle.mjs <host:port> <repository> <sha256:digest> <out-dir> [sign|other-subject]\n' +
+                '       attach_bundle.mjs attach <host:port> <repository> <sha256:digest> <bundle.json>');
   process.exit(1);
 }
+const outDir = target;
 
 const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const pem = publicKey.export({ type: 'spki', format: 'pem' });
@@ -52,24 +62,53 @@ function statement(subjectDigest, predicateType, predicate) {
   }));
 }
 
+async function push(artifact, mediaType, annotations) {
+  const desc = await attachArtifactToImage({
+    imageName: `${host}/${repository}`,
+    imageDigest: digest,
+    artifact,
+    mediaType,
+    annotations,
+    credentials: undefined,  // an anonymous registry: signIn would demand an auth challenge
+  });
+  console.log(JSON.stringify(desc));
+}
+
+// Attaches the bundle file at `file` unchanged.
+async function attachFile(file) {
+  const bytes = fs.readFileSync(file);
+  const json = JSON.parse(bytes.toString('utf8'));
+  if (typeof json.mediaType !== 'string' || !json.mediaType.startsWith('application/vnd.dev.sigstore.bundle')) {
+    throw new Error(`${file}: not a Sigstore bundle (mediaType ${json.mediaType})`);
+  }
+  const annotations = {};
+  if (json.dsseEnvelope) {
+    annotations['dev.sigstore.bundle.content'] = 'dsse-envelope';
+    if (json.dsseEnvelope.payloadType === 'application/vnd.in-toto+json') {
+      const statement = JSON.parse(Buffer.from(json.dsseEnvelope.payload, 'base64').toString('utf8'));
+      if (typeof statement.predicateType === 'string') {
+        annotations['dev.sigstore.bundle.predicateType'] = statement.predicateType;
+      }
+    }
+  } else if (json.messageSignature) {
+    annotations['dev.sigstore.bundle.content'] = 'message-signature';
+  } else {
+    throw new Error(`${file}: bundle has neither dsseEnvelope nor messageSignature`);
+  }
+  await push(bytes, json.mediaType, annotations);
+}
+
 async function attach(payload) {
   const bundle = await new DSSEBundleBuilder({ signer, witnesses: [] }).create({
     data: payload,
     type: 'application/vnd.in-toto+json',
   });
   const json = bundleToJSON(bundle);
-  const desc = await attachArtifactToImage({
-    imageName: `${host}/${repository}`,
-    imageDigest: digest,
-    artifact: Buffer.from(JSON.stringify(json)),
-    mediaType: json.mediaType,
-    annotations: { 'dev.sigstore.bundle.content': 'dsse-envelope' },
-    credentials: undefined,  // an anonymous registry: signIn would demand an auth challenge
-  });
-  console.log(JSON.stringify(desc));
+  await push(Buffer.from(JSON.stringify(json)), json.mediaType, { 'dev.sigstore.bundle.content': 'dsse-envelope' });
 }
 
-try {
+// The key-based modes: bundles signed here over statements about <digest>.
+async function attachSigned() {
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'key.pub'), pem);
   if (mode === 'sign') {
@@ -83,6 +122,14 @@ try {
     await attach(statement(other, 'https://sigstore.dev/cosign/sign/v1', {}));
   } else {
     throw new Error(`unknown mode ${mode}`);
+  }
+}
+
+try {
+  if (fileMode) {
+    await attachFile(target);
+  } else {
+    await attachSigned();
   }
 } catch (e) {
   console.error(`attach_bundle: ${e.stack || e}${e.cause ? "\ncause: " + (e.cause.stack || e.cause) : ""}`);

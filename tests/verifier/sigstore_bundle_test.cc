@@ -216,13 +216,19 @@ TEST_CASE("certificate-signed bundles never count as key signatures; mixed mater
   Json cert = {{"rawBytes", Base64Encode("not checked")}};
   Json chain = {{"certificates", Json::array({cert})}};
 
+  // A chain is a v0.1 / v0.2 form (v0.3 carries the leaf alone).
+  auto media_type = [](const Json& material) {
+    return material.contains("x509CertificateChain") ? "application/vnd.dev.sigstore.bundle+json;version=0.2"
+                                                     : "application/vnd.dev.sigstore.bundle.v0.3+json";
+  };
   auto with_material = [&](const std::string& bundle, const Json& material) {
     Json b = *ParseJson(bundle, "bundle");
     b["verificationMaterial"] = material;
+    b["mediaType"] = media_type(material);
     return b.dump();
   };
   auto message_bundle = [&](const Json& material) {
-    Json b = {{"mediaType", "application/vnd.dev.sigstore.bundle.v0.3+json"},
+    Json b = {{"mediaType", media_type(material)},
               {"verificationMaterial", material},
               {"messageSignature",
                {{"messageDigest", {{"algorithm", "SHA2_256"}, {"digest", Base64Encode(Sha256(manifest))}}},

@@ -175,7 +175,7 @@ TEST_CASE("signatures: must not verify, each with its reason") {
   }
   auto m = Material();
   m.signature_layers = {SigLayer(k.a, kDigest)};
-  auto none = VerifyArtifact(m, {});
+  auto none = VerifyArtifact(m, std::vector<TrustedKey>{});
   CHECK(none.signatures[0].problem == "no trusted keys to verify against");
 }
 

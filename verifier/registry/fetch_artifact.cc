@@ -4,6 +4,8 @@
 #include <functional>
 #include <future>
 
+#include "verifier/model_signing.h"
+
 namespace provgate {
 namespace {
 
@@ -183,6 +185,31 @@ StatusOr<ArtifactMaterial> FetchAttachedMaterial(RegistryClient& client, const R
       } else {
         config_status = blob.status().WithPrefix("config blob");
       }
+    }
+  }
+  // An OpenSSF model signature shipped inside the model: the layer titled
+  // model.sig (a small bundle; the weights beside it are never read).
+  if (config_status.ok() && mat.manifest.kind == Manifest::Kind::kImage) {
+    for (const Descriptor& d : mat.manifest.layers) {
+      auto title = d.annotations.find(kTitleAnnotation);
+      if (title == d.annotations.end() || title->second != kModelSigFileName) continue;
+      if (mat.model_signature_layers.size() == client.limits().max_attached_layers) {
+        config_status = ResourceExhausted("more than " + std::to_string(client.limits().max_attached_layers) +
+                                          " layers titled model.sig");
+        break;
+      }
+      if (static_cast<uint64_t>(d.size) > client.limits().max_attachment_bytes) {
+        config_status = ResourceExhausted("model.sig layer " + d.digest + " of " + std::to_string(d.size) +
+                                          " bytes exceeds the limit of " +
+                                          std::to_string(client.limits().max_attachment_bytes) + " bytes");
+        break;
+      }
+      auto blob = client.GetBlob(ref, d.digest, static_cast<size_t>(d.size), deadline);
+      if (!blob.ok()) {
+        config_status = blob.status().WithPrefix("model.sig layer");
+        break;
+      }
+      mat.model_signature_layers.push_back(AttachedLayer{d, std::move(*blob)});
     }
   }
   auto sig_result = sig.get();

@@ -14,6 +14,14 @@ int RunVerifyWithPolicies(const VerifyOptions& o);  // cmd_check.cc
 
 namespace {
 
+// "keyless: issuer ..., subject ..., rekor.sigstore.dev #123 at 2025-..."
+std::string KeylessLine(const KeylessIdentityFacts& k) {
+  std::string s = "issuer " + k.issuer + ", subject " + k.subject;
+  if (!k.log.empty()) s += ", log " + k.log + " index " + std::to_string(k.log_index);
+  if (k.integrated_time) s += ", integrated at " + std::to_string(k.integrated_time) + " (Unix)";
+  return s;
+}
+
 void PrintText(const VerifiedArtifact& a, bool verified) {
   std::printf("reference:  %s\n", a.reference.String().c_str());
   std::printf("digest:     %s\n", a.digest.c_str());
@@ -26,12 +34,25 @@ void PrintText(const VerifiedArtifact& a, bool verified) {
   for (const auto& s : a.signatures) {
     std::printf("  %s  [%s]  %s\n", s.layer_digest.c_str(), s.origin.c_str(),
                 s.verified() ? "verified" : ("NOT VERIFIED: " + s.problem).c_str());
+    if (s.keyless) std::printf("    keyless: %s\n", KeylessLine(*s.keyless).c_str());
   }
   std::printf("attestations: %zu\n", a.attestations.size());
   for (const auto& at : a.attestations) {
     std::string type = at.predicate_type.empty() ? "(unreadable statement)" : at.predicate_type;
     std::printf("  %s  [%s]  %s  %s\n", at.layer_digest.c_str(), at.origin.c_str(), type.c_str(),
                 at.verified() ? "verified" : ("NOT VERIFIED: " + at.problem).c_str());
+    if (at.keyless) std::printf("    keyless: %s\n", KeylessLine(*at.keyless).c_str());
+  }
+  if (!a.model_signatures.empty()) {
+    std::printf("model signatures: %zu\n", a.model_signatures.size());
+    for (const auto& m : a.model_signatures) {
+      std::string what = m.statement ? m.statement->predicate_type + ", " + std::to_string(m.statement->resources.size()) +
+                                           " files"
+                                     : std::string("(unread statement)");
+      std::printf("  %s  [%s]  %s  %s\n", m.layer_digest.c_str(), m.origin.c_str(), what.c_str(),
+                  m.verified() ? "verified" : ("NOT VERIFIED: " + m.problem).c_str());
+      if (m.keyless) std::printf("    keyless: %s\n", KeylessLine(*m.keyless).c_str());
+    }
   }
   if (!a.annotations.empty()) {
     std::printf("annotations:\n");

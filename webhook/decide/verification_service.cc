@@ -1,6 +1,7 @@
 #include "webhook/decide/verification_service.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "policy/glob.h"  // ReferenceMatcher
 #include "verifier/registry/fetch_artifact.h"
@@ -10,12 +11,18 @@ namespace {
 
 using Result = StatusOr<std::shared_ptr<const Verification>>;
 
-std::vector<TrustedKey> AllKeys(const PolicySet& set) {
-  std::vector<TrustedKey> keys;
+// Every policy's keys and keyless authorities; the wall clock only refuses
+// transparency-log times in the future (certificates are checked at the
+// signing time, never now).
+Trust AllTrust(const PolicySet& set) {
+  Trust trust;
   for (const auto& p : set.policies()) {
-    for (auto& k : p.Keys()) keys.push_back(std::move(k));
+    for (auto& k : p.Keys()) trust.keys.push_back(std::move(k));
+    for (auto& k : p.KeylessTrust()) trust.keyless.push_back(std::move(k));
   }
-  return keys;
+  trust.now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  return trust;
 }
 
 // One flight per artifact and policy set: by digest (the cache key, whether
@@ -161,7 +168,7 @@ Result VerificationService::Lead(const Reference& ref, const std::shared_ptr<con
     if (observer_) observer_->OnVerification("error", elapsed());
     return material.status();
   }
-  auto facts = std::make_shared<const VerifiedArtifact>(VerifyArtifact(*material, AllKeys(*policies)));
+  auto facts = std::make_shared<const VerifiedArtifact>(VerifyArtifact(*material, AllTrust(*policies)));
   auto v = std::make_shared<Verification>();
   v->reference = ref.WithDigest(digest);
   v->digest = digest;
