@@ -80,6 +80,17 @@ std::vector<std::string> RootlessAmong(const Policy& p, const std::vector<std::s
   return out;
 }
 
+// " (issuer ..., subject ..., log ... #N)": who a verified keyless signature
+// names, for pass notes; "" for key signatures.
+template <typename Fact>
+std::string KeylessNote(const Fact& f) {
+  if (!f.keyless) return "";
+  const KeylessIdentityFacts& k = *f.keyless;
+  std::string s = " (issuer " + Quote(k.issuer) + ", subject " + Quote(k.subject);
+  if (!k.log.empty()) s += ", " + k.log + " entry " + std::to_string(k.log_index);
+  return s + ")";
+}
+
 void EvaluateSignatures(const Policy& p, const VerifiedArtifact& artifact, Findings* r) {
   if (p.signatures_require <= 0) return;
   Signers signers(p);
@@ -108,7 +119,18 @@ void EvaluateSignatures(const Policy& p, const VerifiedArtifact& artifact, Findi
   std::sort(counted.begin(), counted.end());
   const size_t need = static_cast<size_t>(p.signatures_require);
   if (counted.size() >= need) {
-    r->notes.push_back("signatures: signed by " + Join(counted, ", "));
+    std::vector<std::string> named;
+    for (const auto& name : counted) {
+      std::string note;
+      for (const auto& s : artifact.signatures) {
+        if (!s.verified() || !note.empty()) continue;
+        for (const auto& signer : s.signers) {
+          if (signers.Allowed(signer, {}) == name) note = KeylessNote(s);
+        }
+      }
+      named.push_back(name + note);
+    }
+    r->notes.push_back("signatures: signed by " + Join(named, ", "));
     return;
   }
   for (const auto& a : p.authorities) {
@@ -205,7 +227,7 @@ void EvaluateAttestation(const Policy& p, const AttestationRule& rule, const Ver
     return;
   }
   if (!rule.conditions) {
-    r->notes.push_back(prefix + "satisfied by " + usable[0]->layer_digest);
+    r->notes.push_back(prefix + "satisfied by " + usable[0]->layer_digest + KeylessNote(*usable[0]));
     return;
   }
   std::optional<ConditionResult> best;
@@ -216,7 +238,7 @@ void EvaluateAttestation(const Policy& p, const AttestationRule& rule, const Ver
     if (!a->predicate.is_null()) doc["predicate"] = a->predicate;
     ConditionResult c = rule.conditions->Evaluate(doc);
     if (c.passed) {
-      r->notes.push_back(prefix + "satisfied by " + a->layer_digest);
+      r->notes.push_back(prefix + "satisfied by " + a->layer_digest + KeylessNote(*a));
       return;
     }
     if (!best || c.failed_leaves < best->failed_leaves) best = std::move(c);
@@ -248,7 +270,7 @@ void EvaluateModelSigning(const Policy& p, const ModelSigningRule& rule, const V
     Status covered = CheckModelCoverage(*m.statement, artifact.manifest, own, rule.ignore_paths);
     if (covered.ok()) {
       r->notes.push_back("modelSigning: " + std::to_string(m.statement->resources.size()) + " files covered by " +
-                         m.origin + " " + m.layer_digest);
+                         m.origin + " " + m.layer_digest + KeylessNote(m));
       return;
     }
     uncovered.push_back(covered.message());

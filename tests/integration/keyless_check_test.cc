@@ -101,6 +101,26 @@ TEST_CASE("check admits a model whose SLSA provenance a keyless workflow attache
   CHECK_MESSAGE(other.output.find("matches no keyless authority") != std::string::npos, other.output);
   CHECK(other.output.find(kSubject) != std::string::npos);  // the identity found is named
 
+  // provgate verify, cosign's way: the identity, the log entry and its time.
+  w.Attach("models/keyless", digest, fx + "/sign.bundle.json");
+  auto verify = RunCommand(std::string(PROVGATE_BINARY) + " verify " + ref + " --registry-config " +
+                           w.reg.config_file() + " --trusted-root " + fx + "/trusted_root.json" +
+                           " --certificate-oidc-issuer " + kIssuer + " --certificate-identity " + kSubject + " 2>&1");
+  CHECK_MESSAGE(verify.exit_code == 0, verify.output);
+  CHECK_MESSAGE(verify.output.find(std::string("keyless: issuer ") + kIssuer + ", subject " + kSubject +
+                                   ", log https://rekor.sigstore-mock.test index ") != std::string::npos,
+                verify.output);
+  CHECK(verify.output.find("integrated at ") != std::string::npos);
+  auto stranger = RunCommand(std::string(PROVGATE_BINARY) + " verify " + ref + " --registry-config " +
+                             w.reg.config_file() + " --trusted-root " + fx + "/trusted_root.json" +
+                             " --certificate-oidc-issuer " + kIssuer +
+                             " --certificate-identity-regexp 'https://github\\.com/acme/models/' 2>&1");
+  CHECK_MESSAGE(stranger.exit_code == 1, stranger.output);  // whole-value match: the SAN is longer
+  CHECK(stranger.output.find("matches no keyless authority") != std::string::npos);
+  auto no_identity = RunCommand(std::string(PROVGATE_BINARY) + " verify " + ref + " --trusted-root " + fx +
+                                "/trusted_root.json 2>&1");
+  CHECK_MESSAGE(no_identity.exit_code == 2, no_identity.output);
+
   // Bundles for another digest, attached to this model, vouch for nothing.
   WriteFile(w.dir.File("n.bin"), "other-weights");
   std::string digest2 = w.Push("models/misbound:v1", {w.dir.File("n.bin")});

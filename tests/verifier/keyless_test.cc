@@ -287,6 +287,19 @@ TEST_CASE("VerifyArtifact: a keyless provenance referrer counts for the authorit
     CHECK(other.attestations[0].problem.find("no subject with digest") != std::string::npos);
     CHECK_FALSE(other.signatures[0].verified());
   }
+  SUBCASE("a forged referrer (a bundle whose signature was altered) vouches for nothing") {
+    Json j = Json::parse(ReadFile(f.File("provenance.bundle.json")));
+    std::string sig = *Base64Decode(j["dsseEnvelope"]["signatures"][0]["sig"].get<std::string>());
+    sig[sig.size() / 2] ^= 1;
+    j["dsseEnvelope"]["signatures"][0]["sig"] = Base64Encode(sig);
+    m.bundle_layers = {BundleLayer(j.dump())};
+    VerifiedArtifact other = VerifyArtifact(m, KeylessTrust(root, kMockIssuer, kMockSubject));
+    REQUIRE(other.attestations.size() == 1);
+    CHECK_FALSE(other.attestations[0].verified());
+    CHECK_MESSAGE(other.attestations[0].problem.find("signature: does not verify") != std::string::npos,
+                  other.attestations[0].problem);
+    CHECK(other.attestations[0].predicate.empty());  // unverified content is not kept
+  }
   SUBCASE("a key authority never accepts a certificate bundle") {
     auto key = PrivateKey::GenerateEcdsaP256();
     REQUIRE(key.ok());

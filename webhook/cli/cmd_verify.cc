@@ -1,8 +1,11 @@
 // `provgate verify REF --key PUB.pem`: signature-only verification of one
 // artifact, printing the verified facts. (With --policies, the reference is
 // evaluated by the decision pipeline instead; see cmd_check.cc.)
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+
+#include "policy/identity_matcher.h"
 
 #include "verifier/registry/fetch_artifact.h"
 #include "webhook/cli/cli_support.h"
@@ -65,14 +68,44 @@ void PrintText(const VerifiedArtifact& a, bool verified) {
   std::printf("result:     %s\n", verified ? "verified" : "NOT verified");
 }
 
+// The keyless authority the flags describe: the trusted root file and one
+// identity, exactly as a policy's keyless authority would hold them.
+StatusOr<KeylessAuthorityTrust> KeylessFromFlags(const VerifyOptions& o) {
+  KeylessIdentity id;
+  id.issuer = o.certificate_oidc_issuer;
+  id.issuer_regexp = o.certificate_oidc_issuer_regexp;
+  id.subject = o.certificate_identity;
+  id.subject_regexp = o.certificate_identity_regexp;
+  auto matcher = CompileIdentityMatcher(id);
+  if (!matcher.ok()) {
+    return InvalidArgument("--trusted-root needs one of --certificate-oidc-issuer(-regexp) and one of "
+                           "--certificate-identity(-regexp): " + matcher.status().message());
+  }
+  ASSIGN_OR_RETURN(std::string bytes, ReadInputFile(o.trusted_root, kMaxTrustedRootBytes));
+  ASSIGN_OR_RETURN(TrustedRoot root, ParseTrustedRoot(bytes, o.trusted_root));
+  return KeylessAuthorityTrust{"keyless", std::make_shared<const TrustedRoot>(std::move(root)), std::move(*matcher)};
+}
+
 }  // namespace
 
 int RunVerify(const VerifyOptions& o) {
   if (!o.policies.empty()) return RunVerifyWithPolicies(o);
-  if (o.keys.empty()) return FailInput(InvalidArgument("verify needs --key PUB.pem or --policies PATH"));
+  if (o.keys.empty() && o.trusted_root.empty()) {
+    return FailInput(InvalidArgument(
+        "verify needs --key PUB.pem, --trusted-root FILE with a certificate identity and issuer, or --policies PATH"));
+  }
   auto ref = ParseReference(o.reference);
   if (!ref.ok()) return FailInput(ref.status());
-  std::vector<TrustedKey> keys;
+  Trust trust;
+  if (!o.trusted_root.empty()) {
+    auto keyless = KeylessFromFlags(o);
+    if (!keyless.ok()) return FailInput(keyless.status());
+    trust.keyless.push_back(std::move(*keyless));
+    trust.now = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  }
+  std::vector<TrustedKey>& keys = trust.keys;
   for (const auto& path : o.keys) {
     auto pem = ReadInputFile(path, 64 << 10);
     if (!pem.ok()) return FailInput(pem.status());
@@ -84,7 +117,7 @@ int RunVerify(const VerifyOptions& o) {
   if (!ctx.ok()) return FailInput(ctx.status());
   auto material = FetchArtifact(*ctx->client, *ref, ctx->deadline);
   if (!material.ok()) return FailInput(material.status().WithPrefix(ref->String()));
-  VerifiedArtifact a = VerifyArtifact(*material, keys);
+  VerifiedArtifact a = VerifyArtifact(*material, trust);
   bool verified = !a.SignedBy().empty();
   if (o.output == "json") {
     Json j = VerifiedArtifactToJson(a);

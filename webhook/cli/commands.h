@@ -23,6 +23,12 @@ struct VerifyOptions {
   CommonOptions common;
   std::string reference;
   std::vector<std::string> keys;      // --key PUB.pem (repeatable)
+  // Keyless, as cosign spells it: a trusted root and one identity.
+  std::string trusted_root;             // --trusted-root FILE
+  std::string certificate_identity;     // --certificate-identity (exact SAN)
+  std::string certificate_identity_regexp;
+  std::string certificate_oidc_issuer;  // --certificate-oidc-issuer (exact)
+  std::string certificate_oidc_issuer_regexp;
   std::vector<std::string> policies;  // --policies PATH (repeatable)
   std::string namespace_name = "default";
   std::string output = "text";  // text | json

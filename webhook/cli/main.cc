@@ -28,6 +28,13 @@ int main(int argc, char** argv) {
   auto* v = app.add_subcommand("verify", "verify one artifact's signatures and attestations");
   v->add_option("reference", verify.reference, "artifact reference (oci:// accepted)")->required();
   v->add_option("--key", verify.keys, "trusted public key PEM (repeatable)");
+  v->add_option("--trusted-root", verify.trusted_root, "Sigstore trusted_root.json: verify keyless signatures");
+  v->add_option("--certificate-identity", verify.certificate_identity, "keyless: the certificate's SAN, exactly");
+  v->add_option("--certificate-identity-regexp", verify.certificate_identity_regexp,
+                "keyless: RE2 the whole SAN must match");
+  v->add_option("--certificate-oidc-issuer", verify.certificate_oidc_issuer, "keyless: the OIDC issuer, exactly");
+  v->add_option("--certificate-oidc-issuer-regexp", verify.certificate_oidc_issuer_regexp,
+                "keyless: RE2 the whole issuer must match");
   v->add_option("--policies", verify.policies, "policy files or directories (repeatable)");
   v->add_option("--namespace", verify.namespace_name, "namespace to match policies in");
   v->add_option("-o,--output", verify.output, "text or json")->check(CLI::IsMember({"text", "json"}));
