@@ -322,3 +322,25 @@ TEST_CASE("VerificationService: a hanging registry cannot take every worker from
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1500));
   for (auto& h : hanging) h.wait();
 }
+
+TEST_CASE("attachments over a bound: the reference keeps the digest its tag resolved to, and fails bound-exceeded") {
+  Fixture f;
+  std::string digest = AddModel(f.reg, "v1", "a", &f.key);
+  std::string layers;
+  for (int i = 0; i < 65; ++i) layers += (i ? "," : "") + Desc(kSimpleSigningMediaType, "p" + std::to_string(i));
+  std::string tag_sig = digest;
+  tag_sig[6] = '-';
+  f.reg.Put("/v2/m/manifests/" + tag_sig + ".sig", kOciManifest,
+            R"({"schemaVersion":2,"mediaType":")" + std::string(kOciManifest) + R"(","config":)" +
+                Desc("application/vnd.oci.image.config.v1+json", "{}") + R"(,"layers":[)" + layers + "]}");
+  auto d = f.Decide(PodWith("reg.example.com/m:v1"), Policies(PolicyYaml("prod", "enforce", f.key)));
+  CHECK_FALSE(d.allowed);
+  REQUIRE(d.references.size() == 1);
+  CHECK(d.references[0].digest == digest);
+  CHECK(d.references[0].undecided == Undecided::kFetchFailed);
+  REQUIRE(d.references[0].policies.size() == 1);
+  CHECK_MESSAGE(d.references[0].policies[0].reasons.at(0).rfind("bound-exceeded: ", 0) == 0,
+                d.references[0].policies[0].reasons.at(0));
+  Json j = ObjectDecisionToJson(d);
+  CHECK(j["references"][0]["digest"] == digest);
+}

@@ -9,6 +9,7 @@
 
 #include "policy/policy_loader.h"
 #include "tests/webhook/fake_registry.h"
+#include "webhook/decide/decide_object.h"
 #include "webhook/decide/verification_service.h"
 
 using namespace provgate;
@@ -239,6 +240,28 @@ TEST_CASE("registry failures are reported and never cached") {
   auto missing = f.Verify("reg.example.com/m:absent");
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("attachments over a bound: the digest the tag resolved to is reported with the failure, never cached") {
+  Fixture f;
+  std::string digest = AddModel(f.reg, "v1", "a", &f.key);
+  // A .sig manifest with more layers than the fetcher takes.
+  std::string layers;
+  for (int i = 0; i < 65; ++i) {
+    layers += (i ? "," : "") + Desc(kSimpleSigningMediaType, "payload-" + std::to_string(i));
+  }
+  std::string tag_sig = digest;
+  tag_sig[6] = '-';
+  f.reg.Put("/v2/m/manifests/" + tag_sig + ".sig", kOciManifest,
+            R"({"schemaVersion":2,"mediaType":")" + std::string(kOciManifest) + R"(","config":)" +
+                Desc("application/vnd.oci.image.config.v1+json", "{}") + R"(,"layers":[)" + layers + "]}");
+  auto v = f.Verify("reg.example.com/m:v1");
+  REQUIRE_MESSAGE(v.ok(), v.status().message());
+  CHECK((*v)->digest == digest);
+  CHECK((*v)->results.empty());
+  CHECK((*v)->fetch_failure.code() == StatusCode::kResourceExhausted);
+  CHECK(FetchFailureReason((*v)->fetch_failure).rfind("bound-exceeded: ", 0) == 0);
+  CHECK(f.service->cache_size() == 0);
 }
 
 // An exception inside a verification must not leave its single-flight entry

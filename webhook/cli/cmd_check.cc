@@ -147,14 +147,19 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
   }
   auto v = verifier.Verify(*ref, *set, ctx->deadline);
   std::vector<PolicyResult> results;
-  if (v.ok()) {
+  if (v.ok() && !(*v)->fetch_failure.ok()) {
+    for (const Policy* p : matched) results.push_back(FailedPolicy(*p, FetchFailureReason((*v)->fetch_failure)));
+  } else if (v.ok()) {
     for (const Policy* p : matched) results.push_back((*v)->results.at(p->name));
   } else {
     for (const Policy* p : matched) results.push_back(FailedPolicy(*p, FetchFailureReason(v.status())));
   }
   Decision d = CombineResults(results, UnmatchedAction::kAllow);
+  // Facts exist when the attachments were fetched; the digest as soon as the tag resolved.
+  const bool has_facts = v.ok() && (*v)->facts;
   if (o.output == "json") {
-    Json j = v.ok() ? VerifiedArtifactToJson(*(*v)->facts) : Json{{"reference", ref->String()}};
+    Json j = has_facts ? VerifiedArtifactToJson(*(*v)->facts) : Json{{"reference", ref->String()}};
+    if (!has_facts && v.ok()) j["digest"] = (*v)->digest;
     j["decision"] = DecisionName(d);
     j["policies"] = Json::array();
     for (const auto& r : results) {
@@ -162,7 +167,7 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
     }
     std::printf("%s\n", j.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
   } else {
-    if (v.ok()) {
+    if (has_facts) {
       const VerifiedArtifact& a = *(*v)->facts;
       std::printf("reference:  %s\ndigest:     %s\n", a.reference.String().c_str(), a.digest.c_str());
       std::string signers;
@@ -173,6 +178,9 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
                     at.verified() ? "verified" : ("NOT VERIFIED: " + at.problem).c_str());
       }
       if (!a.config.is_null()) std::printf("config:     %s\n", JsonForMessage(a.config, 300).c_str());
+    } else if (v.ok()) {
+      std::printf("reference:  %s\ndigest:     %s\nerror:      %s\n", ref->String().c_str(), (*v)->digest.c_str(),
+                  (*v)->fetch_failure.ToString().c_str());
     } else {
       std::printf("reference:  %s\nerror:      %s\n", ref->String().c_str(), v.status().ToString().c_str());
     }

@@ -158,7 +158,14 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
       if (rd.decision == Decision::kDeny) rd.reason = "no policy matches this reference and --unmatched is deny";
     } else {
       const Result& v = distinct[result[i]].result;
-      if (v.ok()) {
+      if (v.ok() && !(*v)->fetch_failure.ok()) {
+        // The tag resolved; what it points to could not be fetched.
+        rd.digest = (*v)->digest;
+        rd.undecided = Undecided::kFetchFailed;
+        for (const Policy* p : matched[i]) {
+          rd.policies.push_back(FailedPolicy(*p, FetchFailureReason((*v)->fetch_failure)));
+        }
+      } else if (v.ok()) {
         rd.digest = (*v)->digest;
         for (const Policy* p : matched[i]) {
           auto it = (*v)->results.find(p->name);

@@ -33,6 +33,10 @@ struct Verification {
   std::string digest;
   std::map<std::string, PolicyResult> results;
   std::shared_ptr<const VerifiedArtifact> facts;  // null unless Options::keep_facts
+  // Not ok when the digest resolved but the attachments could not be fetched
+  // (a bound, the registry failing mid-way): `results` is then empty, the
+  // digest is still reported, and the verification is never cached.
+  Status fetch_failure;
 };
 
 class VerificationCache {

@@ -166,7 +166,11 @@ Result VerificationService::Lead(const Reference& ref, const std::shared_ptr<con
   auto material = FetchAttachedMaterial(client_, ref, std::move(*manifest), deadline);
   if (!material.ok()) {
     if (observer_) observer_->OnVerification("error", elapsed());
-    return material.status();
+    auto failed = std::make_shared<Verification>();
+    failed->reference = ref.WithDigest(digest);
+    failed->digest = digest;
+    failed->fetch_failure = material.status();
+    return std::shared_ptr<const Verification>(std::move(failed));
   }
   auto facts = std::make_shared<const VerifiedArtifact>(VerifyArtifact(*material, AllTrust(*policies)));
   auto v = std::make_shared<Verification>();

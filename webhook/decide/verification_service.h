@@ -66,9 +66,11 @@ class VerificationService {
   // The verification of `ref` under `policies`' trust material, answered by
   // `deadline` whatever is still running. Fails with the registry's Status
   // (NotFound, Unavailable, DeadlineExceeded, ResourceExhausted, DataLoss,
-  // PermissionDenied) when the artifact could not be fetched and verified
-  // in time, or Internal when the verification threw; failures are not
-  // cached. A verification still running at the deadline goes on in the
+  // PermissionDenied) when the artifact could not be resolved and verified
+  // in time, or Internal when the verification threw. When the digest
+  // resolved but the attachments could not be fetched, succeeds with a
+  // Verification whose fetch_failure says why (and whose digest is known).
+  // Failures are not cached. A verification still running at the deadline goes on in the
   // pool and is cached when it lands. Never throws.
   Result Verify(const Reference& ref, const std::shared_ptr<const PolicySet>& policies, Deadline deadline);
   // Starts the verification of `ref` (or joins the one under way, or finds
