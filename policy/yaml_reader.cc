@@ -110,66 +110,14 @@ void TypeError(const YamlValue& v, const std::string& expected, YamlErrors& erro
   errors.Add(v.mark, Where(v) + ": expected " + expected + ", got " + Article(YamlTypeName(v)));
 }
 
-// Remembers where the last document started; builds nothing.
-class DocumentStart : public YAML::EventHandler {
- public:
-  YAML::Mark mark;
-
-  void OnDocumentStart(const YAML::Mark& m) override { mark = m; }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
-
-// The character at `mark` for a message ("','"), or "input". yaml-cpp counts
-// bytes after a UTF-8 byte order mark; UTF-16 and UTF-32 texts (which hold
-// NUL bytes) are not looked into.
-std::string WhatIsAt(std::string_view text, const YAML::Mark& mark) {
-  if (mark.pos < 0 || text.find('\0') != std::string_view::npos) return "input";
-  size_t at = static_cast<size_t>(mark.pos) + (text.starts_with("\xEF\xBB\xBF") ? 3 : 0);
-  if (at >= text.size()) return "input";
-  char c = text[at];
-  if (c < '!' || c > '~') return "input";
-  return "'" + std::string(1, c) + "'";
-}
-
 }  // namespace
 
 std::optional<std::vector<YAML::Node>> LoadYamlDocuments(std::string_view text, size_t max_documents,
                                                          YamlErrors& errors) {
-  try {
-    std::istringstream in{std::string(text)};
-    YAML::Parser parser(in);
-    DocumentStart start;
-    std::optional<YAML::Mark> previous;
-    for (size_t documents = 0; parser.HandleNextDocument(start); ++documents) {
-      // A document that read nothing starts where the next one does: yaml-cpp
-      // would return it again and again.
-      if (previous && start.mark.pos == previous->pos) {
-        errors.Add(start.mark, "YAML syntax error: unexpected " + WhatIsAt(text, start.mark));
-        return std::nullopt;
-      }
-      if (documents == max_documents) {
-        errors.Add(start.mark, "more than " + std::to_string(max_documents) + " documents in one file");
-        return std::nullopt;
-      }
-      previous = start.mark;
-    }
-    // The same documents, read the same way: each reads input, so this ends.
-    return YAML::LoadAll(std::string(text));
-  } catch (const YAML::DeepRecursion& e) {
-    errors.Add(e.mark, "YAML nests too deeply");
-  } catch (const YAML::Exception& e) {
-    errors.Add(e.mark, "YAML syntax error: " + e.msg);
-  } catch (const std::exception& e) {
-    errors.Add(YAML::Mark::null_mark(), std::string("YAML error: ") + e.what());
-  }
-  return std::nullopt;
+  YamlLoadError error;
+  auto docs = provgate::LoadYamlDocuments(text, max_documents, &error);
+  if (!docs) errors.Add(error.mark, error.message);
+  return docs;
 }
 
 void YamlErrors::Add(const YAML::Mark& mark, const std::string& what) {

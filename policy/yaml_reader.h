@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/json_util.h"
+#include "base/yaml_documents.h"
 
 namespace provgate {
 
@@ -54,17 +55,7 @@ class YamlErrors {
   std::vector<Entry> entries_;
 };
 
-// Every document of `text` in order, empty ones included (null nodes).
-// Records the error and returns nullopt on a YAML syntax error, YAML
-// nesting too deep for the parser, more than `max_documents` documents
-// (empty ones count: each costs a node), or a document that reads no input
-// ("file:1:1: YAML syntax error: unexpected ','" for a lone ','), on which
-// yaml-cpp 0.7's LoadAll never returns (jbeder/yaml-cpp#1040). Ends on any
-// input: the documents are first walked one at a time with a YAML::Parser
-// and an event handler that builds nothing (0.7 does not install its
-// NodeBuilder), then built by LoadAll only when each of them read input and
-// they are at most `max_documents`. What aliases expand to is bounded later,
-// by the YamlErrors node budget of the code that reads the nodes.
+// base/yaml_documents.h's LoadYamlDocuments, recording its error in `errors`.
 std::optional<std::vector<YAML::Node>> LoadYamlDocuments(std::string_view text, size_t max_documents,
                                                          YamlErrors& errors);
 

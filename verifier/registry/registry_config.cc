@@ -8,6 +8,7 @@
 #include "base/encoding.h"
 #include "base/file.h"
 #include "base/json_util.h"
+#include "base/yaml_documents.h"
 #include "verifier/registry_host.h"
 
 namespace provgate {
@@ -90,12 +91,17 @@ StatusOr<std::map<std::string, Credentials>> ParseDockerConfig(std::string_view 
 
 StatusOr<RegistryConfig> RegistryConfig::Parse(std::string_view yaml, const std::string& file) {
   RegistryConfig cfg;
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(Where(file, e.mark) + ": " + e.msg);
+  // One document, loaded with the bounds yaml-cpp lacks (a lone ',' makes
+  // its LoadAll loop forever; Load would silently read it as empty).
+  YamlLoadError error;
+  auto docs = LoadYamlDocuments(yaml, 2, &error);
+  if (!docs) return InvalidArgument(Where(file, error.mark) + ": " + error.message);
+  size_t non_empty = 0;
+  for (const auto& d : *docs) non_empty += d.IsNull() ? 0 : 1;
+  if (non_empty > 1 || docs->size() > 1) {
+    return InvalidArgument(file + ": a registry config is one YAML document, not " + std::to_string(docs->size()));
   }
+  YAML::Node root = docs->empty() ? YAML::Node() : (*docs)[0];
   if (!root || root.IsNull()) return cfg;
   if (!root.IsMap()) return InvalidArgument(Where(file, root.Mark()) + ": registry config must be a mapping");
   try {
