@@ -3,7 +3,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <optional>
-#include <set>
 
 #include "base/encoding.h"
 
@@ -11,68 +10,6 @@
 
 namespace provgate {
 namespace {
-
-// Finds the first duplicate key of a JSON text nlohmann has parsed already
-// (nlohmann keeps the last of duplicates silently, as Go's decoder does;
-// simdjson, the server's parser, finds the first). YAML duplicates are
-// refused by YamlToJson; JSON must not be more lenient.
-class DuplicateKeyFinder : public nlohmann::json_sax<Json> {
- public:
-  std::string duplicate;  // "key \"k\" in <path>"; empty when none
-
-  bool null() override { return Value(); }
-  bool boolean(bool) override { return Value(); }
-  bool number_integer(number_integer_t) override { return Value(); }
-  bool number_unsigned(number_unsigned_t) override { return Value(); }
-  bool number_float(number_float_t, const string_t&) override { return Value(); }
-  bool string(string_t&) override { return Value(); }
-  bool binary(binary_t&) override { return Value(); }
-  bool start_object(std::size_t) override { return Push(false); }
-  bool end_object() override { return Pop(); }
-  bool start_array(std::size_t) override { return Push(true); }
-  bool end_array() override { return Pop(); }
-  bool key(string_t& k) override {
-    Frame& f = frames_.back();
-    if (!f.keys.insert(k).second) {
-      duplicate = "key " + Quote(k) + " in " + (f.path.empty() ? std::string("the document") : f.path);
-      return false;
-    }
-    f.key = k;
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
-
- private:
-  struct Frame {
-    bool array = false;
-    size_t index = 0;
-    std::string key, path;
-    std::set<std::string> keys;
-  };
-  // The path of the value starting now, in the frame on top.
-  std::string ChildPath() {
-    if (frames_.empty()) return "";
-    Frame& f = frames_.back();
-    if (f.array) return f.path + "[" + std::to_string(f.index++) + "]";
-    return f.path.empty() ? f.key : f.path + "." + f.key;
-  }
-  bool Value() {
-    ChildPath();
-    return true;
-  }
-  bool Push(bool array) {
-    Frame f;
-    f.array = array;
-    f.path = ChildPath();
-    frames_.push_back(std::move(f));
-    return true;
-  }
-  bool Pop() {
-    frames_.pop_back();
-    return true;
-  }
-  std::vector<Frame> frames_;
-};
 
 // kubectl reads YAML with go-yaml v2, which applies merge keys (`<<: *base`,
 // a plain or !!merge-tagged "<<" key) in document order, a merged value
@@ -148,11 +85,12 @@ StatusOr<std::vector<Json>> ReadManifestObjects(std::string_view text, const std
     // document may still be YAML (flow style `{kind: Pod}`, or JSON
     // documents separated by `---`): the YAML reader below decides, and its
     // errors carry file:line:column.
-    if (auto doc = ParseJson(text, file_name, 128); doc.ok()) {
-      DuplicateKeyFinder finder;
-      Json::sax_parse(text.begin(), text.end(), &finder);
-      if (!finder.duplicate.empty()) return InvalidArgument(file_name + ": duplicate " + finder.duplicate);
-      RETURN_IF_ERROR(Append(std::move(*doc), file_name, &out));
+    if (ParseJson(text, file_name, 128).ok()) {
+      // Duplicate keys are refused as in YAML (YamlToJson) and in signed
+      // documents: nlohmann keeps the last of duplicates, as Go's decoder
+      // does, simdjson (the server's parser) the first.
+      ASSIGN_OR_RETURN(Json doc, ParseJsonUniqueKeys(text, file_name, {.max_depth = 128}));
+      RETURN_IF_ERROR(Append(std::move(doc), file_name, &out));
       return out;
     }
   }
