@@ -33,17 +33,17 @@ std::string JoinDistinct(const std::vector<std::string>& items, const std::strin
   return s;
 }
 
-// The policy's view of the verifier's signer names: its own authorities by
-// local name, others as qualified names.
+// The policy's view of the verifier's signers: its own authorities by
+// local name; another policy's vouch for nothing here.
 class Signers {
  public:
-  explicit Signers(const Policy& p) : policy_(p), prefix_(QualifiedAuthority(p.name, "")) {}
+  explicit Signers(const Policy& p) : policy_(p) {}
 
-  // The local authority name of `signer` when it is one of `allowed` (all
-  // of the policy's authorities when `allowed` is empty), else "".
-  std::string Allowed(const std::string& signer, const std::vector<std::string>& allowed) const {
-    if (signer.compare(0, prefix_.size(), prefix_) != 0) return "";
-    std::string local = signer.substr(prefix_.size());
+  // The local authority name of `signer` when it is one of this policy's
+  // `allowed` authorities (all of them when `allowed` is empty), else "".
+  std::string Allowed(const Signer& signer, const std::vector<std::string>& allowed) const {
+    if (signer.policy != policy_.name) return "";
+    const std::string& local = signer.authority;
     if (allowed.empty()) {
       for (const auto& a : policy_.authorities) {
         if (a.name == local) return local;
@@ -53,14 +53,13 @@ class Signers {
     return std::find(allowed.begin(), allowed.end(), local) != allowed.end() ? local : "";
   }
 
-  std::string Display(const std::string& signer) const {
-    if (signer.compare(0, prefix_.size(), prefix_) == 0) return signer.substr(prefix_.size());
-    return signer + " (another policy's authority)";
+  std::string Display(const Signer& signer) const {
+    if (signer.policy == policy_.name) return signer.authority;
+    return signer.String() + " (another policy's authority)";
   }
 
  private:
   const Policy& policy_;
-  std::string prefix_;
 };
 
 // What evaluation found: failures decide, notes explain a pass.

@@ -80,16 +80,12 @@ struct Policy {
   // True when `ref` (normalised), `namespace_name` and `source` are all
   // selected by spec.match.
   bool Matches(const Reference& ref, const std::string& namespace_name, Source source) const;
-  // The keys of this policy's key authorities, each tagged with
-  // QualifiedAuthority(name, authority).
+  // The keys of this policy's key authorities, each tagged with its
+  // Signer{name, authority}.
   std::vector<TrustedKey> Keys() const;
   // Its keyless authorities that name a trusted root, tagged the same way.
   std::vector<KeylessAuthorityTrust> KeylessTrust() const;
 };
-
-// "<policy>/<authority>": authority names are local to a policy, so keys are
-// qualified before they are handed to the verifier.
-std::string QualifiedAuthority(const std::string& policy, const std::string& authority);
 
 // What a valid signature by `a` proves, as a comparable string: the key's
 // public value (PublicKey::Identity, the same for every encoding of one

@@ -90,9 +90,6 @@ const char* DecisionName(Decision d) {
   return "?";
 }
 
-std::string QualifiedAuthority(const std::string& policy, const std::string& authority) {
-  return policy + "/" + authority;
-}
 
 bool Policy::Matches(const Reference& ref, const std::string& namespace_name, Source source) const {
   return match != nullptr && match->Matches(ref, namespace_name, source);
@@ -101,7 +98,7 @@ bool Policy::Matches(const Reference& ref, const std::string& namespace_name, So
 std::vector<TrustedKey> Policy::Keys() const {
   std::vector<TrustedKey> out;
   for (const auto& a : authorities) {
-    if (a.key) out.push_back(TrustedKey{QualifiedAuthority(name, a.name), *a.key});
+    if (a.key) out.push_back(TrustedKey{Signer(name, a.name), *a.key});
   }
   return out;
 }
@@ -110,7 +107,7 @@ std::vector<KeylessAuthorityTrust> Policy::KeylessTrust() const {
   std::vector<KeylessAuthorityTrust> out;
   for (const auto& a : authorities) {
     if (a.keyless && a.keyless->root && a.keyless->matcher) {
-      out.push_back(KeylessAuthorityTrust{QualifiedAuthority(name, a.name), a.keyless->root, a.keyless->matcher});
+      out.push_back(KeylessAuthorityTrust{Signer(name, a.name), a.keyless->root, a.keyless->matcher});
     }
   }
   return out;

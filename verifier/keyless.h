@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "verifier/signer.h"
 #include "verifier/sigstore_bundle.h"
 #include "verifier/trusted_root.h"
 
@@ -70,7 +71,7 @@ class IdentityMatcher {
 // A keyless authority handed to the verifier: its qualified name, the root
 // its signatures must verify under, and who may sign.
 struct KeylessAuthorityTrust {
-  std::string authority;
+  Signer signer;
   std::shared_ptr<const TrustedRoot> root;
   std::shared_ptr<const IdentityMatcher> identity;
 };

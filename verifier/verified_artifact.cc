@@ -1,5 +1,7 @@
 #include "verifier/verified_artifact.h"
 
+#include <algorithm>
+
 #include "base/encoding.h"
 #include "verifier/digest.h"
 #include "verifier/dsse.h"
@@ -19,14 +21,12 @@ constexpr char kTimestampAnnotation[] = "dev.sigstore.cosign/rfc3161timestamp";
 constexpr size_t kMaxConfigValues = 1 << 18;
 
 // `message` carries its digests, so many signatures and keys hash it once.
-std::vector<std::string> SignersOf(const std::vector<TrustedKey>& keys, const SignedMessage& message,
-                                   std::string_view signature) {
-  std::vector<std::string> out;
+std::vector<Signer> SignersOf(const std::vector<TrustedKey>& keys, const SignedMessage& message,
+                              std::string_view signature) {
+  std::vector<Signer> out;
   for (const auto& k : keys) {
-    if (k.key.Verify(message, signature)) {
-      bool dup = false;
-      for (const auto& s : out) dup |= s == k.authority;
-      if (!dup) out.push_back(k.authority);
+    if (k.key.Verify(message, signature) && std::find(out.begin(), out.end(), k.signer) == out.end()) {
+      out.push_back(k.signer);
     }
   }
   return out;
@@ -62,18 +62,16 @@ void CheckStatement(const DsseEnvelope& env, const std::string& digest, Attestat
   if (!StatementCoversDigest(*st, digest)) f->problem = "statement has no subject with digest " + digest;
 }
 
-void AddUnique(std::vector<std::string>* out, const std::vector<std::string>& more) {
+void AddUnique(std::vector<Signer>* out, const std::vector<Signer>& more) {
   for (const auto& a : more) {
-    bool dup = false;
-    for (const auto& x : *out) dup |= x == a;
-    if (!dup) out->push_back(a);
+    if (std::find(out->begin(), out->end(), a) == out->end()) out->push_back(a);
   }
 }
 
-std::vector<std::string> EnvelopeSigners(const DsseEnvelope& env, const std::vector<TrustedKey>& keys) {
+std::vector<Signer> EnvelopeSigners(const DsseEnvelope& env, const std::vector<TrustedKey>& keys) {
   const std::string pae = PreAuthEncoding(env.payload_type, env.payload);
   const SignedMessage message(pae);
-  std::vector<std::string> out;
+  std::vector<Signer> out;
   for (const auto& s : env.signatures) AddUnique(&out, SignersOf(keys, message, s.sig));
   return out;
 }
@@ -97,7 +95,7 @@ std::string NoKeySignerProblem(size_t key_count) {
 // keyless authority's root, once per root, and counts for the authorities
 // whose identity it matches.
 struct BundleSigners {
-  std::vector<std::string> signers;
+  std::vector<Signer> signers;
   std::string problem;  // when there are no signers
   std::optional<KeylessIdentityFacts> keyless;
 };
@@ -132,9 +130,9 @@ BundleSigners SignersOfBundle(const SigstoreBundle& b, std::string_view signed_b
     if (!result->ok()) continue;
     if (!out.keyless) out.keyless = **result;
     if (k.identity->Matches((*result)->issuer, (*result)->subject)) {
-      AddUnique(&out.signers, {k.authority});
+      AddUnique(&out.signers, {k.signer});
     } else {
-      mismatched.push_back(k.authority + " wants " + k.identity->Describe());
+      mismatched.push_back(k.signer.authority + " wants " + k.identity->Describe());
     }
   }
   if (!out.signers.empty()) return out;
@@ -396,8 +394,8 @@ AttestationFact CheckAttestationLayer(const AttachedLayer& layer, const std::str
 
 }  // namespace
 
-std::set<std::string> VerifiedArtifact::SignedBy() const {
-  std::set<std::string> out;
+std::set<Signer> VerifiedArtifact::SignedBy() const {
+  std::set<Signer> out;
   for (const auto& s : signatures) {
     if (s.verified()) out.insert(s.signers.begin(), s.signers.end());
   }
@@ -440,6 +438,12 @@ VerifiedArtifact VerifyArtifact(const ArtifactMaterial& m, const Trust& trust) {
   return a;
 }
 
+Json SignersToJson(const std::vector<Signer>& signers) {
+  Json j = Json::array();
+  for (const auto& s : signers) j.push_back(s.String());
+  return j;
+}
+
 Json KeylessToJson(const KeylessIdentityFacts& k) {
   Json j{{"issuer", k.issuer}, {"subject", k.subject}};
   if (!k.log.empty()) {
@@ -457,17 +461,18 @@ Json VerifiedArtifactToJson(const VerifiedArtifact& a) {
   j["digest"] = a.digest;
   j["mediaType"] = a.manifest.media_type;
   if (!a.manifest.artifact_type.empty()) j["artifactType"] = a.manifest.artifact_type;
-  j["signedBy"] = a.SignedBy();
+  const std::set<Signer> signed_by = a.SignedBy();
+  j["signedBy"] = SignersToJson({signed_by.begin(), signed_by.end()});
   j["signatures"] = Json::array();
   for (const auto& s : a.signatures) {
-    Json e{{"layer", s.layer_digest}, {"origin", s.origin}, {"verified", s.verified()}, {"signers", s.signers}};
+    Json e{{"layer", s.layer_digest}, {"origin", s.origin}, {"verified", s.verified()}, {"signers", SignersToJson(s.signers)}};
     if (s.keyless) e["keyless"] = KeylessToJson(*s.keyless);
     if (!s.problem.empty()) e["problem"] = s.problem;
     j["signatures"].push_back(std::move(e));
   }
   j["attestations"] = Json::array();
   for (const auto& at : a.attestations) {
-    Json e{{"layer", at.layer_digest}, {"origin", at.origin}, {"verified", at.verified()}, {"signers", at.signers}};
+    Json e{{"layer", at.layer_digest}, {"origin", at.origin}, {"verified", at.verified()}, {"signers", SignersToJson(at.signers)}};
     if (!at.predicate_type.empty()) e["predicateType"] = at.predicate_type;
     if (at.keyless) e["keyless"] = KeylessToJson(*at.keyless);
     if (!at.problem.empty()) e["problem"] = at.problem;
@@ -476,7 +481,7 @@ Json VerifiedArtifactToJson(const VerifiedArtifact& a) {
   if (!a.model_signatures.empty()) {
     j["modelSignatures"] = Json::array();
     for (const auto& m : a.model_signatures) {
-      Json e{{"layer", m.layer_digest}, {"origin", m.origin}, {"verified", m.verified()}, {"signers", m.signers}};
+      Json e{{"layer", m.layer_digest}, {"origin", m.origin}, {"verified", m.verified()}, {"signers", SignersToJson(m.signers)}};
       if (m.statement) {
         e["predicateType"] = m.statement->predicate_type;
         e["resources"] = m.statement->resources.size();

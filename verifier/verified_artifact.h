@@ -16,12 +16,13 @@
 #include "verifier/model_signing.h"
 #include "verifier/oci_manifest.h"
 #include "verifier/reference.h"
+#include "verifier/signer.h"
 
 namespace provgate {
 
 // A key the caller trusts, named by the policy authority it belongs to.
 struct TrustedKey {
-  std::string authority;
+  Signer signer;
   PublicKey key;
 };
 
@@ -63,7 +64,7 @@ inline constexpr char kOriginModelSigLayer[] = "model.sig-layer";  // a layer of
 struct SignatureFact {
   std::string layer_digest;
   std::string origin = kOriginSigTag;
-  std::vector<std::string> signers;  // authorities whose key (or keyless identity) verified the signature
+  std::vector<Signer> signers;  // authorities whose key (or keyless identity) verified the signature
   std::string problem;               // why it does not count; empty when it does
   std::optional<KeylessIdentityFacts> keyless;  // a certificate signature that verified, whoever it names
   bool verified() const { return problem.empty() && !signers.empty(); }
@@ -75,7 +76,7 @@ struct AttestationFact {
   std::string statement_type;
   std::string predicate_type;  // from the verified statement, never the layer annotation
   Json predicate;              // object; empty unless verified() (unverified content is not kept)
-  std::vector<std::string> signers;
+  std::vector<Signer> signers;
   std::string problem;  // why it does not count; empty when it does
   std::optional<KeylessIdentityFacts> keyless;
   bool verified() const { return problem.empty() && !signers.empty(); }
@@ -88,7 +89,7 @@ struct AttestationFact {
 struct ModelSignatureFact {
   std::string layer_digest;
   std::string origin = kOriginModelSigLayer;
-  std::vector<std::string> signers;
+  std::vector<Signer> signers;
   std::string problem;
   std::optional<KeylessIdentityFacts> keyless;
   std::shared_ptr<const ModelSignatureStatement> statement;  // set when verified()
@@ -107,7 +108,7 @@ struct VerifiedArtifact {
   std::vector<std::string> notes;  // facts that are not failures (config not JSON, ...)
 
   // Distinct authorities with at least one verified signature.
-  std::set<std::string> SignedBy() const;
+  std::set<Signer> SignedBy() const;
 };
 
 // Verifies every signature, attestation and model-signature layer in

@@ -74,7 +74,7 @@ TEST_CASE("push, sign, attest, then fetch and verify every fact") {
   CHECK(material->digest == digest);
   CHECK(material->signature_layers.size() == 1);
   VerifiedArtifact v = VerifyArtifact(*material, {{"release", key.Public()}});
-  CHECK(v.SignedBy() == std::set<std::string>{"release"});
+  CHECK(v.SignedBy() == std::set<Signer>{Signer("release")});
   REQUIRE(v.attestations.size() == 1);
   CHECK(v.attestations[0].verified());
   CHECK(v.attestations[0].predicate_type == "https://slsa.dev/provenance/v1");

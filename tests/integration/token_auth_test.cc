@@ -129,7 +129,7 @@ TEST_CASE("push, sign, attest, fetch and verify through token auth, one token pe
   REQUIRE_MESSAGE(material.ok(), material.status().ToString());
   CHECK(material->digest == digest);
   VerifiedArtifact v = VerifyArtifact(*material, {{"release", key.Public()}});
-  CHECK(v.SignedBy() == std::set<std::string>{"release"});
+  CHECK(v.SignedBy() == std::set<Signer>{Signer("release")});
   REQUIRE(v.attestations.size() == 1);
   CHECK(v.attestations[0].verified());
   CHECK(v.attestations[0].predicate_type == "https://slsa.dev/provenance/v1");

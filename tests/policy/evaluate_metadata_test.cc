@@ -25,7 +25,7 @@ spec:
 
 VerifiedArtifact SignedArtifact() {
   VerifiedArtifact a = Artifact();
-  a.signatures.push_back(Signature({"meta/ci"}));
+  a.signatures.push_back(Signature({Signer("meta", "ci")}));
   return a;
 }
 
@@ -139,7 +139,7 @@ TEST_CASE("metadata: a plain annotation wins over its decoded +json twin") {
   CHECK(r.reasons == std::vector<std::string>{
                          "metadata: annotations.customProperties.accuracy is missing, expected >= 0.95"});
   // Metadata never stands without a signature over the manifest digest.
-  a.signatures = {Signature({"meta/ci"}, "payload is for digest sha256:bbb, not the artifact's")};
+  a.signatures = {Signature({Signer("meta", "ci")}, "payload is for digest sha256:bbb, not the artifact's")};
   a.annotations.erase("customProperties");
   CHECK_FALSE(EvaluatePolicy(p, a).passed);
 }
@@ -173,7 +173,7 @@ spec:
       conditions: {path: predicate, exists: true}
 )");
   VerifiedArtifact b = SignedArtifact();
-  b.attestations.push_back(Attestation("https://example.com/eval/v1", nullptr, {"meta/ci"}));
+  b.attestations.push_back(Attestation("https://example.com/eval/v1", nullptr, {Signer("meta", "ci")}));
   CHECK_FALSE(EvaluatePolicy(att, b).passed);
   b.attestations[0].predicate = Json::object();
   CHECK(EvaluatePolicy(att, b).passed);

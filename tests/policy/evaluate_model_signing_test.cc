@@ -47,7 +47,7 @@ ModelResource Resource(const std::string& name, const std::string& content) {
 // An artifact whose layers are weights.bin, config.json, README.md and
 // model.sig, and a verified model signature (as a model.sig layer) by
 // `signer` over `resources`.
-VerifiedArtifact Model(std::vector<std::string> signers, std::vector<ModelResource> resources) {
+VerifiedArtifact Model(std::vector<Signer> signers, std::vector<ModelResource> resources) {
   VerifiedArtifact a = Artifact();
   a.manifest.layers = {Layer("weights.bin", "W"), Layer("config.json", "C"), Layer("README.md", "R"),
                        Layer("model.sig", "S")};
@@ -75,7 +75,7 @@ std::string Reasons(const PolicyResult& r) {
 
 TEST_CASE("modelSigning passes when an allowed authority's signature covers every layer") {
   Policy p = MustParsePolicy(kHub);
-  PolicyResult r = EvaluatePolicy(p, Model({"hub/oms"}, {Resource("config.json", "C"), Resource("weights.bin", "W")}));
+  PolicyResult r = EvaluatePolicy(p, Model({Signer("hub", "oms")}, {Resource("config.json", "C"), Resource("weights.bin", "W")}));
   CHECK_MESSAGE(r.passed, Reasons(r));
   CHECK(r.reasons == std::vector<std::string>{"modelSigning: 2 files covered by model.sig-layer " +
                                               Sha256Digest("S")});
@@ -93,11 +93,11 @@ TEST_CASE("modelSigning must say no") {
   none.manifest.layers = {Layer("weights.bin", "W")};
   VerifiedArtifact unverified = Model({}, good);
   unverified.model_signatures[0].problem = "signature does not verify with any trusted key";
-  VerifiedArtifact from_other_policy = Model({"other/oms"}, good);
+  VerifiedArtifact from_other_policy = Model({Signer("other", "oms")}, good);
   Row rows[] = {
       {"no model signature", none,
        "modelSigning: no model signature found (no layer titled model.sig, no model-signing bundle referrer)"},
-      {"signed by an authority the rule does not allow", Model({"hub/ci"}, good),
+      {"signed by an authority the rule does not allow", Model({Signer("hub", "ci")}, good),
        "modelSigning: model signature signed by ci, not by an allowed authority (oms)"},
       {"signed by another policy's authority", from_other_policy,
        "modelSigning: model signature signed by other/oms (another policy's authority), not by an allowed "
@@ -105,12 +105,12 @@ TEST_CASE("modelSigning must say no") {
       {"signature did not verify", unverified,
        "modelSigning: 1 model signature(s) present but none verified: signature does not verify with any trusted "
        "key"},
-      {"a resource digest changed", Model({"hub/oms"}, {Resource("config.json", "C"), Resource("weights.bin", "X")}),
+      {"a resource digest changed", Model({Signer("hub", "oms")}, {Resource("config.json", "C"), Resource("weights.bin", "X")}),
        "modelSigning: the signed files do not match the layers: weights.bin: signed digest"},
-      {"the signature omits a layer", Model({"hub/oms"}, {Resource("config.json", "C")}),
+      {"the signature omits a layer", Model({Signer("hub", "oms")}, {Resource("config.json", "C")}),
        "modelSigning: the signed files do not match the layers: weights.bin: layer is not signed"},
       {"a signed file is not a layer",
-       Model({"hub/oms"}, {Resource("config.json", "C"), Resource("tokenizer.json", "T"), Resource("weights.bin", "W")}),
+       Model({Signer("hub", "oms")}, {Resource("config.json", "C"), Resource("tokenizer.json", "T"), Resource("weights.bin", "W")}),
        "modelSigning: the signed files do not match the layers: tokenizer.json: signed but not a layer"},
   };
   for (auto& row : rows) {
@@ -134,7 +134,7 @@ spec:
   signatures: {require: 1}
   modelSigning: {}
 )");
-  PolicyResult r = EvaluatePolicy(p, Model({"hub/oms"}, {Resource("config.json", "C"), Resource("weights.bin", "W"),
+  PolicyResult r = EvaluatePolicy(p, Model({Signer("hub", "oms")}, {Resource("config.json", "C"), Resource("weights.bin", "W"),
                                                        Resource("README.md", "R")}));
   CHECK_FALSE(r.passed);
   REQUIRE(r.reasons.size() == 1);
@@ -155,7 +155,7 @@ spec:
     - {name: provenance, predicateType: https://slsa.dev/provenance/v1}
 )");
   VerifiedArtifact a = Artifact();
-  a.attestations.push_back(Attestation("https://slsa.dev/provenance/v1", Json::object(), {"attested/ci"}));
+  a.attestations.push_back(Attestation("https://slsa.dev/provenance/v1", Json::object(), {Signer("attested", "ci")}));
   PolicyResult r = EvaluatePolicy(p, a);
   CHECK_MESSAGE(r.passed, Reasons(r));
   a.attestations = {Attestation("https://slsa.dev/provenance/v1", Json::object(), {}, "no trusted keys")};

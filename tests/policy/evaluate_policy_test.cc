@@ -59,8 +59,8 @@ std::string Reasons(const PolicyResult& r) {
 TEST_CASE("a policy passes when its signature, attestation and metadata rules hold") {
   Policy p = MustParsePolicy(kProd);
   VerifiedArtifact a = Artifact();
-  a.signatures.push_back(Signature({"prod/ci"}));
-  a.attestations.push_back(Attestation(kSlsa02, GoodProvenance(), {"prod/ci"}));
+  a.signatures.push_back(Signature({Signer("prod", "ci")}));
+  a.attestations.push_back(Attestation(kSlsa02, GoodProvenance(), {Signer("prod", "ci")}));
   PolicyResult r = EvaluatePolicy(p, a);
   CHECK_MESSAGE(r.passed, Reasons(r));
   CHECK(r.name == "prod");
@@ -74,7 +74,7 @@ TEST_CASE("a policy passes when its signature, attestation and metadata rules ho
 TEST_CASE("signatures: reasons name each missing authority and what the layers showed") {
   Policy p = MustParsePolicy(kProd);
   VerifiedArtifact a = Artifact();
-  a.attestations.push_back(Attestation(kSlsa02, GoodProvenance(), {"prod/ci"}));
+  a.attestations.push_back(Attestation(kSlsa02, GoodProvenance(), {Signer("prod", "ci")}));
 
   PolicyResult none = EvaluatePolicy(p, a);
   CHECK_FALSE(none.passed);
@@ -120,17 +120,17 @@ TEST_CASE("signatures: only verified signatures by this policy's authorities cou
     const char* reason;
   };
   std::vector<Row> rows = {
-      {"own authority", {Signature({"prod/ci"})}, true, ""},
-      {"second authority", {Signature({"prod/release"})}, true, ""},
+      {"own authority", {Signature({Signer("prod", "ci")})}, true, ""},
+      {"second authority", {Signature({Signer("prod", "release")})}, true, ""},
       {"another policy's authority with the same local name",
-       {Signature({"staging/ci"})},
+       {Signature({Signer("staging", "ci")})},
        false,
        "1 signature layer(s) present: signed by staging/ci (another policy's authority)"},
       {"signer known but the payload names another digest (problem set)",
-       {Signature({"prod/ci"}, "payload is for digest sha256:bbb, not the artifact's")},
+       {Signature({Signer("prod", "ci")}, "payload is for digest sha256:bbb, not the artifact's")},
        false,
        "payload is for digest sha256:bbb"},
-      {"one good among bad", {Signature({}, "bad"), Signature({"prod/release"})}, true, ""},
+      {"one good among bad", {Signature({}, "bad"), Signature({Signer("prod", "release")})}, true, ""},
   };
   for (const auto& row : rows) {
     CAPTURE(row.name);
@@ -153,15 +153,15 @@ spec:
   signatures: {require: 2}
 )");
   VerifiedArtifact a = Artifact();
-  a.signatures = {Signature({"two/ci"}), Signature({"two/ci"})};  // the same authority twice
+  a.signatures = {Signature({Signer("two", "ci")}), Signature({Signer("two", "ci")})};  // the same authority twice
   PolicyResult once = EvaluatePolicy(p, a);
   CHECK_FALSE(once.passed);
   CHECK(once.reasons.at(0).rfind("signatures: 1 of required 2 authorities signed (release: no valid signature; ", 0) ==
         0);
 
-  a.signatures = {Signature({"two/ci", "two/release"})};  // one layer both keys verify
+  a.signatures = {Signature({Signer("two", "ci"), Signer("two", "release")})};  // one layer both keys verify
   CHECK(EvaluatePolicy(p, a).passed);
-  a.signatures = {Signature({"two/ci"}), Signature({"two/release"})};
+  a.signatures = {Signature({Signer("two", "ci")}), Signature({Signer("two", "release")})};
   PolicyResult both = EvaluatePolicy(p, a);
   CHECK(both.passed);
   CHECK(both.reasons.at(0) == "signatures: signed by ci, release");
@@ -206,7 +206,7 @@ spec:
     if (row.ci) q.authorities[0].key = row.ci;
     if (row.release) q.authorities[1].key = row.release;
     VerifiedArtifact a = Artifact();
-    a.signatures = {Signature({"two/ci", "two/release"})};  // one signature both names verify
+    a.signatures = {Signature({Signer("two", "ci"), Signer("two", "release")})};  // one signature both names verify
     PolicyResult r = EvaluatePolicy(q, a);
     CHECK(r.passed == row.passed);
     if (row.passed) {
@@ -245,23 +245,23 @@ TEST_CASE("attestation rules: predicate type, authority binding, verification, c
     std::string reason;  // the whole attestation reason when failing
   };
   std::vector<Row> rows = {
-      {"satisfied", {Attestation(kSlsa02, GoodProvenance(), {"prod/ci"})}, true, ""},
+      {"satisfied", {Attestation(kSlsa02, GoodProvenance(), {Signer("prod", "ci")})}, true, ""},
       {"none at all", {}, false, prefix + "no attestations found (expected predicateType \"" + kSlsa02 + "\")"},
       {"predicate type mismatch",
-       {Attestation(kSlsa1, GoodProvenance(), {"prod/ci"})},
+       {Attestation(kSlsa1, GoodProvenance(), {Signer("prod", "ci")})},
        false,
        prefix + "no attestation with predicateType \"" + kSlsa02 + "\" (found \"" + kSlsa1 + "\")"},
       {"signed by another authority of the policy",
-       {Attestation(kSlsa02, GoodProvenance(), {"prod/release"})},
+       {Attestation(kSlsa02, GoodProvenance(), {Signer("prod", "release")})},
        false,
        prefix + "predicateType \"" + kSlsa02 + "\" attestation signed by release, not by an allowed authority (ci)"},
       {"signed by another policy's key",
-       {Attestation(kSlsa02, GoodProvenance(), {"other/ci"})},
+       {Attestation(kSlsa02, GoodProvenance(), {Signer("other", "ci")})},
        false,
        prefix + "predicateType \"" + kSlsa02 +
            "\" attestation signed by other/ci (another policy's authority), not by an allowed authority (ci)"},
       {"unverified (problem set) is ignored even with our signer",
-       {Attestation(kSlsa02, GoodProvenance(), {"prod/ci"}, "statement has no subject with digest sha256:aaa")},
+       {Attestation(kSlsa02, GoodProvenance(), {Signer("prod", "ci")}, "statement has no subject with digest sha256:aaa")},
        false,
        prefix + "1 attestation(s) with predicateType \"" + kSlsa02 +
            "\" present but none verified: statement has no subject with digest sha256:aaa"},
@@ -271,16 +271,16 @@ TEST_CASE("attestation rules: predicate type, authority binding, verification, c
        prefix + "no attestation with predicateType \"" + kSlsa02 +
            "\" (found 1 unreadable layer(s): DSSE payloadType \"x\" is not application/vnd.in-toto+json)"},
       {"conditions fail",
-       {Attestation(kSlsa02, wrong_builder, {"prod/ci"})},
+       {Attestation(kSlsa02, wrong_builder, {Signer("prod", "ci")})},
        false,
        prefix + "predicate.builder.id is \"x\", expected \"https://tekton.dev/chains/v2\""},
       {"one good among several",
-       {Attestation(kSlsa1, GoodProvenance(), {"prod/ci"}), Attestation(kSlsa02, wrong_builder, {"prod/ci"}),
-        Attestation(kSlsa02, GoodProvenance(), {"prod/ci"})},
+       {Attestation(kSlsa1, GoodProvenance(), {Signer("prod", "ci")}), Attestation(kSlsa02, wrong_builder, {Signer("prod", "ci")}),
+        Attestation(kSlsa02, GoodProvenance(), {Signer("prod", "ci")})},
        true,
        ""},
       {"missing predicate fields",
-       {Attestation(kSlsa02, Json::object(), {"prod/ci"})},
+       {Attestation(kSlsa02, Json::object(), {Signer("prod", "ci")})},
        false,
        prefix + "predicate.builder.id is missing, expected \"https://tekton.dev/chains/v2\"; "
                 "predicate.materials[*].uri is missing, expected to contain \"github.com/acme\""},
@@ -288,7 +288,7 @@ TEST_CASE("attestation rules: predicate type, authority binding, verification, c
   for (const auto& row : rows) {
     CAPTURE(row.name);
     VerifiedArtifact a = Artifact();
-    a.signatures.push_back(Signature({"prod/ci"}));
+    a.signatures.push_back(Signature({Signer("prod", "ci")}));
     a.attestations = row.attestations;
     PolicyResult r = EvaluatePolicy(p, a);
     CHECK(r.passed == row.pass);
@@ -309,25 +309,25 @@ TEST_CASE("attestation rules are never satisfied by combining facts of several a
   };
   std::vector<Row> rows = {
       {"right signer with failing conditions + passing conditions by another authority of the policy",
-       {Attestation(kSlsa02, wrong_builder, {"prod/ci"}), Attestation(kSlsa02, GoodProvenance(), {"prod/release"})}},
+       {Attestation(kSlsa02, wrong_builder, {Signer("prod", "ci")}), Attestation(kSlsa02, GoodProvenance(), {Signer("prod", "release")})}},
       {"right signer with failing conditions + passing conditions by another policy's ci",
-       {Attestation(kSlsa02, wrong_builder, {"prod/ci"}), Attestation(kSlsa02, GoodProvenance(), {"other/ci"})}},
+       {Attestation(kSlsa02, wrong_builder, {Signer("prod", "ci")}), Attestation(kSlsa02, GoodProvenance(), {Signer("other", "ci")})}},
       {"right signer, other predicate type + right type, unverified",
-       {Attestation(kSlsa1, GoodProvenance(), {"prod/ci"}),
-        Attestation(kSlsa02, GoodProvenance(), {"prod/ci"}, "statement has no subject with digest sha256:aaa")}},
+       {Attestation(kSlsa1, GoodProvenance(), {Signer("prod", "ci")}),
+        Attestation(kSlsa02, GoodProvenance(), {Signer("prod", "ci")}, "statement has no subject with digest sha256:aaa")}},
       {"passing conditions without a signer + right signer, no predicate",
        {Attestation(kSlsa02, GoodProvenance(), {}, "signature does not verify with any trusted key"),
-        Attestation(kSlsa02, Json::object(), {"prod/ci"})}},
+        Attestation(kSlsa02, Json::object(), {Signer("prod", "ci")})}},
       {"builder from one, materials from another, both signed by ci",
-       {Attestation(kSlsa02, Json::parse(R"({"builder": {"id": "https://tekton.dev/chains/v2"}})"), {"prod/ci"}),
+       {Attestation(kSlsa02, Json::parse(R"({"builder": {"id": "https://tekton.dev/chains/v2"}})"), {Signer("prod", "ci")}),
         Attestation(kSlsa02, Json::parse(R"({"materials": [{"uri": "git+https://github.com/acme/m"}]})"),
-                    {"prod/ci"})}},
+                    {Signer("prod", "ci")})}},
   };
   for (const auto& row : rows) {
     std::string name = row.name;
     CAPTURE(name);
     VerifiedArtifact a = Artifact();
-    a.signatures.push_back(Signature({"prod/ci"}));
+    a.signatures.push_back(Signature({Signer("prod", "ci")}));
     a.attestations = row.attestations;
     PolicyResult r = EvaluatePolicy(p, a);
     CHECK_FALSE(r.passed);
@@ -340,8 +340,8 @@ TEST_CASE("attestation reasons report the closest candidate") {
   Json one_wrong = GoodProvenance();
   one_wrong["materials"][0]["uri"] = "git+https://gitlab.com/y";
   VerifiedArtifact a = Artifact();
-  a.signatures.push_back(Signature({"prod/ci"}));
-  a.attestations = {Attestation(kSlsa02, both_wrong, {"prod/ci"}), Attestation(kSlsa02, one_wrong, {"prod/ci"})};
+  a.signatures.push_back(Signature({Signer("prod", "ci")}));
+  a.attestations = {Attestation(kSlsa02, both_wrong, {Signer("prod", "ci")}), Attestation(kSlsa02, one_wrong, {Signer("prod", "ci")})};
   PolicyResult r = EvaluatePolicy(p, a);
   CHECK_FALSE(r.passed);
   CHECK(r.reasons == std::vector<std::string>{
@@ -366,12 +366,12 @@ spec:
       conditions: {path: predicateType, equals: https://slsa.dev/provenance/v1}
 )");
   VerifiedArtifact a = Artifact();
-  a.signatures.push_back(Signature({"any-signer/ci"}));
-  a.attestations.push_back(Attestation(kSlsa1, Json::object(), {"any-signer/release"}));
+  a.signatures.push_back(Signature({Signer("any-signer", "ci")}));
+  a.attestations.push_back(Attestation(kSlsa1, Json::object(), {Signer("any-signer", "release")}));
   PolicyResult r = EvaluatePolicy(p, a);
   CHECK_MESSAGE(r.passed, Reasons(r));
 
-  a.attestations = {Attestation(kSlsa1, Json::object(), {"someone-else/release"})};
+  a.attestations = {Attestation(kSlsa1, Json::object(), {Signer("someone-else", "release")})};
   r = EvaluatePolicy(p, a);
   CHECK_FALSE(r.passed);
   CHECK(r.reasons.at(0).find("not by an allowed authority (ci, release)") != std::string::npos);
@@ -391,7 +391,7 @@ spec:
     - {name: provenance, predicateType: https://slsa.dev/provenance/v1, authorities: [workflow]}
 )");
   VerifiedArtifact a = Artifact();
-  a.signatures.push_back(Signature({"gh/ci"}));
+  a.signatures.push_back(Signature({Signer("gh", "ci")}));
   PolicyResult r = EvaluatePolicy(p, a);
   CHECK_FALSE(r.passed);
   CHECK(r.reasons == std::vector<std::string>{"attestation provenance: no attestations found (expected predicateType "

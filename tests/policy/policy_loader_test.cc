@@ -195,10 +195,10 @@ TEST_CASE("the full example policy (valid/spec-example.yaml) compiles to what it
 
   auto keys = p.Keys();
   REQUIRE(keys.size() == 1);  // keyless authorities have no key
-  CHECK(keys[0].authority == "production-models/tekton-chains");
+  CHECK(keys[0].signer == Signer("production-models", "tekton-chains"));
   auto keyless = p.KeylessTrust();
   REQUIRE(keyless.size() == 1);
-  CHECK(keyless[0].authority == "production-models/release-workflow");
+  CHECK(keyless[0].signer == Signer("production-models", "release-workflow"));
   CHECK(keyless[0].root == p.authorities[1].keyless->root);
 }
 

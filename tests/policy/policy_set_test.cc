@@ -53,13 +53,13 @@ TEST_CASE("Matching returns the policies that select a reference, in load order"
   CHECK(set.policies().at(0).Matches(Ref("registry.example.com/models/a/b:v1"), "x", Source::kContainer));
 }
 
-TEST_CASE("Keys are tagged with the qualified authority") {
+TEST_CASE("Keys are tagged with their policy's authority") {
   Policy p = MustParsePolicy(PolicyYaml("models", "{references: [\"**\"]}"));
   auto keys = p.Keys();
   REQUIRE(keys.size() == 1);
-  CHECK(keys[0].authority == "models/ci");
+  CHECK(keys[0].signer == Signer("models", "ci"));
   CHECK(keys[0].key.Fingerprint() == p.authorities[0].key->Fingerprint());
-  CHECK(QualifiedAuthority("a", "b") == "a/b");
+  CHECK(keys[0].signer.String() == "models/ci");
 }
 
 TEST_CASE("the set hash covers content and trust material, not file locations") {

@@ -32,7 +32,7 @@ VerifiedArtifact Artifact() {
   return a;
 }
 
-SignatureFact Signature(std::vector<std::string> signers, std::string problem) {
+SignatureFact Signature(std::vector<Signer> signers, std::string problem) {
   SignatureFact s;
   s.layer_digest = "sha256:" + std::string(64, 'b');
   s.signers = std::move(signers);
@@ -40,7 +40,7 @@ SignatureFact Signature(std::vector<std::string> signers, std::string problem) {
   return s;
 }
 
-AttestationFact Attestation(std::string predicate_type, Json predicate, std::vector<std::string> signers,
+AttestationFact Attestation(std::string predicate_type, Json predicate, std::vector<Signer> signers,
                             std::string problem) {
   AttestationFact a;
   a.layer_digest = "sha256:" + std::string(64, 'c');

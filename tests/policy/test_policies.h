@@ -17,8 +17,8 @@ Policy MustParsePolicy(const std::string& yaml);
 
 // An artifact at a fixed digest with no facts yet.
 VerifiedArtifact Artifact();
-SignatureFact Signature(std::vector<std::string> signers, std::string problem = "");
-AttestationFact Attestation(std::string predicate_type, Json predicate, std::vector<std::string> signers,
+SignatureFact Signature(std::vector<Signer> signers, std::string problem = "");
+AttestationFact Attestation(std::string predicate_type, Json predicate, std::vector<Signer> signers,
                             std::string problem = "");
 
 }  // namespace provgate::testing

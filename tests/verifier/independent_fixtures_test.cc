@@ -173,7 +173,7 @@ void CheckDsseAccepted(const DsseFixture& f) {
 
   AttestationFact fact = VerifyAttestation(f.envelope_json, f.subject_digest, f.key);
   CHECK_MESSAGE(fact.verified(), fact.problem);
-  CHECK(fact.signers == std::vector<std::string>{kAuthority});
+  CHECK(fact.signers == std::vector<Signer>{Signer(kAuthority)});
   CHECK(fact.statement_type == f.statement_type);
   CHECK(fact.predicate_type == f.predicate_type);
 }
@@ -243,7 +243,7 @@ void CheckDsseTamperedRejected(const DsseFixture& f) {
     if (r.signature_breaks) {
       CHECK(fact.signers.empty());
     } else {
-      CHECK(fact.signers == std::vector<std::string>{kAuthority});
+      CHECK(fact.signers == std::vector<Signer>{Signer(kAuthority)});
       CHECK(fact.problem.find("subject") != std::string::npos);
     }
   }
@@ -277,7 +277,7 @@ void CheckSimpleSigningAccepted(const SimpleSigningFixture& f) {
   CHECK(p->manifest_digest == f.manifest_digest);
   SignatureFact fact = VerifySignatureLayer(f.payload, Trim(f.signature_b64), f.manifest_digest, f.key);
   CHECK_MESSAGE(fact.verified(), fact.problem);
-  CHECK(fact.signers == std::vector<std::string>{kAuthority});
+  CHECK(fact.signers == std::vector<Signer>{Signer(kAuthority)});
 }
 
 void CheckSimpleSigningTamperedRejected(const SimpleSigningFixture& f) {
@@ -318,7 +318,7 @@ void CheckSimpleSigningTamperedRejected(const SimpleSigningFixture& f) {
     if (r.signature_breaks) {
       CHECK(fact.signers.empty());
     } else {
-      CHECK(fact.signers == std::vector<std::string>{kAuthority});
+      CHECK(fact.signers == std::vector<Signer>{Signer(kAuthority)});
     }
   }
 }
@@ -494,7 +494,7 @@ TEST_CASE("containers/image's cosign-key signatures over non-payloads: the signa
     std::string digest = "sha256:" + HexEncode(Sha256("any artifact"));
     SignatureFact fact = VerifySignatureLayer(payload, sig_b64, digest, key);
     CHECK_FALSE(fact.verified());
-    CHECK(fact.signers == std::vector<std::string>{kAuthority});  // signed, but not a statement about the artifact
+    CHECK(fact.signers == std::vector<Signer>{Signer(kAuthority)});  // signed, but not a statement about the artifact
     CHECK_FALSE(fact.problem.empty());
   }
 }
@@ -728,7 +728,7 @@ TEST_CASE("sigstore-js-built DSSE envelopes and message signatures verify; tampe
     REQUIRE(a.attestations.size() == 1);
     CHECK_MESSAGE(a.signatures[0].verified(), a.signatures[0].problem);
     CHECK_MESSAGE(a.attestations[0].verified(), a.attestations[0].problem);
-    CHECK(a.SignedBy() == std::set<std::string>{kAuthority});
+    CHECK(a.SignedBy() == std::set<Signer>{Signer(kAuthority)});
     CHECK(a.attestations[0].predicate["runDetails"]["builder"]["id"] == "https://github.com/sigstore/sigstore-js");
   }
 }

@@ -240,7 +240,7 @@ AttachedLayer BundleLayer(const std::string& bytes, const std::string& title = "
 
 Trust KeylessTrust(const TrustedRoot& root, const std::string& issuer, const std::string& subject) {
   Trust t;
-  t.keyless.push_back({"p/release", std::make_shared<const TrustedRoot>(root),
+  t.keyless.push_back({Signer("p", "release"), std::make_shared<const TrustedRoot>(root),
                        std::make_shared<const ExactIdentity>(issuer, subject)});
   t.now = kNow;
   return t;
@@ -259,7 +259,7 @@ TEST_CASE("VerifyArtifact: a keyless provenance referrer counts for the authorit
   VerifiedArtifact a = VerifyArtifact(m, KeylessTrust(root, kMockIssuer, kMockSubject));
   REQUIRE(a.attestations.size() == 1);
   CHECK_MESSAGE(a.attestations[0].verified(), a.attestations[0].problem);
-  CHECK(a.attestations[0].signers == std::vector<std::string>{"p/release"});
+  CHECK(a.attestations[0].signers == std::vector<Signer>{Signer("p", "release")});
   CHECK(a.attestations[0].predicate_type == "https://slsa.dev/provenance/v1");
   REQUIRE(a.attestations[0].keyless);
   CHECK(a.attestations[0].keyless->subject == kMockSubject);
@@ -303,7 +303,7 @@ TEST_CASE("VerifyArtifact: a keyless provenance referrer counts for the authorit
   SUBCASE("a key authority never accepts a certificate bundle") {
     auto key = PrivateKey::GenerateEcdsaP256();
     REQUIRE(key.ok());
-    VerifiedArtifact other = VerifyArtifact(m, std::vector<TrustedKey>{{"p/ci", key->Public()}});
+    VerifiedArtifact other = VerifyArtifact(m, std::vector<TrustedKey>{{Signer("p", "ci"), key->Public()}});
     CHECK_FALSE(other.attestations[0].verified());
     CHECK(other.attestations[0].problem.find("a certificate signature never counts for a key authority") !=
           std::string::npos);
@@ -345,13 +345,13 @@ TEST_CASE("VerifyArtifact: key-signed model.sig layers (v1.0 rawBytes and v1.1 h
     ArtifactMaterial m;
     m.digest = "sha256:" + std::string(64, 'c');
     m.model_signature_layers.push_back(BundleLayer(ReadFile(oms + "/" + dir + "/model.sig"), "model.sig"));
-    VerifiedArtifact a = VerifyArtifact(m, std::vector<TrustedKey>{{"p/oms", *key}});
+    VerifiedArtifact a = VerifyArtifact(m, std::vector<TrustedKey>{{Signer("p", "oms"), *key}});
     REQUIRE(a.model_signatures.size() == 1);
     CHECK_MESSAGE(a.model_signatures[0].verified(), a.model_signatures[0].problem);
     // The embedded key is a hint, never trust: another key does not verify it.
     auto other = PrivateKey::GenerateEcdsaP256();
     REQUIRE(other.ok());
-    VerifiedArtifact b = VerifyArtifact(m, std::vector<TrustedKey>{{"p/oms", other->Public()}});
+    VerifiedArtifact b = VerifyArtifact(m, std::vector<TrustedKey>{{Signer("p", "oms"), other->Public()}});
     CHECK_FALSE(b.model_signatures[0].verified());
     CHECK(b.model_signatures[0].problem == "signature does not verify with any trusted key");
   }

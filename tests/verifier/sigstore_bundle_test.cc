@@ -161,7 +161,7 @@ TEST_CASE("cosign v3 signature bundles and message signatures count as signature
   REQUIRE(v.signatures.size() == 1);
   CHECK(v.attestations.empty());
   CHECK_MESSAGE(v.signatures[0].verified(), v.signatures[0].problem);
-  CHECK(v.SignedBy() == std::set<std::string>{"release"});
+  CHECK(v.SignedBy() == std::set<Signer>{Signer("release")});
 
   // A signature bundle for another digest does not sign this one.
   auto wrong = MaterialFor(digest, manifest);

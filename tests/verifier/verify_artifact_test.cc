@@ -76,9 +76,9 @@ TEST_CASE("signatures: must verify") {
   VerifiedArtifact v = VerifyArtifact(m, k.trusted());
   REQUIRE(v.signatures.size() == 3);
   for (const auto& s : v.signatures) CHECK(s.verified());
-  CHECK(v.signatures[0].signers == std::vector<std::string>{"a"});
-  CHECK(v.signatures[1].signers == std::vector<std::string>{"b"});
-  CHECK(v.SignedBy() == std::set<std::string>{"a", "b"});
+  CHECK(v.signatures[0].signers == std::vector<Signer>{Signer("a")});
+  CHECK(v.signatures[1].signers == std::vector<Signer>{Signer("b")});
+  CHECK(v.SignedBy() == std::set<Signer>{Signer("a"), Signer("b")});
 }
 
 TEST_CASE("signatures: must not verify, each with its reason") {
@@ -187,7 +187,7 @@ TEST_CASE("attestations: must verify, predicateType from the statement") {
   REQUIRE(v.attestations.size() == 1);
   const auto& a = v.attestations[0];
   CHECK_MESSAGE(a.verified(), a.problem);
-  CHECK(a.signers == std::vector<std::string>{"b"});
+  CHECK(a.signers == std::vector<Signer>{Signer("b")});
   CHECK(a.predicate_type == "https://slsa.dev/provenance/v1");  // not the layer annotation "x"
   CHECK(a.predicate["buildDefinition"]["buildType"] == "t");
   CHECK(a.statement_type == kStatementV1);

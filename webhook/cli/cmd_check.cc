@@ -171,7 +171,7 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
       const VerifiedArtifact& a = *(*v)->facts;
       std::printf("reference:  %s\ndigest:     %s\n", a.reference.String().c_str(), a.digest.c_str());
       std::string signers;
-      for (const auto& s : a.SignedBy()) signers += (signers.empty() ? "" : ", ") + s;
+      for (const auto& s : a.SignedBy()) signers += (signers.empty() ? "" : ", ") + s.String();
       std::printf("signed by:  %s\n", signers.empty() ? "(nobody trusted)" : signers.c_str());
       for (const auto& at : a.attestations) {
         std::printf("attestation: %s %s\n", at.predicate_type.empty() ? "(unreadable)" : at.predicate_type.c_str(),

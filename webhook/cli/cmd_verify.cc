@@ -31,7 +31,7 @@ void PrintText(const VerifiedArtifact& a, bool verified) {
   std::printf("mediaType:  %s\n", a.manifest.media_type.c_str());
   auto signed_by = a.SignedBy();
   std::string signers;
-  for (const auto& s : signed_by) signers += (signers.empty() ? "" : ", ") + s;
+  for (const auto& s : signed_by) signers += (signers.empty() ? "" : ", ") + s.String();
   std::printf("signed by:  %s\n", signers.empty() ? "(nobody)" : signers.c_str());
   std::printf("signatures: %zu\n", a.signatures.size());
   for (const auto& s : a.signatures) {
@@ -83,7 +83,7 @@ StatusOr<KeylessAuthorityTrust> KeylessFromFlags(const VerifyOptions& o) {
   }
   ASSIGN_OR_RETURN(std::string bytes, ReadInputFile(o.trusted_root, kMaxTrustedRootBytes));
   ASSIGN_OR_RETURN(TrustedRoot root, ParseTrustedRoot(bytes, o.trusted_root));
-  return KeylessAuthorityTrust{"keyless", std::make_shared<const TrustedRoot>(std::move(root)), std::move(*matcher)};
+  return KeylessAuthorityTrust{Signer("keyless"), std::make_shared<const TrustedRoot>(std::move(root)), std::move(*matcher)};
 }
 
 }  // namespace
