@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/byte_budget.h"
 #include "base/json_util.h"
 #include "verifier/keyless.h"
 #include "verifier/keys.h"
@@ -53,6 +54,9 @@ struct ArtifactMaterial {
   std::vector<AttachedLayer> bundle_layers;       // Sigstore bundles attached as referrers
   std::vector<AttachedLayer> model_signature_layers;  // the artifact's own layers titled model.sig
   std::vector<std::string> notes;                 // what the fetcher skipped, and why
+  // The attachment bytes above are reserved in the fetcher's memory budget
+  // until the last copy of this material is destroyed.
+  std::vector<std::shared_ptr<const ByteBudget::Reservation>> memory;
 };
 
 // Where a signature or attestation was found.

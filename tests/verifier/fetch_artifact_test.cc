@@ -182,3 +182,40 @@ TEST_CASE("sigstore bundle referrers are fetched a few at a time, not one thread
   // bundle requests at once.
   CHECK_MESSAGE(t.max_in_flight() <= 8, "max in flight: " << t.max_in_flight());
 }
+
+TEST_CASE("attachment bytes are reserved in the client's memory budget before any is read, and released with the material") {
+  RoutedTransport t;
+  Artifact a = RouteArtifact(t);
+  RegistryLimits limits;
+  limits.attachment_bytes_in_flight = 3 << 20;
+  limits.small_attachment_bytes = 1 << 10;
+  RegistryClient client(&t, nullptr, limits);
+  const std::string blob(2 << 20, 'x');  // each referrer's layer: 2 MiB
+  auto ref = ParseReference("registry.example/models/mnist@" + a.digest);
+  REQUIRE(ref.ok());
+
+  SUBCASE("more than the whole budget is refused without reading a byte") {
+    RouteBundles(t, a.digest, 2, 0, &blob);  // 4 MiB of bundles
+    auto got = FetchArtifact(client, *ref, Soon());
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.status().code() == StatusCode::kResourceExhausted);
+    CHECK_MESSAGE(got.status().message().find("exceed the memory budget of 3145728 bytes") != std::string::npos,
+                  got.status().message());
+    for (const auto& url : t.urls()) CHECK_MESSAGE(url.find("blobs/" + Sha256Digest(blob)) == std::string::npos, url);
+  }
+  SUBCASE("a second artifact waits while the first one's material is alive, and fails at its deadline") {
+    RouteBundles(t, a.digest, 1, 0, &blob);  // 2 MiB
+    auto first = FetchArtifact(client, *ref, Soon());
+    REQUIRE_MESSAGE(first.ok(), first.status().message());
+    CHECK(client.memory_budget().in_use() == blob.size());
+    auto second = FetchArtifact(client, *ref, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+    REQUIRE_FALSE(second.ok());
+    CHECK(second.status().code() == StatusCode::kDeadlineExceeded);
+    CHECK_MESSAGE(second.status().message().find("memory budget") != std::string::npos, second.status().message());
+    // Released with the material: the next one gets the bytes.
+    first = Status(StatusCode::kInternal, "dropped");
+    CHECK(client.memory_budget().in_use() == 0);
+    auto third = FetchArtifact(client, *ref, Soon());
+    CHECK_MESSAGE(third.ok(), third.status().message());
+  }
+}

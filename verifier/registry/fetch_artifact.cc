@@ -14,7 +14,17 @@ constexpr char kBundlePrefix[] = "application/vnd.dev.sigstore.bundle";
 
 struct Attachments {
   std::vector<AttachedLayer> layers;
+  std::shared_ptr<const ByteBudget::Reservation> memory;  // the layers' bytes in the client's budget
 };
+
+// Reserves `total` bytes of `client`'s budget for the blobs of one kind of
+// attachment, before any is downloaded.
+StatusOr<std::shared_ptr<const ByteBudget::Reservation>> Reserve(RegistryClient& client, uint64_t total,
+                                                                 const char* kind, Deadline deadline) {
+  auto r = client.memory_budget().Acquire(static_cast<size_t>(total), deadline);
+  if (!r.ok()) return r.status().WithPrefix(std::string(kind) + " layers");
+  return std::make_shared<const ByteBudget::Reservation>(std::move(*r));
+}
 
 // Runs fetch(0) .. fetch(n-1), at most kParallelLayerFetches at a time, and
 // returns their results in order. Stops starting batches after one with an
@@ -71,6 +81,7 @@ StatusOr<Attachments> FetchAttachments(RegistryClient& client, const Reference& 
     return ResourceExhausted(std::string(kind) + " layers total " + std::to_string(total) +
                              " bytes, more than the limit of " + std::to_string(limits.max_attachment_total_bytes));
   }
+  ASSIGN_OR_RETURN(out.memory, Reserve(client, total, kind, deadline));
   std::vector<StatusOr<std::string>> blobs = InBatches<std::string>(layers.size(), [&](size_t i) {
     return client.GetBlob(ref, layers[i].digest, static_cast<size_t>(layers[i].size), deadline);
   });
@@ -132,6 +143,7 @@ StatusOr<Attachments> FetchBundles(RegistryClient& client, const Reference& ref,
     return ResourceExhausted("sigstore bundle layers total " + std::to_string(total) +
                              " bytes, more than the limit of " + std::to_string(limits.max_attachment_total_bytes));
   }
+  ASSIGN_OR_RETURN(out.memory, Reserve(client, total, "sigstore bundle", deadline));
   std::vector<StatusOr<std::string>> blobs = InBatches<std::string>(layers.size(), [&](size_t i) {
     return client.GetBlob(ref, layers[i].digest, static_cast<size_t>(layers[i].size), deadline);
   });
@@ -204,6 +216,12 @@ StatusOr<ArtifactMaterial> FetchAttachedMaterial(RegistryClient& client, const R
                                           std::to_string(client.limits().max_attachment_bytes) + " bytes");
         break;
       }
+      auto memory = Reserve(client, static_cast<uint64_t>(d.size), "model.sig", deadline);
+      if (!memory.ok()) {
+        config_status = memory.status();
+        break;
+      }
+      mat.memory.push_back(std::move(*memory));
       auto blob = client.GetBlob(ref, d.digest, static_cast<size_t>(d.size), deadline);
       if (!blob.ok()) {
         config_status = blob.status().WithPrefix("model.sig layer");
@@ -220,6 +238,9 @@ StatusOr<ArtifactMaterial> FetchAttachedMaterial(RegistryClient& client, const R
   if (!att_result.ok()) return att_result.status();
   if (!bundle_result.ok()) return bundle_result.status().WithPrefix("sigstore bundles");
   mat.bundle_layers = std::move(bundle_result->layers);
+  for (auto* r : {&sig_result->memory, &att_result->memory, &bundle_result->memory}) {
+    if (*r) mat.memory.push_back(std::move(*r));
+  }
   mat.signature_layers = std::move(sig_result->layers);
   mat.attestation_layers = std::move(att_result->layers);
   return mat;

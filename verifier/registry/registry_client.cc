@@ -100,7 +100,11 @@ std::string PushScope(const Reference& ref) { return "repository:" + ref.reposit
 
 RegistryClient::RegistryClient(HttpTransport* transport, std::shared_ptr<const RegistryConfig> config,
                                RegistryLimits limits, RegistryObserver* observer, const Clock* clock)
-    : transport_(transport), config_(std::move(config)), limits_(limits), observer_(observer),
+    : transport_(transport),
+      config_(std::move(config)),
+      limits_(limits),
+      memory_budget_(std::make_unique<ByteBudget>(limits.attachment_bytes_in_flight, limits.small_attachment_bytes)),
+      observer_(observer),
       clock_(clock ? clock : &steady_) {
   if (!config_) config_ = std::make_shared<RegistryConfig>();
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/byte_budget.h"
 #include "verifier/oci_manifest.h"
 #include "verifier/reference.h"
 #include "verifier/registry/http_transport.h"
@@ -27,6 +28,13 @@ struct RegistryLimits {
   size_t max_attachment_total_bytes = 64 << 20;
   size_t max_config_bytes = 4 << 20;       // config blobs read for metadata
   size_t max_attached_layers = 64;         // layers of a .sig / .att manifest
+  // Attachment bytes held at once by every verification of this client
+  // together (ByteBudget): reserved before download, released when the
+  // material is destroyed. Up to `small_attachment_bytes` per kind of one
+  // artifact need no reservation (the verification pool bounds how many
+  // such artifacts are in flight). 0 = unlimited.
+  size_t attachment_bytes_in_flight = 64 << 20;
+  size_t small_attachment_bytes = 1 << 20;
   size_t max_manifest_entries = 1024;      // layers / index entries of other manifests
   size_t max_token_bytes = 64 << 10;
   int max_redirects = 5;
@@ -56,6 +64,8 @@ class RegistryClient {
                  RegistryLimits limits = {}, RegistryObserver* observer = nullptr, const Clock* clock = nullptr);
 
   const RegistryLimits& limits() const { return limits_; }
+  // The budget of attachment bytes in flight (limits().attachment_bytes_in_flight).
+  ByteBudget& memory_budget() const { return *memory_budget_; }
 
   // The digest a tag points to (HEAD, falling back to GET and hashing when
   // the registry omits Docker-Content-Digest). A reference with a digest
@@ -117,6 +127,7 @@ class RegistryClient {
   HttpTransport* transport_;
   std::shared_ptr<const RegistryConfig> config_;
   RegistryLimits limits_;
+  std::unique_ptr<ByteBudget> memory_budget_;
   RegistryObserver* observer_;
   SteadyClock steady_;
   const Clock* clock_;  // `steady_` unless one was given
