@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "verifier/dsse.h"
@@ -109,6 +110,10 @@ StatusOr<KeylessIdentityFacts> VerifyKeylessBundle(const SigstoreBundle& b, cons
 
   std::vector<std::string> untrusted(b.certificates_der.begin() + 1, b.certificates_der.end());
   std::vector<std::string> chain;
+  // Valid at every signing time; a time given twice (the log and a TSA in
+  // the same second) is checked once.
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
   for (int64_t t : times) {
     ASSIGN_OR_RETURN(chain, VerifyCertificateChain(leaf.der, untrusted, root.certificate_authorities, t));
   }
