@@ -74,6 +74,17 @@ std::string Base64Encode(std::string_view in) {
 }
 
 std::optional<std::string> Base64Decode(std::string_view in) {
+  // Go's decoders (cosign, containers/image, sigstore-go) skip CR and LF
+  // anywhere: base64 wrapped at 76 columns, as GNU base64 writes it, is the
+  // same bytes to them.
+  if (in.find_first_of("\r\n") != std::string_view::npos) {
+    std::string unwrapped;
+    unwrapped.reserve(in.size());
+    for (char c : in) {
+      if (c != '\r' && c != '\n') unwrapped += c;
+    }
+    return Base64Decode(unwrapped);
+  }
   size_t len = in.size();
   size_t pad = 0;
   while (len > 0 && in[len - 1] == '=' && pad < 2) {

@@ -11,8 +11,10 @@ namespace provgate {
 std::string Base64Encode(std::string_view bytes);
 
 // Decodes standard or URL-safe base64 (DSSE requires accepting both), with or
-// without padding. Whitespace is not accepted. Returns nullopt on any invalid
-// character, bad padding, or non-zero trailing bits.
+// without padding. CR and LF are skipped wherever they are (line-wrapped
+// base64 decodes as Go's decoders read it); other whitespace is not
+// accepted. Returns nullopt on any invalid character, bad padding, or
+// non-zero trailing bits.
 std::optional<std::string> Base64Decode(std::string_view text);
 
 // Lowercase hex.

@@ -24,11 +24,25 @@ TEST_CASE("base64 round trips and accepts the URL-safe alphabet") {
 }
 
 TEST_CASE("base64 rejects malformed input") {
-  const char* bad[] = {"Zm9v!", "Zm9 v", "Z", "Zm9vY===", "Zh==", "Zm=9", "Zm9v\n"};
+  const char* bad[] = {"Zm9v!", "Zm9 v", "Zm9v\t", "Z", "Zm9vY===", "Zh==", "Zm=9", "Zm9v\nY==="};
   for (const char* b : bad) {
     CAPTURE(b);
     CHECK_FALSE(Base64Decode(b).has_value());
   }
+}
+
+TEST_CASE("base64 wrapped in lines decodes as Go's decoders read it (CR and LF skipped anywhere)") {
+  std::string bytes;
+  for (int i = 0; i < 200; ++i) bytes += static_cast<char>(i * 7);
+  std::string flat = Base64Encode(bytes), wrapped, crlf;
+  for (size_t i = 0; i < flat.size(); i += 76) {
+    wrapped += flat.substr(i, 76) + "\n";  // GNU base64's layout
+    crlf += flat.substr(i, 76) + "\r\n";
+  }
+  CHECK(*Base64Decode(wrapped) == bytes);
+  CHECK(*Base64Decode(crlf) == bytes);
+  CHECK(*Base64Decode("Zm\n9v\n") == "foo");
+  CHECK_FALSE(Base64Decode("Zm 9v").has_value());  // other whitespace still refused
 }
 
 TEST_CASE("hex codec") {

@@ -475,6 +475,21 @@ TEST_CASE("a real keyless cosign simple-signing signature (Sigstore public good,
   CheckSimpleSigningTamperedRejected(f);
 }
 
+TEST_CASE("a genuine signature annotation wrapped at 76 columns verifies, as Go's decoder reads it") {
+  // The cosign keyless fixture above, its signature written the way GNU
+  // base64 (and some producers) wrap it: the same bytes to cosign and
+  // containers/image, so the same verdict here (it was "not valid base64").
+  std::string payload = ReadFile(Fixture("cosign-keyless-simplesigning/payload.json"));
+  std::string flat = Trim(ReadFile(Fixture("cosign-keyless-simplesigning/signature.b64")));
+  REQUIRE(flat.size() > 76);
+  std::string wrapped;
+  for (size_t i = 0; i < flat.size(); i += 76) wrapped += flat.substr(i, 76) + "\n";
+  SignatureFact fact = VerifySignatureLayer(payload, wrapped,
+                                            "sha256:623621b56649b5e0c2c7cf3ffd987932f8f9a5a01036e00d6f3ae9480087621c",
+                                            PubFromFile("cosign-keyless-simplesigning/leaf-key.pub"));
+  CHECK_MESSAGE(fact.verified(), fact.problem);
+}
+
 TEST_CASE("containers/image's cosign-key signatures over non-payloads: the signature is valid, the payload is not") {
   // containers/image signature/internal/sigstore_payload_test.go: valid
   // signatures by its fixture cosign key over "{}" and "&".
