@@ -7,10 +7,12 @@
 #include <openssl/x509v3.h>
 
 #include <ctime>
+#include <map>
 #include <memory>
 #include <optional>
 
 #include "base/encoding.h"
+#include "base/mutex.h"
 #include "verifier/digest.h"
 #include "verifier/openssl_util.h"
 
@@ -231,6 +233,34 @@ StatusOr<std::string> FulcioSubject(X509* x) {
   return value;
 }
 
+// A certificate of a trusted root (Fulcio CA or TSA chain), decoded once per
+// process: OpenSSL 3.0 spends longer decoding a certificate than verifying
+// a signature (bench/README.md, issue 10), and every keyless verification
+// decodes the same few. Trusted roots are files the operator delivers, so
+// the cache holds a handful; it stops growing at kMaxCachedTrustedCerts.
+// Bundle certificates (untrusted input) are never cached. The X509 objects
+// are shared read-only (X509_up_ref), which OpenSSL allows across threads.
+constexpr size_t kMaxCachedTrustedCerts = 256;
+
+StatusOr<ossl::X509Ptr> TrustedCertificate(const std::string& der, const std::string& what) {
+  static Mutex mu;
+  static auto* cache = new std::map<std::string, ossl::X509Ptr>();  // never destroyed: used until exit
+  {
+    MutexLock l(&mu);
+    if (auto it = cache->find(der); it != cache->end()) {
+      X509_up_ref(it->second.get());
+      return ossl::X509Ptr(it->second.get());
+    }
+  }
+  ASSIGN_OR_RETURN(ossl::X509Ptr x, ParseDer(der, what));
+  MutexLock l(&mu);
+  if (cache->size() < kMaxCachedTrustedCerts && cache->find(der) == cache->end()) {
+    X509_up_ref(x.get());
+    cache->emplace(der, ossl::X509Ptr(x.get()));
+  }
+  return x;
+}
+
 // A trust store for one CA of the trusted root (Fulcio or TSA): the last
 // certificate of its chain as the anchor, the others as untrusted helpers,
 // verification at `at`, partial chains when the anchor is not self-signed.
@@ -244,8 +274,9 @@ StatusOr<Trust> MakeTrust(const CertificateAuthority& ca, int64_t at, const std:
   if (!t.store || !t.intermediates) return Internal(step + ": out of memory");
   if (ca.chain_der.empty()) return InvalidArgument(step + ": authority " + Quote(ca.uri, 80) + " has no certificates");
   for (size_t i = 0; i < ca.chain_der.size(); ++i) {
-    ASSIGN_OR_RETURN(ossl::X509Ptr x, ParseDer(ca.chain_der[i], step + ": certificate " + std::to_string(i) +
-                                                                    " of authority " + Quote(ca.uri, 80)));
+    ASSIGN_OR_RETURN(ossl::X509Ptr x,
+                     TrustedCertificate(ca.chain_der[i], step + ": certificate " + std::to_string(i) +
+                                                             " of authority " + Quote(ca.uri, 80)));
     if (i + 1 == ca.chain_der.size()) {
       if (X509_self_signed(x.get(), 0) != 1) X509_STORE_set_flags(t.store.get(), X509_V_FLAG_PARTIAL_CHAIN);
       if (X509_STORE_add_cert(t.store.get(), x.get()) != 1) return Internal(step + ": " + ossl::DrainErrors());
