@@ -3,7 +3,10 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
+#include <cstdio>
 #include <sstream>
+
+#include "base/encoding.h"
 
 namespace provgate {
 namespace {
@@ -36,6 +39,23 @@ std::string WhatIsAt(std::string_view text, const YAML::Mark& mark) {
   return "'" + std::string(1, c) + "'";
 }
 
+// yaml-cpp's message with control bytes as \xNN and invalid UTF-8 escaped:
+// some messages end with the offending input byte ("unknown escape
+// character: " and a newline would start a second, forged error line).
+std::string Printable(std::string_view message) {
+  std::string out;
+  for (unsigned char c : message) {
+    if (c < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02X", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return EscapeInvalidUtf8(out);
+}
+
 }  // namespace
 
 std::optional<std::vector<YAML::Node>> LoadYamlDocuments(std::string_view text, size_t max_documents,
@@ -63,9 +83,9 @@ std::optional<std::vector<YAML::Node>> LoadYamlDocuments(std::string_view text, 
   } catch (const YAML::DeepRecursion& e) {
     *error = {e.mark, "YAML nests too deeply"};
   } catch (const YAML::Exception& e) {
-    *error = {e.mark, "YAML syntax error: " + e.msg};
+    *error = {e.mark, "YAML syntax error: " + Printable(e.msg)};
   } catch (const std::exception& e) {
-    *error = {YAML::Mark::null_mark(), std::string("YAML error: ") + e.what()};
+    *error = {YAML::Mark::null_mark(), "YAML error: " + Printable(e.what())};
   }
   return std::nullopt;
 }

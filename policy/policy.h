@@ -25,8 +25,19 @@ const char* ModeName(Mode m);  // "enforce" | "warn" | "audit"
 
 // Where a model reference was found in an admitted object (docs/server.md,
 // "Where model references come from").
-enum class Source { kContainer, kImageVolume, kStorageUri };
-const char* SourceName(Source s);  // "container" | "image-volume" | "storage-uri"
+enum class Source {
+  kContainer,    // a container's image
+  kImageVolume,  // volumes[].image.reference
+  kStorageUri,   // a storage URI: an annotation, a KServe storageUri / uri
+  kEnv,          // a container env value: MODELKIT_REF (KitOps init), STORAGE_URI
+  kCsiVolume,    // volumes[].csi of the ModelPack CSI driver
+  kInitArgs,     // the args of KServe's storage-initializer init container
+};
+// "container" | "image-volume" | "storage-uri" | "env" | "csi-volume" | "init-args"
+const char* SourceName(Source s);
+// Every source, in declaration order (policy match.sources names them).
+inline constexpr Source kAllSources[] = {Source::kContainer, Source::kImageVolume, Source::kStorageUri,
+                                         Source::kEnv,       Source::kCsiVolume,   Source::kInitArgs};
 
 // Compiled condition tree; defined in condition.h.
 class Condition;

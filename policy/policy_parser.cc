@@ -44,7 +44,7 @@ std::optional<std::string> ReadNonEmptyString(const YamlValue& v, YamlErrors& er
 }
 
 std::optional<Source> SourceFromName(std::string_view name) {
-  for (Source s : {Source::kContainer, Source::kImageVolume, Source::kStorageUri}) {
+  for (Source s : kAllSources) {
     if (name == SourceName(s)) return s;
   }
   return std::nullopt;
@@ -92,7 +92,7 @@ std::shared_ptr<const ReferenceMatcher> ParseMatch(const YamlValue& v, YamlError
         auto source = SourceFromName(*s);
         if (!source) {
           errors.Add(item.mark, item.where + ": unknown source " + Quote(*s) +
-                                    " (expected container, image-volume or storage-uri)");
+                                    " (expected container, image-volume, storage-uri, env, csi-volume or init-args)");
           continue;
         }
         sources.push_back(*source);

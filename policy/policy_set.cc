@@ -70,6 +70,12 @@ const char* SourceName(Source s) {
       return "image-volume";
     case Source::kStorageUri:
       return "storage-uri";
+    case Source::kEnv:
+      return "env";
+    case Source::kCsiVolume:
+      return "csi-volume";
+    case Source::kInitArgs:
+      return "init-args";
   }
   return "?";
 }

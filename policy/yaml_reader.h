@@ -1,7 +1,7 @@
-// Strict, position-aware reading of yaml-cpp nodes for the policy loader:
-// every error is recorded as "file:line:column: what is wrong" and reading
-// goes on, so one pass reports all errors. Internal to policy/. Not
-// thread-safe (a reader belongs to one parse).
+// Strict, position-aware reading of yaml-cpp nodes for the project's YAML
+// files (policies, `provgate test` files): every error is recorded as
+// "file:line:column: what is wrong" and reading goes on, so one pass
+// reports all errors. Not thread-safe (a reader belongs to one parse).
 #pragma once
 
 #include <yaml-cpp/yaml.h>

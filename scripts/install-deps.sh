@@ -8,7 +8,7 @@ PACKAGES=(
   libssl-dev libcurl4-openssl-dev libcpp-httplib-dev
   nlohmann-json3-dev libyaml-cpp-dev libsodium-dev libre2-dev libsimdjson-dev
   libcli11-dev doctest-dev libboost1.74-dev
-  docker-registry apache2-utils openssl curl ca-certificates
+  docker-registry buildah apache2-utils openssl curl ca-certificates
   wrk python3 unzip
 )
 

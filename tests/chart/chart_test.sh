@@ -86,6 +86,8 @@ expect_refused "/unmatched" "${POLICIES[@]}" --set unmatched=sometimes
 expect_refused "/replicaCount" "${POLICIES[@]}" --set replicaCount=0
 expect_refused "/webhook/reinvocationPolicy" "${POLICIES[@]}" --set webhook.reinvocationPolicy=Sometimes
 expect_refused "/image/pullPolicy" "${POLICIES[@]}" --set image.pullPolicy=Whenever
+expect_refused "/image/digest" "${POLICIES[@]}" --set image.digest=latest
+expect_refused "/image/digest" "${POLICIES[@]}" --set image.digest=sha256:abc
 expect_refused "/verifyTimeoutSeconds" "${POLICIES[@]}" --set verifyTimeoutSeconds=31
 expect_refused "/tls/certDays" "${POLICIES[@]}" --set tls.certDays=soon
 expect_refused "/networkPolicy/egress/0/ports/0/protocol" "${POLICIES[@]}" --set 'networkPolicy.egress[0].ports[0].protocol=HTTP'
@@ -114,6 +116,12 @@ grep -q 'readOnlyRootFilesystem: true' "$work/default.yaml" || fail "root filesy
 grep -q 'runAsNonRoot: true' "$work/default.yaml" || fail "may run as root"
 grep -q 'pods/ephemeralcontainers' "$work/default.yaml" || fail "ephemeral containers bypass the webhook"
 grep -q 'replicas: 2' "$work/default.yaml" || fail "not 2 replicas"
+# The image: the appVersion tag by default; image.digest pins repository@digest.
+app_version="$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$chart/Chart.yaml")"
+grep -qF "image: \"ghcr.io/provgate/provgate:$app_version\"" "$work/default.yaml" || fail "the default image is not the appVersion tag"
+pin="sha256:$(printf pinned | sha256sum | cut -d' ' -f1)"
+render "${POLICIES[@]}" --set image.digest="$pin" --set image.tag=moved > "$work/digest.yaml"
+grep -qF "image: \"ghcr.io/provgate/provgate@$pin\"" "$work/digest.yaml" || fail "image.digest does not pin repository@digest"
 for kind in ValidatingWebhookConfiguration MutatingWebhookConfiguration; do
   doc $kind "$work/default.yaml" > "$work/$kind.yaml"
   grep -q '^    matchConditions:$' "$work/$kind.yaml" || fail "$kind has no matchConditions"

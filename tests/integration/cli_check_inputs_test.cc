@@ -142,8 +142,11 @@ TEST_CASE("check: an unreachable registry fails closed under enforce, warns unde
   REQUIRE(env.CheckPod("mnist", enforce).exit_code == 0);
 
   env.reg.Stop();
+  // Denied in the JSON (fail closed), but no decision was made: exit 2, not 1.
   auto denied = env.CheckPod("mnist", enforce);
-  CHECK(denied.exit_code == 1);
+  CHECK(denied.exit_code == 2);
+  CHECK_MESSAGE(Contains(denied.err, "registry-unavailable"), denied.err);
+  CHECK(denied.json["allowed"] == false);
   Json ref = ModelRef(denied.json);
   CHECK(ref["decision"] == "deny");
   CHECK_FALSE(ref.contains("digest"));
@@ -252,7 +255,7 @@ TEST_CASE("check: a model hidden in a typed list, a YAML merge, a duplicate key 
                   R"({"name":"c","image":")" + model + R"(","image":"busybox"}]}})");
   auto duplicate = env.Run("check -f " + dup + " --policies " + pol);
   CHECK(duplicate.exit_code == 2);
-  CHECK_MESSAGE(Contains(duplicate.err, "duplicate key \"image\""), duplicate.err);
+  CHECK_MESSAGE(Contains(duplicate.err, "key \"image\" appears twice in one object"), duplicate.err);
 }
 
 // Reasons quote the artifact's own metadata, cut to a length; a cut inside

@@ -297,3 +297,50 @@ TEST_CASE("check: a policy governs its registry whatever spelling of the host it
     CHECK_MESSAGE(Contains(Reasons(ref), "signatures: 0 of required 1 authorities signed"), Reasons(ref));
   }
 }
+
+// Exit codes (docs/cli.md#exit-codes): 1 only for a decided denial; 2 when a
+// denial is only fail-closed because a registry could not be asked (the JSON
+// still says deny). A decided denial anywhere makes it 1: asking again
+// cannot admit that object.
+TEST_CASE("check: exit 1 for decided denials, 2 when a registry could not be asked") {
+  CheckEnv env;
+  env.PushTrusted("trusted");
+  env.Push("unsigned");
+  const std::string down = "127.0.0.1:1/models/down:v1";  // nothing listens on port 1
+  std::string pol = env.WritePolicies(
+      "prod.yaml", {PolicySpec("production-models"), PolicySpec("down-registry").References("127.0.0.1:1/models/**")});
+  struct Row {
+    const char* name;
+    std::vector<std::string> refs;  // one Pod each, in one manifest file
+    int exit_code;
+    bool allowed;
+  };
+  const Row rows[] = {
+      {"trusted", {env.Ref("trusted")}, 0, true},
+      {"unsigned: denied by the policy", {env.Ref("unsigned")}, 1, false},
+      {"missing tag: not-found is a decision", {env.Ref("trusted", "v404")}, 1, false},
+      {"registry down: no decision", {down}, 2, false},
+      {"registry down beside a trusted model", {env.Ref("trusted"), down}, 2, false},
+      {"registry down beside a decided denial", {down, env.Ref("unsigned")}, 1, false},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.name);
+    std::string text;
+    for (size_t i = 0; i < row.refs.size(); ++i) {
+      text += (i ? "---\n" : "") + CheckEnv::PodYaml("p" + std::to_string(i), "serving", row.refs[i]);
+    }
+    std::string m = env.WriteManifest("exit.yaml", text);
+    auto r = env.Run("check -f " + m + " --policies " + pol + " -o json --timeout 10");
+    CHECK_MESSAGE(r.exit_code == row.exit_code, r.out << r.err);
+    CHECK(r.json["allowed"] == row.allowed);
+    for (size_t i = 0; i < row.refs.size(); ++i) {
+      if (row.refs[i] != down) continue;
+      Json ref = RefAt(r.json, "spec.volumes[0].image.reference", i);
+      CHECK(ref["decision"] == "deny");  // fail closed, whatever the exit code
+      CHECK_MESSAGE(Reasons(ref).rfind("registry-unavailable: ", 0) == 0, Reasons(ref));
+    }
+    if (row.exit_code == 2) CHECK_MESSAGE(Contains(r.err, "registry-unavailable"), r.err);
+    auto as_text = env.Run("check -f " + m + " --policies " + pol + " --timeout 10");
+    CHECK(as_text.exit_code == row.exit_code);
+  }
+}

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <stdexcept>
 #include <thread>
@@ -16,7 +17,8 @@ namespace provgate::testing {
 TestServer::TestServer(const TempDir& dir, const TestCa& ca, std::vector<std::string> args) : ca_(ca) {
   port_ = FreePort();
   log_ = dir.File("provgate-" + std::to_string(port_) + ".log");
-  std::vector<std::string> argv = {PROVGATE_BINARY,
+  const char* binary = std::getenv("PROVGATE_TEST_SERVE_BINARY");
+  std::vector<std::string> argv = {binary && *binary ? binary : PROVGATE_BINARY,
                                    "serve",
                                    "--listen",
                                    "127.0.0.1:" + std::to_string(port_),
@@ -56,6 +58,24 @@ TestServer::~TestServer() {
 }
 
 bool TestServer::Running() { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
+
+void TestServer::Signal(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
+}
+
+int TestServer::WaitExit(double seconds) {
+  if (pid_ <= 0) return -1;
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+  for (;;) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;  // reaped: the destructor has nothing left to stop
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() >= until) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 
 std::string TestServer::Url(const std::string& path) const {
   return "https://127.0.0.1:" + std::to_string(port_) + path;

@@ -1,6 +1,8 @@
 // `provgate serve` started as a subprocess on 127.0.0.1 with a free port and
 // a certificate from a test CA, stopped on destruction; requests go over
-// real HTTPS through libcurl (CurlTransport), verifying the test CA.
+// real HTTPS through libcurl (CurlTransport), verifying the test CA. The
+// binary is the build's, or $PROVGATE_TEST_SERVE_BINARY when set (to run the
+// same tests against another build, e.g. an older one).
 #pragma once
 
 #include <sys/types.h>
@@ -31,6 +33,11 @@ class TestServer {
   bool WaitFor(const std::string& path, const std::function<bool(const HttpResponse&)>& pred, double seconds);
   const std::string& log_file() const { return log_; }
   bool Running();
+  // Sends `sig` to the server process.
+  void Signal(int sig);
+  // Waits up to `seconds` for the process to exit; returns its exit code,
+  // 128 + the signal when a signal ended it, or -1 when it still runs.
+  int WaitExit(double seconds);
 
  private:
   const TestCa& ca_;

@@ -165,6 +165,55 @@ TEST_CASE("PinningPatch: only references every matching policy passed are pinned
   CHECK(PinningPatch(none).empty());
 }
 
+// The new delivery paths (docs/server.md): a KitOps MODELKIT_REF and
+// STORAGE_URI env value and a ModelPack CSI attribute carry a digest like an
+// image and are pinned the same way; the storage-initializer's args are not
+// pinnable (ModelReference::pinnable: KServe matches its arg pairs by value).
+TEST_CASE("PinningPatch: env values and ModelPack CSI attributes are pinned in place") {
+  Json pod = Json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},
+    "spec":{"initContainers":[{"name":"kitops-init","image":"r.example/kitops-init:v1@sha256:)"
+                         R"(3333333333333333333333333333333333333333333333333333333333333333",
+        "env":[{"name":"UNPACK_PATH","value":"/m"},{"name":"MODELKIT_REF","value":"r.example/models/kit:v1"}]}],
+      "containers":[{"name":"c","image":"r.example/runtime@sha256:3333333333333333333333333333333333333333333333333333333333333333",
+        "env":[{"name":"STORAGE_URI","value":"kit://r.example/models/uri:v1"}]}],
+      "volumes":[{"name":"m","csi":{"driver":"model.csi.modelpack.org",
+        "volumeAttributes":{"model.csi.modelpack.org/reference":"r.example/models/csi:v1"}}}]}})");
+  auto refs = FindModelReferences(pod, {});
+  REQUIRE(refs.ok());
+  REQUIRE(refs->size() == 5);
+  ObjectDecision d;
+  for (size_t i = 0; i < refs->size(); ++i) d.references.push_back(Decided(*refs, i, Decision::kAllow, kDigest));
+  Json patched = pod.patch(Json::parse(PinningPatch(d)));
+  const Json& spec = patched["spec"];
+  CHECK(spec["initContainers"][0]["env"][1]["value"] == std::string("r.example/models/kit:v1@") + kDigest);
+  CHECK(spec["initContainers"][0]["env"][0]["value"] == "/m");
+  CHECK(spec["containers"][0]["env"][0]["value"] == std::string("kit://r.example/models/uri:v1@") + kDigest);
+  CHECK(spec["volumes"][0]["csi"]["volumeAttributes"]["model.csi.modelpack.org/reference"] ==
+        std::string("r.example/models/csi:v1@") + kDigest);
+  CHECK(spec["initContainers"][0]["image"] == pod["spec"]["initContainers"][0]["image"]);  // had a digest
+}
+
+TEST_CASE("PinningPatch: a verified reference in the storage-initializer's args is never rewritten") {
+  Json pod = Json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},
+    "spec":{"initContainers":[{"name":"storage-initializer",
+        "image":"r.example/kserve/storage-initializer@sha256:3333333333333333333333333333333333333333333333333333333333333333",
+        "args":["oci://r.example/models/m:v1","/mnt/models"]}],
+      "containers":[{"name":"c","image":"r.example/runtime@sha256:3333333333333333333333333333333333333333333333333333333333333333"}]}})");
+  auto refs = FindModelReferences(pod, {});
+  REQUIRE(refs.ok());
+  ObjectDecision d;
+  bool found = false;
+  for (size_t i = 0; i < refs->size(); ++i) {
+    d.references.push_back(Decided(*refs, i, Decision::kAllow, kDigest));
+    if ((*refs)[i].source == Source::kInitArgs) {
+      found = true;
+      CHECK_FALSE((*refs)[i].pinnable);
+    }
+  }
+  REQUIRE(found);
+  CHECK(PinningPatch(d).empty());  // the only unpinned reference is the arg
+}
+
 TEST_CASE("AdmissionResponseJson: uid echoed, 403 on denial, base64 JSONPatch") {
   AdmissionResponse r;
   r.uid = "u-9";

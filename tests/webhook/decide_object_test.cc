@@ -344,3 +344,100 @@ TEST_CASE("attachments over a bound: the reference keeps the digest its tag reso
   Json j = ObjectDecisionToJson(d);
   CHECK(j["references"][0]["digest"] == digest);
 }
+
+// Kinds provgate does not read (issue "every model path"): no references
+// means nobody looked, not that none are there. Admitted and marked, unless
+// strict (check --strict) denies them; understood kinds are unaffected.
+TEST_CASE("DecideObject: a kind not understood is marked, and denied only when strict") {
+  Fixture f;
+  auto policies = Policies(PolicyYaml("prod", "enforce", f.key));
+  Json workspace = Json::parse(R"({"apiVersion":"kaito.sh/v1alpha1","kind":"Workspace",
+      "metadata":{"name":"w","namespace":"serving"},
+      "inference":{"template":{"spec":{"containers":[{"name":"c","image":"reg.example.com/m:unsigned"}]}}}})");
+  auto lax = f.Decide(workspace, policies);
+  CHECK(lax.allowed);
+  CHECK(lax.undecided == Undecided::kKindNotUnderstood);
+  CHECK(lax.references.empty());
+  CHECK(lax.message.empty());
+  Json j = ObjectDecisionToJson(lax);
+  CHECK(j["undecided"] == "kind-not-understood");
+  CHECK(j["allowed"] == true);
+
+  DecisionOptions strict;
+  strict.strict = true;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto denied = DecideObject(workspace, "", policies, f.service, strict, deadline);
+  REQUIRE(denied.ok());
+  CHECK_FALSE(denied->allowed);
+  CHECK(denied->undecided == Undecided::kKindNotUnderstood);
+  CHECK_MESSAGE(denied->message ==
+                    "provgate: Workspace serving/w: kind not understood (kaito.sh/v1alpha1 Workspace): model "
+                    "references were not looked for, and --strict denies it",
+                denied->message);
+  CHECK(f.reg.requests == 0);
+
+  AddModel(f.reg, "signed", "a", &f.key);
+  auto pod = DecideObject(PodWith("reg.example.com/m:signed"), "", policies, f.service, strict, deadline);
+  REQUIRE(pod.ok());
+  CHECK(pod->allowed);
+  CHECK(pod->undecided == Undecided::kNo);
+  CHECK_FALSE(ObjectDecisionToJson(*pod).contains("undecided"));
+  auto empty = DecideObject(Json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"e"},"spec":{}})"), "",
+                            policies, f.service, strict, deadline);
+  REQUIRE(empty.ok());
+  CHECK(empty->allowed);  // understood, and truly without model references
+  CHECK(std::string(UndecidedName(Undecided::kKindNotUnderstood)) == "kind-not-understood");
+}
+
+// The new sources reach policies: match.sources selects them, a verified
+// reference keeps its digest, and storage-initializer args stay unpinnable.
+TEST_CASE("DecideObject: env, csi-volume and init-args references are decided by the policies selecting them") {
+  Fixture f;
+  AddModel(f.reg, "signed", "a", &f.key);
+  AddModel(f.reg, "unsigned", "b", nullptr);
+  std::string yaml = PolicyYaml("kit", "enforce", f.key);
+  const std::string refs_line = "    references: [\"reg.example.com/**\"]\n";
+  REQUIRE(yaml.find(refs_line) != std::string::npos);
+  yaml.replace(yaml.find(refs_line), refs_line.size(), refs_line + "    sources: [env, csi-volume, init-args]\n");
+  auto policies = Policies(yaml);
+  Json pod = Json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"serving"},
+      "spec":{"initContainers":[
+          {"name":"kitops-init","image":"reg.example.com/m:unsigned",
+           "env":[{"name":"MODELKIT_REF","value":"reg.example.com/m:signed"}]},
+          {"name":"storage-initializer","image":"reg.example.com/m:unsigned",
+           "args":["oci://reg.example.com/m:signed","/mnt/models"]}],
+        "containers":[{"name":"c","image":"reg.example.com/m:unsigned"}],
+        "volumes":[{"name":"v","csi":{"driver":"model.csi.modelpack.org",
+           "volumeAttributes":{"model.csi.modelpack.org/reference":"reg.example.com/m:unsigned"}}}]}})");
+  auto d = f.Decide(pod, policies);
+  REQUIRE(d.references.size() == 6);
+  struct Want {
+    Source source;
+    Decision decision;
+    bool pinnable;
+  };
+  const Want want[] = {
+      {Source::kContainer, Decision::kUnmatched, true},  // images: not selected by this policy
+      {Source::kEnv, Decision::kAllow, true},
+      {Source::kContainer, Decision::kUnmatched, true},
+      {Source::kInitArgs, Decision::kAllow, false},
+      {Source::kContainer, Decision::kUnmatched, true},
+      {Source::kCsiVolume, Decision::kDeny, true},  // unsigned
+  };
+  for (size_t i = 0; i < 6; ++i) {
+    const auto& r = d.references[i];
+    CAPTURE(r.ref.field_path);
+    CHECK(r.ref.source == want[i].source);
+    CHECK(r.decision == want[i].decision);
+    CHECK(r.ref.pinnable == want[i].pinnable);
+    if (want[i].decision == Decision::kAllow) CHECK_FALSE(r.digest.empty());
+  }
+  CHECK_FALSE(d.allowed);
+  CHECK_MESSAGE(d.message.find(R"(spec.volumes[0].csi.volumeAttributes["model.csi.modelpack.org/reference"])") !=
+                    std::string::npos,
+                d.message);
+  Json j = ObjectDecisionToJson(d);
+  CHECK(j["references"][1]["source"] == "env");
+  CHECK(j["references"][3]["source"] == "init-args");
+  CHECK(j["references"][5]["source"] == "csi-volume");
+}

@@ -59,7 +59,7 @@ void CheckRows(const std::vector<Row>& rows) {
       CHECK(refs[i].raw == e.raw);
       CHECK_MESSAGE(refs[i].parsed, refs[i].parse_error);
       CHECK(refs[i].reference.String() == e.normalised);
-      CHECK(refs[i].has_oci_scheme == (e.raw.rfind("oci", 0) == 0));
+      CHECK(refs[i].has_oci_scheme == (e.raw.rfind("oci", 0) == 0 || e.raw.rfind("kit://", 0) == 0));
     }
     CheckPointers(object, refs);
   }
@@ -440,7 +440,8 @@ TEST_CASE("FindModelReferences: registry hosts are compared as the runtime reach
 // annotation (constants.StorageInitializerSourceUriInternalAnnotationKey,
 // "internal.serving.kserve.io/storage-initializer-sourceuri"); with
 // oci+fetch the storage-initializer's arguments are the only other place the
-// model appears. It is searched by default.
+// model appears (both are read: tests/webhook/model_paths_test.cc). It is
+// searched by default.
 TEST_CASE("FindModelReferences: KServe's internal storage-initializer annotation on pods") {
   CheckRows({
       {"the annotation KServe sets",
@@ -454,6 +455,8 @@ TEST_CASE("FindModelReferences: KServe's internal storage-initializer annotation
          "oci+fetch://registry.example.com/models/llm:v1", "registry.example.com/models/llm:v1"},
         {"spec.initContainers[0].image", "/spec/initContainers/0/image", kC, "kserve/storage-initializer:v0.15.0",
          "docker.io/kserve/storage-initializer:v0.15.0"},
+        {"spec.initContainers[0].args[0]", "/spec/initContainers/0/args/0", Source::kInitArgs,
+         "oci+fetch://registry.example.com/models/llm:v1", "registry.example.com/models/llm:v1"},
         {"spec.containers[0].image", "/spec/containers/0/image", kC, "kserve/huggingfaceserver:v0.15.0",
          "docker.io/kserve/huggingfaceserver:v0.15.0"}}},
   });

@@ -1,6 +1,8 @@
 #include "webhook/cli/cli_support.h"
 
 #include "base/file.h"
+#include "verifier/registry/curl_transport.h"
+#include "verifier/registry/oci_layout_transport.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -27,14 +29,18 @@ StatusOr<std::string> ReadInputFile(const std::string& path, size_t max_bytes) {
   return data;
 }
 
-StatusOr<RegistryContext> MakeRegistryContext(const CommonOptions& o) {
+StatusOr<RegistryContext> MakeRegistryContext(const CommonOptions& o, bool create_layout) {
   auto config = std::make_shared<RegistryConfig>();
   if (!o.registry_config.empty()) {
     ASSIGN_OR_RETURN(RegistryConfig loaded, RegistryConfig::Load(o.registry_config));
     config = std::make_shared<RegistryConfig>(std::move(loaded));
   }
   RegistryContext ctx;
-  ctx.transport = std::make_unique<CurlTransport>();
+  if (!o.oci_layout.empty()) {
+    ASSIGN_OR_RETURN(ctx.transport, OciLayoutTransport::Open(o.oci_layout, create_layout));
+  } else {
+    ctx.transport = std::make_unique<CurlTransport>();
+  }
   ctx.client = std::make_unique<RegistryClient>(ctx.transport.get(), config);
   ctx.deadline = std::chrono::steady_clock::now() +
                  std::chrono::milliseconds(static_cast<long long>(o.timeout_seconds * 1000));

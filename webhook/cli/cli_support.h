@@ -8,7 +8,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "verifier/registry/curl_transport.h"
+#include "verifier/registry/http_transport.h"
 #include "verifier/registry/registry_client.h"
 #include "webhook/cli/commands.h"
 
@@ -18,13 +18,17 @@ namespace provgate {
 // cannot be read or is larger than `max_bytes`.
 StatusOr<std::string> ReadInputFile(const std::string& path, size_t max_bytes);
 
-// The registry client the CLI uses: CurlTransport + the registry config.
+// The registry client the CLI uses: CurlTransport, or with --oci-layout an
+// OciLayoutTransport for every host, + the registry config.
 struct RegistryContext {
-  std::unique_ptr<CurlTransport> transport;
+  std::unique_ptr<HttpTransport> transport;
   std::unique_ptr<RegistryClient> client;
   Deadline deadline;
 };
-StatusOr<RegistryContext> MakeRegistryContext(const CommonOptions& o);
+// `create_layout`: a missing or empty --oci-layout directory becomes a new
+// layout (push); otherwise it must be one. Fails with InvalidArgument on a
+// bad registry config or layout (oci_layout_transport.h).
+StatusOr<RegistryContext> MakeRegistryContext(const CommonOptions& o, bool create_layout = false);
 
 // Prints "provgate: <message>" to stderr and returns kExitError.
 int FailInput(const Status& s);

@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "policy/policy_loader.h"
 #include "verifier/registry/fetch_artifact.h"
+#include "webhook/cli/check_outcome.h"
 #include "webhook/cli/cli_support.h"
 #include "webhook/cli/commands.h"
 #include "webhook/decide/decide_object.h"
@@ -47,6 +48,13 @@ std::string PolicySummary(const std::vector<PolicyResult>& results) {
 void PrintObjectText(const ObjectDecision& d) {
   std::string obj = d.object.kind + " " + (d.object.namespace_name.empty() ? "" : d.object.namespace_name + "/") +
                     d.object.name;
+  if (d.undecided == Undecided::kKindNotUnderstood) {
+    // Not "no model references": nobody looked (docs/cli.md, --strict).
+    std::string kind = d.object.api_version.empty() ? d.object.kind : d.object.api_version + " " + d.object.kind;
+    std::printf("%-9s %s: kind not understood (%s)%s\n", d.allowed ? "SKIPPED" : "DENY", obj.c_str(),
+                kind.empty() ? "no kind" : kind.c_str(), d.allowed ? "" : ": --strict denies it");
+    return;
+  }
   if (d.references.empty()) {
     std::printf("%-9s %s: no model references\n", "ALLOW", obj.c_str());
     return;
@@ -95,8 +103,10 @@ int RunCheck(const CheckOptions& o) {
   VerificationService verifier(*ctx->client, clock, {});
   DecisionOptions options;
   options.unmatched = o.unmatched_deny ? UnmatchedAction::kDeny : UnmatchedAction::kAllow;
+  options.strict = o.strict;
 
   bool allowed = true;
+  std::vector<ObjectDecision> decisions;  // for the exit code (check_outcome.h)
   OrderedJson objects_json = OrderedJson::array();
   for (const auto& obj : objects) {
     auto d = DecideObject(obj, o.namespace_name, *set, verifier, options, ctx->deadline);
@@ -108,16 +118,39 @@ int RunCheck(const CheckOptions& o) {
       PrintObjectText(*d);
       for (const auto& w : d->warnings) std::printf("          warning: %s\n", w.c_str());
     }
+    decisions.push_back(std::move(*d));
+  }
+  // The summary: skipped objects (a kind provgate does not read, admitted
+  // without --strict) are counted apart from the allowed ones.
+  size_t n_allowed = 0, n_denied = 0, n_skipped = 0;
+  for (const auto& d : decisions) {
+    if (!d.allowed) {
+      ++n_denied;
+    } else if (d.undecided == Undecided::kKindNotUnderstood) {
+      ++n_skipped;
+    } else {
+      ++n_allowed;
+    }
+  }
+  if (o.output != "json") {
+    std::printf("%zu objects: %zu allowed, %zu denied, %zu skipped (kind not understood)\n", decisions.size(),
+                n_allowed, n_denied, n_skipped);
   }
   if (o.output == "json") {
     OrderedJson out;
     out["allowed"] = allowed;
+    out["summary"] = {{"objects", decisions.size()}, {"allowed", n_allowed}, {"denied", n_denied}, {"skipped", n_skipped}};
     out["objects"] = std::move(objects_json);
     // Reasons may quote artifact metadata cut inside a character: replace
     // what is not UTF-8 rather than throw.
     std::printf("%s\n", out.dump(2, ' ', false, OrderedJson::error_handler_t::replace).c_str());
   }
-  return allowed ? kExitOk : kExitDenied;
+  const int exit_code = CheckExitCode(decisions);
+  if (exit_code == kExitError) {
+    std::fprintf(stderr, "provgate: registry-unavailable: denied (fail closed) without a decision: "
+                         "a registry could not be asked\n");
+  }
+  return exit_code;
 }
 
 int RunVerifyWithPolicies(const VerifyOptions& o) {
@@ -129,7 +162,7 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
   // any source applies.
   std::vector<const Policy*> matched;
   std::set<std::string> seen;
-  for (Source s : {Source::kContainer, Source::kImageVolume, Source::kStorageUri}) {
+  for (Source s : kAllSources) {
     for (const Policy* p : (*set)->Matching(*ref, o.namespace_name, s)) {
       if (seen.insert(p->name).second) matched.push_back(p);
     }

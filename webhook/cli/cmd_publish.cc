@@ -75,7 +75,7 @@ int RunPush(const PushOptions& o) {
     if (!j->is_object()) return FailInput(InvalidArgument(o.metadata_file + ": metadata must be a JSON object"));
     req.metadata = std::move(*j);
   }
-  auto ctx = MakeRegistryContext(o.common);
+  auto ctx = MakeRegistryContext(o.common, /*create_layout=*/true);
   if (!ctx.ok()) return FailInput(ctx.status());
   auto digest = PushModel(*ctx->client, *ref, req, ctx->deadline);
   if (!digest.ok()) return FailInput(digest.status());

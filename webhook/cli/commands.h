@@ -17,6 +17,9 @@ struct CommonOptions {
   std::string registry_config;  // --registry-config
   double timeout_seconds = 30;  // --timeout
   bool verbose = false;         // -v
+  // --oci-layout DIR: every registry request is answered from this OCI
+  // image layout instead of the network (check, verify, push, sign, attest).
+  std::string oci_layout;
 };
 
 struct VerifyOptions {
@@ -74,8 +77,18 @@ struct CheckOptions {
   std::string namespace_name = "default";
   std::string output = "text";
   bool unmatched_deny = false;  // --unmatched deny
+  bool strict = false;          // --strict: deny objects of kinds provgate does not understand
 };
 int RunCheck(const CheckOptions& o);
+
+// `provgate test DIR...`: provgate-test.yaml suites (docs/cli.md#provgate-test).
+// Exit 0 all expectations pass, 1 some failed, 2 usage or input error.
+struct TestOptions {
+  std::vector<std::string> paths;  // directories searched recursively, or test files
+  std::string output = "text";     // text | junit
+  double timeout_seconds = 30;     // per test file
+};
+int RunTest(const TestOptions& o);
 
 struct LintOptions {
   std::vector<std::string> paths;
@@ -87,6 +100,7 @@ struct ServeOptions {
   std::string listen = "0.0.0.0:8443";
   std::string tls_cert, tls_key;
   bool insecure_http = false;
+  int metrics_port = 0;  // plain-HTTP /metrics and /healthz; 0 = off
   std::vector<std::string> policies;
   double cache_ttl_seconds = 300;
   double verify_timeout_seconds = 8;

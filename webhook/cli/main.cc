@@ -5,15 +5,20 @@
 #include <cstdio>
 
 #include "webhook/cli/commands.h"
+#include "webhook/cli/version.h"  // generated into the build tree (top-level CMakeLists.txt)
 
 namespace {
 
-void AddCommon(CLI::App* cmd, provgate::CommonOptions* c) {
+void AddCommon(CLI::App* cmd, provgate::CommonOptions* c, bool oci_layout = true) {
   cmd->add_option("--registry-config", c->registry_config, "registry settings YAML (docs/registries.md)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--timeout", c->timeout_seconds, "overall time budget in seconds")
       ->check(CLI::Range(0.1, 3600.0));
   cmd->add_flag("-v,--verbose", c->verbose, "debug logs on stderr");
+  if (oci_layout) {
+    cmd->add_option("--oci-layout", c->oci_layout,
+                    "answer every registry request from this OCI image layout directory (offline; docs/cli.md)");
+  }
 }
 
 }  // namespace
@@ -22,7 +27,7 @@ int main(int argc, char** argv) {
   using namespace provgate;
   CLI::App app{"provgate: model provenance policy for Kubernetes admission"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "provgate 0.1.0");
+  app.set_version_flag("--version", kVersionLine, "version, commit and build date");
 
   VerifyOptions verify;
   auto* v = app.add_subcommand("verify", "verify one artifact's signatures and attestations");
@@ -50,7 +55,16 @@ int main(int argc, char** argv) {
   c->add_option("-o,--output", check.output, "text or json")->check(CLI::IsMember({"text", "json"}));
   c->add_option("--unmatched", check_unmatched, "allow or deny references no policy matches")
       ->check(CLI::IsMember({"allow", "deny"}));
+  c->add_flag("--strict", check.strict, "deny objects of kinds provgate does not understand (default: SKIPPED)");
   AddCommon(c, &check.common);
+
+  TestOptions test;
+  auto* t = app.add_subcommand("test", "run provgate-test.yaml policy test suites (offline with ociLayout)");
+  t->add_option("path", test.paths, "directories searched recursively for provgate-test.yaml, or test files")
+      ->required();
+  t->add_option("-o,--output", test.output, "text or junit")->check(CLI::IsMember({"text", "junit"}));
+  t->add_option("--timeout", test.timeout_seconds, "time budget per test file in seconds")
+      ->check(CLI::Range(0.1, 3600.0));
 
   LintOptions lint;
   auto* pol = app.add_subcommand("policy", "policy file tools");
@@ -64,6 +78,9 @@ int main(int argc, char** argv) {
   sv->add_option("--tls-cert", serve.tls_cert, "server certificate PEM (re-read on change)");
   sv->add_option("--tls-key", serve.tls_key, "server key PEM (re-read on change)");
   sv->add_flag("--insecure-http", serve.insecure_http, "serve plain HTTP (local testing only)");
+  sv->add_option("--metrics-port", serve.metrics_port,
+                 "also serve GET /metrics and /healthz over plain HTTP on this port of the --listen address (default 0: off)")
+      ->check(CLI::Range(0, 65535));
   sv->add_option("--policies", serve.policies, "policy files or directories (repeatable; re-read on change)")
       ->required();
   sv->add_option("--cache-ttl", serve.cache_ttl_seconds, "seconds a verification stays cached (default 300)")
@@ -81,7 +98,7 @@ int main(int argc, char** argv) {
                  "internal.serving.kserve.io/storage-initializer-sourceuri, provgate.dev/model)");
   sv->add_option("--policy-reload-interval", serve.reload_interval_seconds, "seconds between policy file checks")
       ->check(CLI::Range(0.1, 3600.0));
-  AddCommon(sv, &serve.common);
+  AddCommon(sv, &serve.common, /*oci_layout=*/false);
 
   KeygenOptions keygen;
   auto* k = app.add_subcommand("keygen", "write PREFIX.key (PKCS#8 ECDSA P-256) and PREFIX.pub");
@@ -126,6 +143,7 @@ int main(int argc, char** argv) {
     return RunCheck(check);
   }
   if (l->parsed()) return RunLint(lint);
+  if (t->parsed()) return RunTest(test);
   if (sv->parsed()) {
     serve.exclude_namespaces_set = excl->count() > 0;
     return RunServe(serve);

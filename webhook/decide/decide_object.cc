@@ -59,6 +59,7 @@ const char* UndecidedName(Undecided u) {
     case Undecided::kInvalidReference: return "invalid-reference";
     case Undecided::kFetchFailed: return "fetch-failed";
     case Undecided::kUnmatched: return "unmatched";
+    case Undecided::kKindNotUnderstood: return "kind-not-understood";
   }
   return "?";
 }
@@ -72,6 +73,7 @@ Decision UndecidedDecision(Undecided why, UnmatchedAction unmatched) {
     case Undecided::kInvalidReference:
     case Undecided::kNoPolicySet:
     case Undecided::kMalformedObject:
+    case Undecided::kKindNotUnderstood:  // DecideReferences decides by DecisionOptions::strict
       return Decision::kDeny;
   }
   return Decision::kDeny;
@@ -113,6 +115,7 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
                                 const DecisionOptions& options, Deadline deadline) {
   ObjectDecision out;
   out.object = std::move(object);
+  if (!out.object.kind_understood) out.undecided = Undecided::kKindNotUnderstood;
 
   // Which policies match each reference, and the distinct matched
   // references (by Reference::String()) to verify: result[i] indexes
@@ -196,6 +199,13 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
     if (rd.decision == Decision::kDeny) out.allowed = false;
     out.references.push_back(std::move(rd));
   }
+  if (out.undecided == Undecided::kKindNotUnderstood && options.strict) {
+    // Nothing was looked for, so nothing can be said for it.
+    std::string kind = out.object.api_version.empty() ? out.object.kind : out.object.api_version + " " + out.object.kind;
+    denials += (denials.empty() ? "" : "; ") + std::string("kind not understood (") +
+               (kind.empty() ? "no kind" : kind) + "): model references were not looked for, and --strict denies it";
+    out.allowed = false;
+  }
   if (!out.allowed) {
     std::string obj = out.object.kind + " " + (out.object.namespace_name.empty() ? "" : out.object.namespace_name + "/") +
                       out.object.name;
@@ -210,6 +220,7 @@ OrderedJson ObjectDecisionToJson(const ObjectDecision& d) {
   j["namespace"] = d.object.namespace_name;
   j["name"] = d.object.name;
   j["allowed"] = d.allowed;
+  if (d.undecided != Undecided::kNo) j["undecided"] = UndecidedName(d.undecided);
   j["warnings"] = d.warnings;
   j["references"] = OrderedJson::array();
   for (const auto& r : d.references) {

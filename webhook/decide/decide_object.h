@@ -17,6 +17,9 @@ namespace provgate {
 
 struct DecisionOptions {
   UnmatchedAction unmatched = UnmatchedAction::kAllow;
+  // Deny objects whose kind provgate does not understand (check --strict):
+  // their references were not looked for.
+  bool strict = false;
   std::vector<std::string> model_annotations = DefaultModelAnnotations();
 };
 
@@ -30,6 +33,7 @@ enum class Undecided {
   kInvalidReference,  // the reference does not parse
   kFetchFailed,       // the artifact could not be fetched or verified
   kUnmatched,         // no policy matches the reference
+  kKindNotUnderstood,  // provgate does not know where the object's kind keeps models (object)
 };
 const char* UndecidedName(Undecided u);  // "no-policy-set", "malformed-object", ...
 
@@ -39,7 +43,9 @@ const char* UndecidedName(Undecided u);  // "no-policy-set", "malformed-object",
 //   kFetchFailed      -> each matching policy fails with the reason and its
 //                        mode applies (CombineResults: enforce denies), so
 //                        this function is not asked;
-//   kNoPolicySet, kMalformedObject -> deny.
+//   kNoPolicySet, kMalformedObject -> deny;
+//   kKindNotUnderstood -> DecideReferences allows the object, or denies it
+//                        under DecisionOptions::strict; deny when asked.
 Decision UndecidedDecision(Undecided why, UnmatchedAction unmatched);
 
 struct ReferenceDecision {
@@ -54,6 +60,9 @@ struct ReferenceDecision {
 struct ObjectDecision {
   ObjectIdentity object;
   bool allowed = true;
+  // kKindNotUnderstood when the object's kind is not one provgate reads
+  // (ObjectIdentity::kind_understood): allowed unless strict; else kNo.
+  Undecided undecided = Undecided::kNo;
   std::vector<ReferenceDecision> references;
   std::vector<std::string> warnings;  // one per warn-mode failure, each < 256 chars
   std::string message;                // for denials: one readable line naming everything
@@ -81,7 +90,8 @@ StatusOr<ObjectDecision> DecideObject(const Json& object, const std::string& nam
                                       Deadline deadline);
 
 // The same for references already extracted (by FindModelReferences) from
-// the object `object` identifies; its namespace_name selects policies.
+// the object `object` identifies; its namespace_name selects policies, its
+// kind_understood says whether "no references" means "none there".
 ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReference> refs,
                                 const std::shared_ptr<const PolicySet>& policies, VerificationService& verifier,
                                 const DecisionOptions& options, Deadline deadline);

@@ -137,14 +137,19 @@ class Collector {
 
   // `paths()` returns the field path and JSON pointer of `value`; it is only
   // called for a string value (the admission hot path builds no strings for
-  // the fields an object does not have).
+  // the fields an object does not have). A `storage_uri` counts only with an
+  // OCI or kit:// scheme.
   template <typename Paths>
-  Status Add(const Node& value, Paths paths, Source source, bool storage_uri) {
+  Status Add(const Node& value, Paths paths, Source source, bool storage_uri, bool pinnable = true) {
     auto text = A::String(value);
     if (!text) return Status::Ok();
     std::string_view raw = *text;
-    bool scheme = raw.rfind("oci://", 0) == 0 || raw.rfind("oci+native://", 0) == 0 ||
-                  raw.rfind("oci+fetch://", 0) == 0;
+    // kit:// is KitOps' ClusterStorageContainer scheme for KServe (kitops-ml/kitops
+    // build/dockerfiles/KServe): the rest is a ModelKit reference, an OCI artifact.
+    constexpr std::string_view kKit = "kit://";
+    const bool kit = raw.rfind(kKit, 0) == 0;
+    const bool scheme = kit || raw.rfind("oci://", 0) == 0 || raw.rfind("oci+native://", 0) == 0 ||
+                        raw.rfind("oci+fetch://", 0) == 0;
     if (storage_uri && !scheme) return Status::Ok();  // s3://, gs://, pvc:// ... are not OCI models
     if (raw.empty()) return Status::Ok();
     if (out_.size() >= kMaxReferencesPerObject) {
@@ -155,7 +160,8 @@ class Collector {
     std::tie(m.field_path, m.json_pointer) = paths();
     m.source = source;
     m.has_oci_scheme = scheme;
-    auto ref = ParseReference(raw);
+    m.pinnable = pinnable;
+    auto ref = ParseReference(kit ? raw.substr(kKit.size()) : raw);  // ParseReference strips the oci schemes
     if (ref.ok()) {
       m.parsed = true;
       m.reference = std::move(*ref);
@@ -166,33 +172,86 @@ class Collector {
     return Status::Ok();
   }
 
-  // containers, initContainers, ephemeralContainers, volumes[].image.reference
+  // One container of list `list` at index `i` of the pod spec at
+  // (path, ptr): its image; env STORAGE_URI (a storage URI, any container)
+  // and, in init containers, MODELKIT_REF (the KitOps init container's
+  // ModelKit, kitops-ml/kitops build/dockerfiles/init); and the args of
+  // KServe's storage-initializer init container
+  // (constants.StorageInitializerContainerName), whose (uri, path) pairs are
+  // where oci+fetch:// and storageUris[] models appear on a Pod.
+  Status Container(const Node& c, std::string_view list, size_t i, const std::string& path, const std::string& ptr) {
+    static constexpr std::string_view kKeys[] = {"image", "env", "args", "name"};
+    Node f[4];
+    a_.GetEach(c, kKeys, f);
+    const bool init = list == "initContainers";
+    auto at = [&](std::string_view dotted, std::string_view pointer) {
+      std::string idx = std::to_string(i);
+      return Paths(Join({path, ".", list, "[", idx, "]", dotted}), Join({ptr, "/", list, "/", idx, pointer}));
+    };
+    RETURN_IF_ERROR(Add(f[0], [&] { return at(".image", "/image"); }, Source::kContainer, false));
+    RETURN_IF_ERROR(A::ForEachItem(f[1], [&](size_t e, const Node& var) {
+      static constexpr std::string_view kVar[] = {"name", "value"};
+      Node nv[2];
+      a_.GetEach(var, kVar, nv);
+      auto name = A::String(nv[0]);
+      if (!name) return Status::Ok();
+      const bool modelkit = init && *name == "MODELKIT_REF";
+      if (!modelkit && *name != "STORAGE_URI") return Status::Ok();
+      return Add(
+          nv[1],
+          [&] {
+            std::string idx = std::to_string(e);
+            return at(Join({".env[", idx, "].value"}), Join({"/env/", idx, "/value"}));
+          },
+          Source::kEnv, /*storage_uri=*/!modelkit);
+    }));
+    if (!init || A::String(f[3]).value_or("") != "storage-initializer") return Status::Ok();
+    return A::ForEachItem(f[2], [&](size_t k, const Node& arg) {
+      return Add(
+          arg,
+          [&] {
+            std::string idx = std::to_string(k);
+            return at(Join({".args[", idx, "]"}), Join({"/args/", idx}));
+          },
+          Source::kInitArgs, /*storage_uri=*/true, /*pinnable=*/false);
+    });
+  }
+
+  // containers (init, regular, ephemeral: Container), volumes[].image.reference,
+  // and ModelPack CSI volumes (modelpack/model-csi-driver: driver
+  // model.csi.modelpack.org, the reference in a volume attribute).
   Status PodSpec(const Node& spec, const std::string& path, const std::string& ptr) {
     if (!A::IsObject(spec)) return Status::Ok();
     static constexpr std::string_view kLists[] = {"initContainers", "containers", "ephemeralContainers", "volumes"};
     Node lists[4];
     a_.GetEach(spec, kLists, lists);
     for (size_t l = 0; l < 3; ++l) {
-      std::string_view list = kLists[l];
-      RETURN_IF_ERROR(A::ForEachItem(lists[l], [&](size_t i, const Node& c) {
-        return Add(
-            a_.Get(c, "image"),
-            [&] {
-              std::string idx = std::to_string(i);
-              return Paths(Join({path, ".", list, "[", idx, "].image"}), Join({ptr, "/", list, "/", idx, "/image"}));
-            },
-            Source::kContainer, false);
-      }));
+      RETURN_IF_ERROR(A::ForEachItem(lists[l], [&](size_t i, const Node& c) { return Container(c, kLists[l], i, path, ptr); }));
     }
     return A::ForEachItem(lists[3], [&](size_t i, const Node& v) {
-      return Add(
-          a_.Get(a_.Get(v, "image"), "reference"),
+      static constexpr std::string_view kVolume[] = {"image", "csi"};
+      Node vol[2];
+      a_.GetEach(v, kVolume, vol);
+      RETURN_IF_ERROR(Add(
+          a_.Get(vol[0], "reference"),
           [&] {
             std::string idx = std::to_string(i);
             return Paths(Join({path, ".volumes[", idx, "].image.reference"}),
                          Join({ptr, "/volumes/", idx, "/image/reference"}));
           },
-          Source::kImageVolume, false);
+          Source::kImageVolume, false));
+      static constexpr std::string_view kCsi[] = {"driver", "volumeAttributes"};
+      Node csi[2];
+      a_.GetEach(vol[1], kCsi, csi);
+      if (A::String(csi[0]).value_or("") != "model.csi.modelpack.org") return Status::Ok();
+      return Add(
+          a_.Get(csi[1], "model.csi.modelpack.org/reference"),
+          [&] {
+            std::string idx = std::to_string(i);
+            return Paths(Join({path, ".volumes[", idx, "].csi.volumeAttributes[\"model.csi.modelpack.org/reference\"]"}),
+                         Join({ptr, "/volumes/", idx, "/csi/volumeAttributes/model.csi.modelpack.org~1reference"}));
+          },
+          Source::kCsiVolume, false);
     });
   }
 
@@ -268,12 +327,48 @@ class Collector {
   std::vector<ModelReference> out_;
 };
 
+// The kinds FindModelReferences reads (docs/server.md). Core and apps kinds
+// by kind alone, as before; custom resources by kind and API group.
+enum class Kind {
+  kUnknown,
+  kPod,
+  kPodTemplateWorkload,  // spec.template
+  kCronJob,
+  kPodTemplate,
+  kInferenceService,
+  kLLMInferenceService,
+  kTrainedModel,
+  kLeaderWorkerSet,
+  kRollout,
+};
+
+Kind Classify(std::string_view kind, std::string_view api) {
+  auto group = [&](std::string_view g) { return api.size() > g.size() && api.rfind(g, 0) == 0 && api[g.size()] == '/'; };
+  if (kind == "Pod") return Kind::kPod;
+  if (kind == "Deployment" || kind == "ReplicaSet" || kind == "StatefulSet" || kind == "DaemonSet" || kind == "Job" ||
+      kind == "ReplicationController") {
+    return Kind::kPodTemplateWorkload;
+  }
+  if (kind == "CronJob") return Kind::kCronJob;
+  if (kind == "PodTemplate") return Kind::kPodTemplate;
+  if (group("serving.kserve.io")) {
+    if (kind == "InferenceService") return Kind::kInferenceService;
+    if (kind == "LLMInferenceService") return Kind::kLLMInferenceService;
+    if (kind == "TrainedModel") return Kind::kTrainedModel;
+  }
+  if (kind == "LeaderWorkerSet" && group("leaderworkerset.x-k8s.io")) return Kind::kLeaderWorkerSet;
+  if (kind == "Rollout" && group("argoproj.io")) return Kind::kRollout;
+  return Kind::kUnknown;
+}
+
 ObjectIdentity Identify(const A::Node& object) {
   ObjectIdentity id;
   if (!A::IsObject(object)) return id;
   A a;  // for messages only: a duplicate key here decides nothing
   auto str = [](const A::Node& n) { return std::string(A::String(n).value_or("")); };
   id.kind = str(a.Get(object, "kind"));
+  id.api_version = str(a.Get(object, "apiVersion"));
+  id.kind_understood = Classify(id.kind, id.api_version) != Kind::kUnknown;
   A::Node metadata = a.Get(object, "metadata");
   id.namespace_name = str(a.Get(metadata, "namespace"));
   if (auto name = A::String(a.Get(metadata, "name"))) {
@@ -290,30 +385,66 @@ StatusOr<std::vector<ModelReference>> Find(const A::Node& object,
   using Node = A::Node;
   if (!A::IsObject(object)) return InvalidArgument("object is not a JSON object");
   A a;
-  std::string kind(A::String(a.Get(object, "kind")).value_or(""));
-  std::string api(A::String(a.Get(object, "apiVersion")).value_or(""));
   Collector c(model_annotations, a);
   auto at = [&](std::initializer_list<const char*> keys) {
     Node cur = object;
     for (const char* k : keys) cur = a.Get(cur, k);
     return cur;
   };
-  if (kind == "Pod") {
-    RETURN_IF_ERROR(c.Annotations(a.Get(object, "metadata"), "metadata", "/metadata"));
-    RETURN_IF_ERROR(c.PodSpec(a.Get(object, "spec"), "spec", "/spec"));
-  } else if (kind == "Deployment" || kind == "ReplicaSet" || kind == "StatefulSet" || kind == "DaemonSet" ||
-             kind == "Job" || kind == "ReplicationController") {
-    RETURN_IF_ERROR(c.Template(at({"spec", "template"}), "spec.template", "/spec/template"));
-  } else if (kind == "CronJob") {
-    RETURN_IF_ERROR(c.Template(at({"spec", "jobTemplate", "spec", "template"}), "spec.jobTemplate.spec.template",
-                               "/spec/jobTemplate/spec/template"));
-  } else if (kind == "PodTemplate") {
-    RETURN_IF_ERROR(c.Template(a.Get(object, "template"), "template", "/template"));
-  } else if (kind == "InferenceService" && api.rfind("serving.kserve.io/", 0) == 0) {
-    RETURN_IF_ERROR(c.Annotations(a.Get(object, "metadata"), "metadata", "/metadata"));
-    for (const char* comp : {"predictor", "transformer", "explainer"}) {
-      RETURN_IF_ERROR(c.KServeComponent(at({"spec", comp}), std::string("spec.") + comp, std::string("/spec/") + comp));
-    }
+  switch (Classify(A::String(a.Get(object, "kind")).value_or(""), A::String(a.Get(object, "apiVersion")).value_or(""))) {
+    case Kind::kUnknown:
+      break;
+    case Kind::kPod:
+      RETURN_IF_ERROR(c.Annotations(a.Get(object, "metadata"), "metadata", "/metadata"));
+      RETURN_IF_ERROR(c.PodSpec(a.Get(object, "spec"), "spec", "/spec"));
+      break;
+    case Kind::kPodTemplateWorkload:
+    case Kind::kRollout:  // argoproj.io Rollout: spec.template, a PodTemplateSpec (or a workloadRef: nothing here)
+      RETURN_IF_ERROR(c.Template(at({"spec", "template"}), "spec.template", "/spec/template"));
+      break;
+    case Kind::kCronJob:
+      RETURN_IF_ERROR(c.Template(at({"spec", "jobTemplate", "spec", "template"}), "spec.jobTemplate.spec.template",
+                                 "/spec/jobTemplate/spec/template"));
+      break;
+    case Kind::kPodTemplate:
+      RETURN_IF_ERROR(c.Template(a.Get(object, "template"), "template", "/template"));
+      break;
+    case Kind::kLeaderWorkerSet:
+      // kubernetes-sigs/lws api/leaderworkerset/v1: two PodTemplateSpecs, the leader's optional.
+      for (const char* t : {"leaderTemplate", "workerTemplate"}) {
+        RETURN_IF_ERROR(c.Template(at({"spec", "leaderWorkerTemplate", t}), std::string("spec.leaderWorkerTemplate.") + t,
+                                   std::string("/spec/leaderWorkerTemplate/") + t));
+      }
+      break;
+    case Kind::kInferenceService:
+      RETURN_IF_ERROR(c.Annotations(a.Get(object, "metadata"), "metadata", "/metadata"));
+      for (const char* comp : {"predictor", "transformer", "explainer"}) {
+        RETURN_IF_ERROR(
+            c.KServeComponent(at({"spec", comp}), std::string("spec.") + comp, std::string("/spec/") + comp));
+      }
+      break;
+    case Kind::kLLMInferenceService:
+      // kserve/kserve pkg/apis/serving/v1alpha1 (and v1alpha2) llm_inference_service_types.go:
+      // the model URI, and WorkloadSpecs whose template and worker are PodSpecs
+      // (not PodTemplateSpecs): the decode workload inline in spec, the
+      // prefill workload, and the router's scheduler (the endpoint picker).
+      RETURN_IF_ERROR(c.Annotations(a.Get(object, "metadata"), "metadata", "/metadata"));
+      RETURN_IF_ERROR(c.Add(
+          at({"spec", "model", "uri"}), [] { return Paths("spec.model.uri", "/spec/model/uri"); }, Source::kStorageUri,
+          true));
+      RETURN_IF_ERROR(c.PodSpec(at({"spec", "template"}), "spec.template", "/spec/template"));
+      RETURN_IF_ERROR(c.PodSpec(at({"spec", "worker"}), "spec.worker", "/spec/worker"));
+      RETURN_IF_ERROR(c.PodSpec(at({"spec", "prefill", "template"}), "spec.prefill.template", "/spec/prefill/template"));
+      RETURN_IF_ERROR(c.PodSpec(at({"spec", "prefill", "worker"}), "spec.prefill.worker", "/spec/prefill/worker"));
+      RETURN_IF_ERROR(c.PodSpec(at({"spec", "router", "scheduler", "template"}), "spec.router.scheduler.template",
+                                "/spec/router/scheduler/template"));
+      break;
+    case Kind::kTrainedModel:
+      // kserve/kserve pkg/apis/serving/v1alpha1/trained_model.go: a model added to a multi-model InferenceService.
+      RETURN_IF_ERROR(c.Add(
+          at({"spec", "model", "storageUri"}), [] { return Paths("spec.model.storageUri", "/spec/model/storageUri"); },
+          Source::kStorageUri, true));
+      break;
   }
   RETURN_IF_ERROR(a.error());
   return c.Take();
@@ -348,6 +479,10 @@ ObjectIdentity IdentifyObject(const Json& object) {
 }
 
 ObjectIdentity IdentifyObjectSimdjson(const simdjson::dom::element& object) { return Identify(object); }
+
+bool KindUnderstood(std::string_view kind, std::string_view api_version) {
+  return Classify(kind, api_version) != Kind::kUnknown;
+}
 
 StatusOr<std::vector<ModelReference>> FindModelReferences(const Json& object,
                                                           const std::vector<std::string>& model_annotations) {

@@ -1,9 +1,12 @@
 // Finds the model references in a Kubernetes object (docs/server.md): container
-// images, image volumes and oci:// storage URIs, each with the field path
-// it came from. Pure, thread-safe.
+// images, image volumes, oci:// and kit:// storage URIs, model env values
+// (KitOps MODELKIT_REF, STORAGE_URI), ModelPack CSI volumes and KServe's
+// storage-initializer args, each with the field path it came from. Pure,
+// thread-safe.
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/json_util.h"
@@ -25,7 +28,14 @@ struct ModelReference {
   bool parsed = false;
   Reference reference;        // normalised, registry host canonical; valid when parsed
   std::string parse_error;    // why `raw` is not a reference, when !parsed
-  bool has_oci_scheme = false;  // raw started with an oci:// style scheme
+  // raw started with a storage-URI scheme: oci://, oci+native://,
+  // oci+fetch:// or kit:// (stripped before parsing).
+  bool has_oci_scheme = false;
+  // /mutate may rewrite the field to `raw@digest`. False for KServe's
+  // storage-initializer args: KServe's pod webhook finds its (uri, path) arg
+  // pairs by value, so a rewritten URI would be appended again, unpinned,
+  // when it is reinvoked.
+  bool pinnable = true;
 };
 
 inline constexpr size_t kMaxReferencesPerObject = 1024;
@@ -36,8 +46,10 @@ inline constexpr size_t kMaxReferencesPerObject = 1024;
 std::vector<std::string> DefaultModelAnnotations();
 
 // Returns every model reference in `object` (a Pod, a workload with a pod
-// template, a CronJob, or a KServe InferenceService; other kinds have
-// none). Storage URIs count only with an oci:// scheme. Fails with
+// template, a CronJob, a LeaderWorkerSet, an Argo Rollout, or a KServe
+// InferenceService, LLMInferenceService or TrainedModel; other kinds have
+// none: see KindUnderstood). Storage URIs count only with an oci:// style
+// or kit:// scheme. Fails with
 // InvalidArgument when the object is not a JSON object or has more than
 // kMaxReferencesPerObject references.
 StatusOr<std::vector<ModelReference>> FindModelReferences(const Json& object,
@@ -47,9 +59,16 @@ StatusOr<std::vector<ModelReference>> FindModelReferences(const Json& object,
 StatusOr<std::vector<ModelReference>> FindModelReferencesSimdjson(const simdjson::dom::element& object,
                                                                  const std::vector<std::string>& model_annotations);
 
+// True when FindModelReferences knows where `kind` of `api_version` keeps
+// its model references (docs/server.md's kinds). For any other kind "no
+// references" means "not looked at", not "none there".
+bool KindUnderstood(std::string_view kind, std::string_view api_version);
+
 // The object's kind, namespace and name for messages ("" when absent).
 struct ObjectIdentity {
   std::string kind, namespace_name, name;
+  std::string api_version;       // "" when absent
+  bool kind_understood = false;  // KindUnderstood(kind, api_version)
 };
 ObjectIdentity IdentifyObject(const Json& object);
 ObjectIdentity IdentifyObjectSimdjson(const simdjson::dom::element& object);

@@ -161,6 +161,9 @@ std::string PinningPatch(const ObjectDecision& d) {
     // pinning it would make the object claim a provenance it does not have.
     if (r.decision != Decision::kAllow || r.digest.empty() || !r.ref.parsed) continue;
     if (!r.ref.reference.digest.empty()) continue;  // already pinned, and verified at that digest
+    // KServe's storage-initializer args are matched by value by KServe's own
+    // webhook: rewriting one would make it append the unpinned pair again.
+    if (!r.ref.pinnable) continue;
     ops.push_back({{"op", "replace"}, {"path", r.ref.json_pointer}, {"value", r.ref.raw + "@" + r.digest}});
   }
   return ops.empty() ? "" : ops.dump();

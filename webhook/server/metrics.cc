@@ -146,6 +146,15 @@ std::string Metrics::Render() const {
   out += "# HELP provgate_policy_reload_errors_total Policy reloads that failed and kept the last good set.\n"
          "# TYPE provgate_policy_reload_errors_total counter\nprovgate_policy_reload_errors_total " +
          std::to_string(policy_reload_errors_.load()) + "\n";
+  out += "# HELP provgate_http_connections Open connections to the admission server (both listeners).\n"
+         "# TYPE provgate_http_connections gauge\nprovgate_http_connections " +
+         std::to_string(open_connections_.load(std::memory_order_relaxed)) + "\n";
+  out += "# HELP provgate_http_connections_closed_total Connections refused or closed by a limit or a deadline, by reason.\n"
+         "# TYPE provgate_http_connections_closed_total counter\n";
+  for (size_t i = 0; i < kConnectionCloseReasons.size(); ++i) {
+    out += std::string("provgate_http_connections_closed_total{reason=\"") + kConnectionCloseReasons[i] + "\"} " +
+           std::to_string(connections_closed_[i].load(std::memory_order_relaxed)) + "\n";
+  }
   return out;
 }
 

@@ -41,6 +41,15 @@ class Metrics : public RegistryObserver, public VerificationObserver {
   void OnCacheHit() override { ++cache_hits_; }
   void OnVerification(const std::string& result, double seconds) override;
 
+  // The admission server's connections (docs/server.md#connections):
+  // provgate_http_connections and provgate_http_connections_closed_total{reason}.
+  enum class ConnectionClose { kPeerLimit, kConnectionLimit, kHandshakeTimeout, kRequestTimeout, kWriteTimeout };
+  void ConnectionOpened() { open_connections_.fetch_add(1, std::memory_order_relaxed); }
+  void ConnectionEnded() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
+  void CountConnectionClosed(ConnectionClose reason) {
+    connections_closed_[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+  }
+
   uint64_t cache_hits() const { return cache_hits_; }
   uint64_t registry_requests() const { return registry_requests_; }
 
@@ -69,6 +78,10 @@ class Metrics : public RegistryObserver, public VerificationObserver {
   std::atomic<uint64_t> registry_requests_{0};
   std::atomic<size_t> policies_loaded_{0};
   std::atomic<uint64_t> policy_reload_errors_{0};
+  std::atomic<int64_t> open_connections_{0};
+  static constexpr std::array<const char*, 5> kConnectionCloseReasons = {
+      "peer-limit", "connection-limit", "handshake-timeout", "request-timeout", "write-timeout"};
+  std::array<std::atomic<uint64_t>, kConnectionCloseReasons.size()> connections_closed_{};
   size_t registry_hosts_ = 0;
 };
 

@@ -1,9 +1,11 @@
 // `provgate serve`: wires the real parts together and runs the admission
 // server until SIGTERM or SIGINT.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <fstream>
+#include <atomic>
 #include <thread>
 
 #include "base/clock.h"
@@ -40,6 +42,20 @@ std::vector<std::string> SplitComma(const std::string& s) {
   return out;
 }
 
+// Raises the soft limit on open files to the hard one: every connection is
+// a descriptor, and the server holds thousands where the default soft limit
+// is often 1024. Returns the soft limit now in force.
+rlim_t RaiseOpenFileLimit() {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return 0;
+  if (files.rlim_cur < files.rlim_max) {
+    rlimit raised = files;
+    raised.rlim_cur = files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) files = raised;
+  }
+  return files.rlim_cur;
+}
+
 }  // namespace
 
 int RunServe(const ServeOptions& o) {
@@ -56,8 +72,12 @@ int RunServe(const ServeOptions& o) {
   so.tls_cert = o.tls_cert;
   so.tls_key = o.tls_key;
   so.insecure_http = o.insecure_http;
+  so.metrics_port = o.metrics_port == 0 ? -1 : o.metrics_port;
   HandlerOptions ho;
   ho.verify_timeout = std::chrono::milliseconds(static_cast<long long>(o.verify_timeout_seconds * 1000));
+  // The stop waits for the slowest request in flight: one that has just
+  // begun a verification, plus the time to write its answer.
+  so.drain_timeout = ho.verify_timeout + std::chrono::seconds(2);
   ho.decision.unmatched = o.unmatched == "deny" ? UnmatchedAction::kDeny : UnmatchedAction::kAllow;
   if (!o.model_annotations.empty()) ho.decision.model_annotations = SplitComma(o.model_annotations);
   if (o.exclude_namespaces_set) {
@@ -66,6 +86,17 @@ int RunServe(const ServeOptions& o) {
     ho.exclude_namespaces.insert("kube-system");
     if (auto own = OwnNamespace(); !own.empty()) ho.exclude_namespaces.insert(own);
   }
+
+  // Block the stop signals in every thread; one thread waits for them. First
+  // thing, before any thread starts (the log's flusher, the policy watcher,
+  // the verification pool): a thread that does not block SIGTERM would take
+  // it with the default action, ending the process without the drain.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
 
   // Decision lines are buffered for at most 100 ms (one write(2) per
   // admission otherwise); warnings and errors are written at once.
@@ -90,31 +121,35 @@ int RunServe(const ServeOptions& o) {
   }
   policies.Watch(std::chrono::milliseconds(static_cast<long long>(o.reload_interval_seconds * 1000)));
 
-  // Block the stop signals in every thread; one thread waits for them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
 
+  rlim_t open_files = RaiseOpenFileLimit();
   AdmissionHandler handler(ho, policies, verifier, metrics, log);
   AdmissionServer server(so, handler, metrics, clock);
   auto port = server.Bind();
   if (!port.ok()) return Fail(port.status());
-  log.Info("serving", {{"listen", so.host + ":" + std::to_string(*port)},
-                       {"tls", !so.insecure_http},
-                       {"verifyTimeoutSeconds", o.verify_timeout_seconds},
-                       {"cacheTtlSeconds", o.cache_ttl_seconds}});
+  Json serving = {{"listen", so.host + ":" + std::to_string(*port)},
+                  {"tls", !so.insecure_http},
+                  {"verifyTimeoutSeconds", o.verify_timeout_seconds},
+                  {"cacheTtlSeconds", o.cache_ttl_seconds},
+                  {"maxConnections", server.max_connections()},
+                  {"maxConnectionsPerPeer", so.max_connections_per_peer},
+                  {"openFileLimit", static_cast<unsigned long long>(open_files)}};
+  if (server.metrics_port() > 0) serving["metricsListen"] = so.host + ":" + std::to_string(server.metrics_port());
+  log.Info("serving", serving);
+  std::atomic<bool> served{false};
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    log.Info("stopping", {{"signal", sig}});
+    if (served) return;  // woken by the main thread below
+    log.Info("stopping", {{"signal", sig}, {"drainTimeoutSeconds", so.drain_timeout.count() / 1000.0}});
     server.Stop();
   });
   server.Serve();
+  served = true;
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
+  log.Info("stopped");
+  log.Flush();
   return kExitOk;
 }
 

@@ -1,0 +1,26 @@
+// The exit code of `provgate check` (docs/cli.md#exit-codes): a decided
+// denial is 1; a denial only because a registry could not be asked (down,
+// timeout, auth, a digest mismatch) is 2 — the JSON still says `deny`
+// (fail closed), but no decision was made. Pure; thread-safe.
+#pragma once
+
+#include <vector>
+
+#include "webhook/decide/decide_object.h"
+
+namespace provgate {
+
+// True when `r` is denied only because fetching failed with a
+// "registry-unavailable: ..." reason (FetchFailureReason). "not-found: "
+// and "bound-exceeded: " failures are decided denials: asking again gives
+// the same answer.
+bool DeniedUndecided(const ReferenceDecision& r);
+
+// The outcome of all objects: kExitOk when every object is allowed;
+// kExitDenied when any reference is denied by a decision (policy rules, an
+// invalid reference, not-found, a bound, --unmatched deny), even if others
+// could not be decided (asking again cannot admit it); kExitError when the
+// only denials are undecided ones.
+int CheckExitCode(const std::vector<ObjectDecision>& decisions);
+
+}  // namespace provgate
