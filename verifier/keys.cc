@@ -1,5 +1,7 @@
 #include "verifier/keys.h"
 
+#include <algorithm>
+
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -156,6 +158,13 @@ StatusOr<std::pair<std::string, std::string>> FirstPemBlock(std::string_view pem
   auto label_end = pem.find("-----", begin + 11);
   if (label_end == std::string_view::npos) return InvalidArgument("unterminated PEM header");
   std::string label(pem.substr(begin + 11, label_end - begin - 11));
+  // RFC 7468 labels are printable ASCII on the BEGIN line. The label goes
+  // into messages: one spanning lines would copy the key text after it into
+  // the loader's errors, each line reading as an error of its own.
+  if (label.empty() || label.size() > 64 ||
+      !std::all_of(label.begin(), label.end(), [](char c) { return c >= 0x20 && c <= 0x7e; })) {
+    return InvalidArgument("malformed PEM BEGIN line");
+  }
   std::string end_marker = "-----END " + label + "-----";
   auto end = pem.find(end_marker, label_end + 5);
   if (end == std::string_view::npos) return InvalidArgument("PEM block " + label + " has no END line");
