@@ -74,7 +74,7 @@ auto AsyncOnWorker(WorkerPool& pool, std::function<HttpAnswer()>&& work, Token&&
 }  // namespace
 
 Session::Session(tcp::socket socket, const SessionContext& context)
-    : context_(context), socket_(std::move(socket)), deadline_(socket_.get_executor()) {}
+    : context_(context), socket_(std::move(socket)), deadline_timer_(socket_.get_executor()) {}
 
 Session::~Session() = default;
 
@@ -222,25 +222,39 @@ net::awaitable<void> Session::Linger(Stream& stream) {
 }
 
 void Session::Arm(TimePoint at, std::optional<Metrics::ConnectionClose> reason) {
-  ++deadline_generation_;
+  deadline_ = at;
   deadline_reason_ = reason;
-  deadline_.expires_at(at);
-  // A wait that completed just before this re-arm may still run its handler
-  // with success: the generation tells it apart.
-  deadline_.async_wait([self = shared_from_this(), generation = deadline_generation_](const beast::error_code& ec) {
-    if (ec || generation != self->deadline_generation_) return;
+  // The timer is moved only when the deadline comes earlier than its
+  // expiry; a later deadline is picked up when the timer fires early. A
+  // keep-alive connection's requests thus move no timer (each request's
+  // deadline lies after the last one's), where re-arming three times per
+  // request cost a share of a warm review.
+  if (waiting_ && at >= deadline_timer_.expiry()) return;
+  Wait(at);
+}
+
+void Session::Wait(TimePoint at) {
+  waiting_ = true;
+  deadline_timer_.expires_at(at);  // a wait still pending completes with operation_aborted
+  deadline_timer_.async_wait([weak = weak_from_this(), at](const beast::error_code& ec) {
+    auto self = weak.lock();
+    if (!self || ec || self->deadline_timer_.expiry() != at) return;  // re-armed since, or gone
+    self->waiting_ = false;
+    if (self->deadline_ == TimePoint::max()) return;  // disarmed
+    if (Now() < self->deadline_) {
+      self->Wait(self->deadline_);  // the deadline moved later since
+      return;
+    }
     if (self->deadline_reason_) self->context_.metrics->CountConnectionClosed(*self->deadline_reason_);
     self->Shut();
   });
 }
 
-void Session::Disarm() {
-  ++deadline_generation_;
-  deadline_.cancel();
-}
+void Session::Disarm() { deadline_ = TimePoint::max(); }
 
 void Session::Shut() {
   Disarm();
+  deadline_timer_.cancel();
   beast::error_code ignored;
   socket_.close(ignored);  // what is pending on it completes with operation_aborted
 }

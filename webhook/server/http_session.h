@@ -87,15 +87,17 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
   // `reason` when it does.
   void Arm(TimePoint at, std::optional<Metrics::ConnectionClose> reason);
   void Disarm();
+  void Wait(TimePoint at);
   void Shut();
 
   // Everything below is touched on the strand only, but phase_.
   SessionContext context_;
   boost::asio::ip::tcp::socket socket_;
   std::optional<boost::beast::ssl_stream<boost::asio::ip::tcp::socket&>> tls_;
-  boost::asio::steady_timer deadline_;
-  uint64_t deadline_generation_ = 0;
+  TimePoint deadline_ = TimePoint::max();  // max: none
   std::optional<Metrics::ConnectionClose> deadline_reason_;
+  boost::asio::steady_timer deadline_timer_;  // expires at or before deadline_ while waiting_
+  bool waiting_ = false;
   boost::beast::flat_buffer buffer_;
   bool draining_ = false;
   std::atomic<Phase> phase_{Phase::kHandshake};  // read by the table from any thread

@@ -10,7 +10,7 @@ WorkerPool::WorkerPool(size_t threads) {
 
 WorkerPool::~WorkerPool() {
   {
-    MutexLock l(&mu_);
+    std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
   }
   cv_.notify_all();
@@ -19,7 +19,7 @@ WorkerPool::~WorkerPool() {
 
 void WorkerPool::Post(std::function<void()> task) {
   {
-    MutexLock l(&mu_);
+    std::lock_guard<std::mutex> l(mu_);
     queue_.push_back(std::move(task));
   }
   cv_.notify_one();
@@ -29,7 +29,7 @@ void WorkerPool::Work() {
   for (;;) {
     std::function<void()> task;
     {
-      std::unique_lock<Mutex> l(mu_);
+      std::unique_lock<std::mutex> l(mu_);
       cv_.wait(l, [this] { return stop_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and nothing left to run
       task = std::move(queue_.front());
