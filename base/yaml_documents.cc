@@ -60,6 +60,26 @@ std::string Printable(std::string_view message) {
 
 std::optional<std::vector<YAML::Node>> LoadYamlDocuments(std::string_view text, size_t max_documents,
                                                          YamlLoadError* error) {
+  // YAML texts are Unicode; yaml-cpp passes bytes that are not UTF-8 through
+  // into scalars, where they would reach keys, patterns and messages.
+  for (size_t i = 0, line = 0, column = 0; i < text.size();) {
+    size_t n = Utf8SequenceLength(text, i);
+    if (n == 0) {
+      YAML::Mark mark;
+      mark.pos = static_cast<int>(i);
+      mark.line = static_cast<int>(line);
+      mark.column = static_cast<int>(column);
+      *error = {mark, "text is not UTF-8 (byte " + EscapeInvalidUtf8(text.substr(i, 1)) + ")"};
+      return std::nullopt;
+    }
+    if (text[i] == '\n') {
+      ++line;
+      column = 0;
+    } else {
+      ++column;
+    }
+    i += n;
+  }
   try {
     std::istringstream in{std::string(text)};
     YAML::Parser parser(in);

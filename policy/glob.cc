@@ -175,9 +175,12 @@ StatusOr<Glob> CompileReferenceGlob(std::string_view pattern) {
   if (pattern.find('/') == std::string_view::npos) {
     std::string_view name = pattern.substr(0, pattern.find_first_of(":@"));
     if (name.find('.') != std::string_view::npos || Lower(name) == "localhost") {
-      return InvalidArgument("glob " + Quote(pattern) + " names the Docker Hub repository docker.io/library/" +
-                             std::string(pattern) + "; write " + std::string(pattern) +
-                             "/** for everything in that registry");
+      // The suggestion repeats the glob unquoted only when it is printable
+      // ASCII: a newline in it would start a line of its own in the loader's errors.
+      bool printable = std::all_of(pattern.begin(), pattern.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+      std::string shown = printable ? std::string(pattern) : Quote(pattern);
+      return InvalidArgument("glob " + Quote(pattern) + " names the Docker Hub repository docker.io/library/" + shown +
+                             "; write " + shown + "/** for everything in that registry");
     }
   }
   ASSIGN_OR_RETURN(std::string normalized, NormalizeReferenceGlob(pattern));

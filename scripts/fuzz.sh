@@ -5,8 +5,9 @@
 #     --seconds N        per harness (default 20)
 #     --jobs J           libFuzzer worker processes per harness (-fork=J; default 1)
 #     --build-jobs B     parallel compile jobs (default 1)
-#     --merge-into-repo  merge what the run found into tests/fuzz/corpus/<name>/,
-#                        minimised (-merge=1); otherwise the repository is never written
+#     --merge-into-repo  replace tests/fuzz/corpus/<name>/ by the committed corpus and what
+#                        the run found, minimised (-merge=1 over edges); otherwise the
+#                        repository is never written
 #     --keep             keep the working directory (corpora, logs) and print it
 #     NAME...            harnesses (default: all, tests/fuzz/harnesses.cmake)
 # Exits non-zero when any harness crashes, times out (-timeout=10), runs out
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
     --build-jobs) build_jobs=$2; shift 2 ;;
     --merge-into-repo) merge=1; shift ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set /{/^set /d;p}' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) names+=("$1"); shift ;;
   esac
@@ -114,7 +115,9 @@ for n in "${names[@]}"; do
   if [ $merge -eq 1 ] && [ "$result" = ok ]; then
     merged="$work/merged/$n"
     mkdir -p "$merged"
-    "$bin" -merge=1 -rss_limit_mb=2048 -timeout=10 -max_len="$(max_len "$n")" "$merged" \
+    # Edges only (-use_counters=0): every covered edge keeps an input, but not
+    # every hit count, which keeps the committed corpus small.
+    "$bin" -merge=1 -use_counters=0 -rss_limit_mb=2048 -timeout=10 -max_len="$(max_len "$n")" "$merged" \
       "$root/tests/fuzz/corpus/$n" "$corpus" >"$work/$n.merge.log" 2>&1
     mkdir -p "tests/fuzz/corpus/$n"
     find "tests/fuzz/corpus/$n" -type f -delete

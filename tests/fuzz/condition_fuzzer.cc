@@ -40,9 +40,9 @@ bool Same(const ConditionResult& a, const ConditionResult& b) {
          a.failed_leaves == b.failed_leaves;
 }
 
-// Text a policy file can put into conditions is as valid as the file:
-// yaml-cpp passes bytes that are not UTF-8 through (open finding
-// policy-text-not-utf8), so those inputs are checked under their own message.
+// Text a policy file can put into conditions is as valid as the file; the
+// loader refuses files that are not UTF-8 (finding policy-text-not-utf8, fixed),
+// and an input that still gets through is reported under its own message.
 std::string Utf8Problem(std::string_view yaml) {
   return IsValidUtf8(yaml) ? "not valid UTF-8: " : "non-UTF-8 policy text reaches the output: ";
 }

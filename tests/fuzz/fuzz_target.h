@@ -7,6 +7,7 @@
 // Not thread-safe: one input at a time.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -32,11 +33,10 @@ struct OpenFinding {
   const char* harness;
   const char* message_prefix;
 };
-inline constexpr OpenFinding kOpenFindings[] = {
-    {"digest-header-quoted-raw", "hostile_registry", "a failure message is not valid UTF-8"},
-    {"policy-text-not-utf8", "condition", "non-UTF-8 policy text reaches the output"},
-    {"manifest-text-not-utf8", "read_manifests", "non-UTF-8 manifest text: "},
-};
+// None open at this commit: the three of the first campaign (non-UTF-8
+// text in policies, manifests and a registry's digest header) are fixed and
+// replay as ordinary rows.
+inline constexpr std::array<OpenFinding, 0> kOpenFindings{};
 
 inline const OpenFinding* FindOpenFinding(std::string_view what) {
   for (const auto& f : kOpenFindings) {

@@ -396,6 +396,35 @@ TEST_CASE("a document that reads no input is refused at its position, not read f
   }
 }
 
+// YAML is Unicode: a byte that is not UTF-8 is refused where it is, not
+// carried into names, globs and messages (fuzz finding policy-text-not-utf8).
+TEST_CASE("a policy file that is not UTF-8 is refused at the first bad byte") {
+  auto parse = [](const std::string& yaml) {
+    auto r = Parse(yaml);
+    return r.ok() ? std::string("ok") : r.status().message();
+  };
+  struct Row {
+    const char* name;
+    std::string yaml;
+    std::string result;
+  };
+  const Row must_fail[] = {
+      {"a Latin-1 byte in a value", "apiVersion: provgate.dev/v1\nkind: ModelPolicy\nmetadata: {name: caf\xe9}\n",
+       "mem.yaml:3:21: text is not UTF-8 (byte \\xe9)"},
+      {"an overlong encoding of '/'", "a: \xc0\xaf\n", "mem.yaml:1:4: text is not UTF-8 (byte \\xc0)"},
+      {"a lone continuation byte", "\x80", "mem.yaml:1:1: text is not UTF-8 (byte \\x80)"},
+  };
+  for (const auto& row : must_fail) {
+    const std::string name = row.name;
+    CAPTURE(name);
+    CHECK(parse(row.yaml) == row.result);
+  }
+  // Beyond ASCII is fine: the check is for well-formed UTF-8, not for ASCII.
+  auto r = Parse("# caf\xc3\xa9 \xf0\x9f\x94\x92\napiVersion: provgate.dev/v1\nkind: ModelPolicy\nmetadata: {name: caf\xc3\xa9}\n");
+  REQUIRE(!r.ok());
+  CHECK(r.status().message().find("not UTF-8") == std::string::npos);
+}
+
 // Aliases can repeat an authority, an attestation or a list cheaply; the
 // loader bounds what one file can make it do (OpenSSL needs ~0.3 ms per key:
 // a 1 MiB file of "*a" authorities once took 100 s to be refused).

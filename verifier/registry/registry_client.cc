@@ -337,7 +337,7 @@ StatusOr<FetchedManifest> RegistryClient::GetManifest(const Reference& ref, std:
     m.digest = Sha256Digest(m.bytes);
     std::string header = resp->Header("docker-content-digest");
     if (!header.empty() && header.rfind("sha256:", 0) == 0 && header != m.digest) {
-      return DataLoss(what + " content has digest " + m.digest + " but the registry says " + header);
+      return DataLoss(what + " content has digest " + m.digest + " but the registry says " + Quote(header));
     }
   }
   auto parsed = ParseManifest(m.bytes, m.content_type, max_entries ? max_entries : limits_.max_manifest_entries);
@@ -523,7 +523,7 @@ StatusOr<std::string> RegistryClient::PushManifest(const Reference& ref, std::st
   }
   std::string header = resp.Header("docker-content-digest");
   if (!header.empty() && header != digest) {
-    return DataLoss(ref.registry + " stored the manifest as " + header + ", expected " + digest);
+    return DataLoss(ref.registry + " stored the manifest as " + Quote(header) + ", expected " + digest);
   }
   return digest;
 }
