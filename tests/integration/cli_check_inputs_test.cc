@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <filesystem>
 
 #include "tests/integration/cli_check_env.h"
 
@@ -198,6 +199,18 @@ TEST_CASE("check and policy lint: input errors exit 2 and say where") {
   CHECK_MESSAGE(lint_good.exit_code == 0, lint_good.err);
   CHECK(Contains(lint_good.out, "1 policies OK"));
   CHECK(env.Run("policy lint " + env.dir.File("absent.yaml"), false).exit_code == 2);
+  // An empty (or mistyped) policy directory is an error, not "0 policies OK"
+  // and not every reference unmatched.
+  const std::string empty_dir = env.dir.path() + "/no-policies";
+  std::filesystem::create_directories(empty_dir);
+  WriteFile(empty_dir + "/README.md", "not a policy\n");
+  auto lint_empty = env.Run("policy lint " + empty_dir, false);
+  CHECK(lint_empty.exit_code == 2);
+  CHECK_MESSAGE(Contains(lint_empty.err, "no policies found in " + empty_dir), lint_empty.err);
+  CHECK(lint_empty.out.empty());
+  auto check_empty = env.Run("check -f " + pod + " --policies " + empty_dir);
+  CHECK(check_empty.exit_code == 2);
+  CHECK(Contains(check_empty.err, "no policies found"));
 
   std::string malformed = env.WriteManifest("malformed.yaml", "kind: Pod\nmetadata:\n  name: [p\nspec: {}\n");
   auto bad_manifest = env.Run("check -f " + malformed + " --policies " + good);

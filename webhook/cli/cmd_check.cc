@@ -69,15 +69,24 @@ void PrintObjectText(const ObjectDecision& d) {
   }
 }
 
+// The policy set of `paths`, which must hold at least one policy: a mistyped
+// or empty directory would otherwise leave every reference unmatched.
 StatusOr<std::shared_ptr<const PolicySet>> LoadPolicySet(const std::vector<std::string>& paths) {
   if (paths.empty()) return InvalidArgument("--policies is required");
-  return LoadPolicies(paths);
+  ASSIGN_OR_RETURN(std::shared_ptr<const PolicySet> set, LoadPolicies(paths));
+  if (set->policies().empty()) {
+    std::string where;
+    for (const auto& p : paths) where += (where.empty() ? "" : ", ") + p;
+    return InvalidArgument("no policies found in " + where +
+                           " (a directory is read for *.yaml, *.yml and *.json files, not recursively)");
+  }
+  return set;
 }
 
 }  // namespace
 
 int RunLint(const LintOptions& o) {
-  auto set = LoadPolicies(o.paths);
+  auto set = LoadPolicySet(o.paths);
   if (!set.ok()) {
     std::fprintf(stderr, "%s\n", set.status().message().c_str());
     return kExitError;
