@@ -10,6 +10,7 @@ PACKAGES=(
   libcli11-dev doctest-dev libboost1.74-dev
   docker-registry buildah apache2-utils openssl curl ca-certificates
   wrk python3 unzip
+  clang-14 libclang-rt-14-dev   # the libFuzzer harnesses (scripts/fuzz.sh)
 )
 
 missing=()
