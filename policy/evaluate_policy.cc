@@ -366,4 +366,18 @@ PolicyResult FailedPolicy(const Policy& policy, const std::string& reason) {
   return r;
 }
 
+PolicyResult ApplyDigestRequirement(PolicyResult result, bool required, const Reference& ref,
+                                    const std::string& written, const std::string& resolved_digest) {
+  if (!required || !ref.digest.empty()) return result;
+  // The reason says what to write: the admitted object keeps the tag, and a
+  // tag can move after admission, so only a digest in the object itself
+  // makes "what runs is what was verified" hold without /mutate.
+  std::string reason = "digest-required: the reference names a tag, not a digest";
+  if (!resolved_digest.empty()) reason += "; write " + Quote(written + "@" + resolved_digest);
+  if (result.passed) result.reasons.clear();  // a pass's notes are not reasons for this failure
+  result.passed = false;
+  result.reasons.insert(result.reasons.begin(), std::move(reason));
+  return result;
+}
+
 }  // namespace provgate

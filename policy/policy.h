@@ -87,6 +87,10 @@ struct Policy {
   std::vector<AttestationRule> attestations;
   std::optional<ModelSigningRule> model_signing;
   std::shared_ptr<const Condition> metadata;  // null = none
+  // spec.requireDigest: a matched reference written without a digest (a
+  // tag only) fails this policy with "digest-required: ..." however well it
+  // verifies (ApplyDigestRequirement).
+  bool require_digest = false;
 
   // True when `ref` (normalised), `namespace_name` and `source` are all
   // selected by spec.match.
@@ -153,6 +157,18 @@ std::vector<PolicyResult> EvaluatePolicySet(const std::vector<const Policy*>& po
 // could not be fetched: not passed, with `reason` (e.g.
 // "registry-unavailable: ...").
 PolicyResult FailedPolicy(const Policy& policy, const std::string& reason);
+
+// The digest rule (spec.requireDigest, or --require-digest for every
+// policy): when `required` and `ref` (the matched reference, normalised)
+// carries no digest, `result` fails with the reason "digest-required: the
+// reference names a tag, not a digest", followed, when `resolved_digest`
+// (what the tag resolved to) is known, by the pin to write:
+// `; write "<written>@<resolved_digest>"`. The reason replaces a pass's
+// notes, or leads a failure's reasons. Otherwise `result` as is.
+// Applied per admitted reference, not cached with the verification: two
+// references to one digest, one pinned and one not, share a verification.
+PolicyResult ApplyDigestRequirement(PolicyResult result, bool required, const Reference& ref,
+                                    const std::string& written, const std::string& resolved_digest);
 
 // The decision for one reference (`decision` in `check -o json`, docs/cli.md).
 enum class Decision { kAllow, kDeny, kWarn, kAudit, kUnmatched };

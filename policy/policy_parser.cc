@@ -378,7 +378,9 @@ std::optional<Policy> ParseDocument(const YamlValue& doc, KeySource& keys, YamlE
   auto spec_value = top->Require("spec", errors);
   if (!spec_value) return std::nullopt;
   auto spec = YamlMapping::Open(
-      *spec_value, {"mode", "match", "authorities", "signatures", "attestations", "modelSigning", "metadata"}, errors);
+      *spec_value,
+      {"mode", "match", "authorities", "signatures", "attestations", "modelSigning", "metadata", "requireDigest"},
+      errors);
   if (!spec) return std::nullopt;
 
   if (auto mode = spec->Get("mode")) {
@@ -395,6 +397,9 @@ std::optional<Policy> ParseDocument(const YamlValue& doc, KeySource& keys, YamlE
     }
   }
   if (auto match = spec->Require("match", errors)) p.match = ParseMatch(*match, errors);
+  if (auto require_digest = spec->Get("requireDigest")) {
+    if (auto b = ReadBool(*require_digest, errors)) p.require_digest = *b;
+  }
 
   bool authorities_ok = false;
   if (auto list = spec->Require("authorities", errors)) {

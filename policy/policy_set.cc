@@ -45,6 +45,7 @@ Json CanonicalPolicy(const Policy& p) {
                          {"ignorePaths", p.model_signing->ignore_paths}};
   }
   j["metadata"] = ConditionJson(p.metadata);
+  j["requireDigest"] = p.require_digest;
   return j;
 }
 

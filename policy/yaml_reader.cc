@@ -336,6 +336,15 @@ std::optional<int64_t> ReadInteger(const YamlValue& v, YamlErrors& errors) {
   return std::nullopt;
 }
 
+std::optional<bool> ReadBool(const YamlValue& v, YamlErrors& errors) {
+  if (v.node.IsScalar() && (v.node.Tag() == "?" || v.node.Tag().empty())) {
+    Json j = ResolvePlainScalar(v.node.Scalar());
+    if (j.is_boolean()) return j.get<bool>();
+  }
+  TypeError(v, "a boolean", errors);
+  return std::nullopt;
+}
+
 std::optional<std::vector<YamlValue>> ReadList(const YamlValue& v, YamlErrors& errors, bool allow_empty,
                                                size_t max_items) {
   if (!v.node.IsSequence()) {

@@ -127,6 +127,8 @@ class YamlMapping {
 // on a type mismatch and returns nullopt.
 std::optional<std::string> ReadString(const YamlValue& v, YamlErrors& errors);
 std::optional<int64_t> ReadInteger(const YamlValue& v, YamlErrors& errors);
+// A plain true or false (YAML 1.2: "yes", "on" and quoted "true" are strings).
+std::optional<bool> ReadBool(const YamlValue& v, YamlErrors& errors);
 // The items of a list. `allow_empty` false records "must not be empty"; a
 // list of more than `max_items` records "more than N entries" (checked
 // before any item is read).

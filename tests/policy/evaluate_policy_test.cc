@@ -398,3 +398,54 @@ spec:
                                               "\"https://slsa.dev/provenance/v1\"); workflow: keyless authority "
                                               "without a trustedRoot: no certificate is trusted"});
 }
+
+// spec.requireDigest (and --require-digest): decided on the reference as
+// written, after the verification, so a pass at a tag still says no.
+TEST_CASE("ApplyDigestRequirement: a tag-only reference fails, a digest reference keeps its result") {
+  Policy p = MustParsePolicy(kProd);
+  VerifiedArtifact a = Artifact();
+  a.signatures.push_back(Signature({Signer("prod", "ci")}));
+  a.attestations.push_back(Attestation(kSlsa02, GoodProvenance(), {Signer("prod", "ci")}));
+  const PolicyResult passed = EvaluatePolicy(p, a);
+  REQUIRE(passed.passed);
+  PolicyResult failed = passed;
+  failed.passed = false;
+  failed.reasons = {"signatures: 0 of required 1 authorities signed"};
+
+  const std::string tag_text = "registry.example.com/models/m:v1";
+  const Reference tag = *ParseReference(tag_text);
+  const Reference pinned = *ParseReference(tag_text + "@" + a.digest);
+
+  struct Row {
+    const char* name;
+    const PolicyResult& in;
+    bool required;
+    const Reference& ref;
+    bool passed;
+    std::vector<std::string> reasons;
+  };
+  const std::string pin = "digest-required: the reference names a tag, not a digest; write \"" + tag_text + "@" +
+                          a.digest + "\"";
+  const std::vector<Row> must_say_no = {
+      {"a verified tag is not enough", passed, true, tag, false, {pin}},
+      {"a failure keeps its reasons after the digest one", failed, true, tag, false, {pin, failed.reasons[0]}},
+  };
+  const std::vector<Row> unchanged = {
+      {"a digest reference passes as verified", passed, true, pinned, true, passed.reasons},
+      {"a digest reference that failed stays failed, for its own reasons", failed, true, pinned, false, failed.reasons},
+      {"not required: a tag passes", passed, false, tag, true, passed.reasons},
+  };
+  for (const auto* rows : {&must_say_no, &unchanged}) {
+    for (const auto& row : *rows) {
+      CAPTURE(row.name);
+      PolicyResult r = ApplyDigestRequirement(row.in, row.required, row.ref, tag_text, a.digest);
+      CHECK(r.passed == row.passed);
+      CHECK(r.reasons == row.reasons);
+      CHECK(r.name == "prod");
+      CHECK(r.mode == Mode::kEnforce);
+    }
+  }
+  // A tag that did not resolve: no pin to suggest.
+  PolicyResult unresolved = ApplyDigestRequirement(failed, true, tag, tag_text, "");
+  CHECK(unresolved.reasons.at(0) == "digest-required: the reference names a tag, not a digest");
+}

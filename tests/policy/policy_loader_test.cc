@@ -43,6 +43,7 @@ const InvalidCase kInvalid[] = {
     {"unknown-field-condition", "18:9", "unknown field \"equal\" (did you mean equals?)"},
     {"wrong-type-references", "8:17", "spec.match.references: expected a list, got a string"},
     {"wrong-type-require", "14:14", "spec.signatures.require: expected an integer, got a string"},
+    {"wrong-type-require-digest", "13:18", "spec.requireDigest: expected a boolean, got a string"},
     {"wrong-type-spec", "7:3", "spec: expected a mapping, got a list"},
     {"missing-name", "5:3", "metadata: missing required field \"name\""},
     {"missing-match", "7:3", "spec: missing required field \"match\""},
@@ -555,4 +556,36 @@ TEST_CASE("every example policy loads") {
   CHECK(files >= 5);
   auto all = LoadPolicies({dir});  // names are unique across the examples too
   CHECK_MESSAGE(all.ok(), all.status().message());
+}
+
+TEST_CASE("spec.requireDigest: a boolean, false when absent") {
+  const std::string head = "apiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata: {name: p}\nspec:\n"
+                           "  match: {references: [\"**\"]}\n"
+                           "  authorities: [{name: ci, key: {file: /keys/ci.pub}}]\n";
+  const std::vector<std::pair<std::string, bool>> valid = {
+      {"", false},
+      {"  requireDigest: true\n", true},
+      {"  requireDigest: false\n", false},
+      {"  requireDigest: True\n", true},  // the YAML 1.2 core schema's spellings
+  };
+  for (const auto& [field, want] : valid) {
+    CAPTURE(field);
+    auto r = Parse(head + field);
+    REQUIRE_MESSAGE(r.ok(), r.status().message());
+    CHECK(r->at(0).require_digest == want);
+  }
+  const std::vector<std::pair<std::string, std::string>> invalid = {
+      {"  requireDigest: \"true\"\n", "spec.requireDigest: expected a boolean, got a string"},
+      {"  requireDigest: yes\n", "spec.requireDigest: expected a boolean, got a string"},
+      {"  requireDigest: 1\n", "spec.requireDigest: expected a boolean, got a"},
+      {"  requireDigest: [true]\n", "spec.requireDigest: expected a boolean, got a list"},
+      {"  requireDigest:\n", "spec.requireDigest: expected a boolean, got"},
+      {"  requiredigest: true\n", "unknown field \"requiredigest\""},
+  };
+  for (const auto& [field, message] : invalid) {
+    CAPTURE(field);
+    auto r = Parse(head + field);
+    REQUIRE_FALSE(r.ok());
+    CHECK_MESSAGE(r.status().message().find(message) != std::string::npos, r.status().message());
+  }
 }

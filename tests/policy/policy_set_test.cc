@@ -80,6 +80,7 @@ TEST_CASE("the set hash covers content and trust material, not file locations") 
       base + "  signatures: {require: 0}\n",
       base + "  metadata: {conditions: {path: config.name, equals: x}}\n",
       base + "  attestations: [{name: a, predicateType: t}]\n",
+      base + "  requireDigest: true\n",
   };
   for (const auto& v : variants) {
     CAPTURE(v);
