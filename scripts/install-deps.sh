@@ -9,7 +9,7 @@ PACKAGES=(
   nlohmann-json3-dev libyaml-cpp-dev libsodium-dev libre2-dev libsimdjson-dev
   libcli11-dev doctest-dev libboost1.74-dev
   docker-registry buildah apache2-utils openssl curl ca-certificates
-  wrk python3 unzip
+  wrk python3 python3-yaml unzip
   clang-14 libclang-rt-14-dev   # the libFuzzer harnesses (scripts/fuzz.sh)
 )
 
