@@ -150,6 +150,19 @@ render "${POLICIES[@]}" --set 'modelAnnotations={example.com/model}' > "$work/an
 grep -qF '["example.com/model"].exists' "$work/annotations.yaml" || fail "modelAnnotations not used by the matchCondition"
 ok
 
+# pinKinds and requireDigest: Pods only and no digest requirement by default.
+grep -qFx -- '            - --pin-kinds=Pod' "$work/default.yaml" || fail "default pinKinds is not --pin-kinds=Pod"
+if grep -qF -- '--require-digest' "$work/default.yaml"; then fail "--require-digest rendered by default"; fi
+render "${POLICIES[@]}" --set 'pinKinds={Pod,Deployment,StatefulSet}' --set requireDigest=true > "$work/pinning.yaml"
+grep -qFx -- '            - --pin-kinds=Pod,Deployment,StatefulSet' "$work/pinning.yaml" || fail "pinKinds not rendered as --pin-kinds"
+grep -qFx -- '            - --require-digest' "$work/pinning.yaml" || fail "requireDigest=true does not render --require-digest"
+render "${POLICIES[@]}" --set-json 'pinKinds=[]' > "$work/nopin.yaml"
+grep -qFx -- '            - --pin-kinds=' "$work/nopin.yaml" || fail "pinKinds=[] does not render an empty --pin-kinds"
+expect_refused "/pinKinds/0" "${POLICIES[@]}" --set 'pinKinds={pods}'
+expect_refused "/pinKinds" "${POLICIES[@]}" --set 'pinKinds={Pod,Pod}'
+expect_refused "/requireDigest" "${POLICIES[@]}" --set-string requireDigest=yes
+ok
+
 # Toggles: NetworkPolicy, HPA, new pod and service-account values.
 render "${POLICIES[@]}" --set networkPolicy.enabled=true --set 'networkPolicy.egress[0].ports[0].port=5000' > "$work/netpol.yaml"
 doc NetworkPolicy "$work/netpol.yaml" > "$work/np.yaml"

@@ -344,3 +344,44 @@ TEST_CASE("check: exit 1 for decided denials, 2 when a registry could not be ask
     CHECK(as_text.exit_code == row.exit_code);
   }
 }
+
+// spec.requireDigest and --require-digest: a validate-only install where
+// what runs is the digest verified, because the manifest names it.
+TEST_CASE("check: requireDigest and --require-digest deny a tag-only reference, not a digest one") {
+  CheckEnv env;
+  std::string digest = env.PushTrusted("mnist");
+  std::string required = env.WritePolicies(
+      "required.yaml", {PolicySpec("production-models").Rules(BuiltByChainsRule() + "  requireDigest: true\n")});
+  std::string plain = env.WritePolicies("plain.yaml", {PolicySpec("production-models").Rules(BuiltByChainsRule())});
+  std::string pinned_pod = env.WriteManifest(
+      "pod-pinned.yaml", CheckEnv::PodYaml("predictor", "serving", env.Ref("mnist") + "@" + digest));
+
+  struct Row {
+    const char* name;
+    std::string policies, extra;
+  };
+  const std::vector<Row> must_say_no = {{"the policy's requireDigest", required, ""},
+                                        {"--require-digest", plain, "--require-digest"}};
+  for (const auto& row : must_say_no) {
+    CAPTURE(row.name);
+    auto r = env.CheckPod("mnist", row.policies, row.extra);
+    CHECK_MESSAGE(r.exit_code == 1, r.out << r.err);
+    Json model = ModelRef(r.json);
+    CHECK(model["decision"] == "deny");
+    CHECK(model["digest"] == digest);  // the signatures verify; the object does not name the digest
+    REQUIRE(model["policies"].size() == 1);
+    CHECK(model["policies"][0]["passed"] == false);
+    CHECK(model["policies"][0]["reasons"][0] == "digest-required: the reference names a tag, not a digest; write \"" +
+                                                    env.Ref("mnist") + "@" + digest + "\"");
+  }
+  const std::vector<Row> must_say_yes = {{"the policy's requireDigest", required, ""},
+                                         {"--require-digest", plain, "--require-digest"}};
+  for (const auto& row : must_say_yes) {
+    CAPTURE(row.name);
+    auto r = env.Run("check -f " + pinned_pod + " --policies " + row.policies + " -o json " + row.extra);
+    CHECK_MESSAGE(r.exit_code == 0, r.out << r.err);
+    CHECK(ModelRef(r.json)["decision"] == "allow");
+  }
+  // Without either, the tag is allowed as before.
+  CHECK(env.CheckPod("mnist", plain).exit_code == 0);
+}

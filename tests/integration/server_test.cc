@@ -143,6 +143,10 @@ TEST_CASE("serve: allow, deny, warn, dryRun, DELETE and excluded namespaces") {
     CHECK(r["uid"] == "uid-1");
     CHECK(r["allowed"] == true);
     CHECK_FALSE(r.contains("warnings"));
+    // Recorded by the API server in the audit event as validate.provgate.dev/<key>.
+    CHECK(r["auditAnnotations"] == Json{{"decision", "allow"},
+                                        {"digest", w.reg.host() + "/models/good:v1@" + w.good_digest},
+                                        {"policy", "production-models=passed"}});
   }
   SUBCASE("an unsigned model is denied with a message naming object, field, reference, policy and reason") {
     auto r = ResponseOf(
@@ -157,6 +161,9 @@ TEST_CASE("serve: allow, deny, warn, dryRun, DELETE and excluded namespaces") {
     CHECK(msg.find(w.reg.host() + "/models/unsigned:v1") != std::string::npos);
     CHECK(msg.find("production-models") != std::string::npos);
     CHECK_MESSAGE(msg.find("no signatures found") != std::string::npos, msg);
+    CHECK(r["auditAnnotations"]["decision"] == "deny");
+    CHECK(r["auditAnnotations"]["policy"] == "production-models=failed");
+    CHECK(r["auditAnnotations"]["digest"].get<std::string>().rfind(w.reg.host() + "/models/unsigned:v1@sha256:", 0) == 0);
   }
   SUBCASE("warn mode allows with warnings under 256 characters") {
     auto r = ResponseOf(
@@ -201,7 +208,8 @@ TEST_CASE("serve: allow, deny, warn, dryRun, DELETE and excluded namespaces") {
 
 TEST_CASE("serve: /mutate pins every verified reference to the verified digest") {
   World w;
-  TestServer s(w.dir, w.ca, w.Args());
+  // A Deployment is pinned only when --pin-kinds names it (see below for the default).
+  TestServer s(w.dir, w.ca, w.Args({"--pin-kinds", "Pod,Deployment"}));
   std::string good = w.reg.host() + "/models/good:v1";
   Json deployment = {
       {"apiVersion", "apps/v1"},
@@ -229,6 +237,8 @@ TEST_CASE("serve: /mutate pins every verified reference to the verified digest")
   CHECK(spec["volumes"][0]["image"]["reference"] == good + "@" + w.good_digest);
   CHECK(spec["containers"][0]["image"] == "ghcr.io/acme/server:1.0");
   CHECK(patched["spec"]["template"]["metadata"]["annotations"]["provgate.dev/model"] == "oci://" + good + "@" + w.good_digest);
+  CHECK(r["auditAnnotations"]["decision"] == "allow");
+  CHECK(r["auditAnnotations"]["digest"] == good + "@" + w.good_digest);  // three references, one artifact
 
   // The mutating webhook denies nothing, and pins nothing that failed.
   auto bad = ResponseOf(s.Post("/mutate", Review("uid-n", "serving", PodWithVolume(w.reg.host() + "/models/unsigned:v1")).dump()));
@@ -238,6 +248,46 @@ TEST_CASE("serve: /mutate pins every verified reference to the verified digest")
   auto pinned = ResponseOf(
       s.Post("/mutate", Review("uid-o", "serving", PodWithVolume(w.reg.host() + "/models/good@" + w.good_digest)).dump()));
   CHECK_FALSE(pinned.contains("patch"));
+}
+
+// The GitOps default: a Deployment in Git is decided (and denied when it
+// fails) but never rewritten; the Pods it creates are pinned.
+TEST_CASE("serve: --pin-kinds defaults to Pod; --require-digest denies tags on /validate, /mutate pins them") {
+  World w;
+  std::string good = w.reg.host() + "/models/good:v1";
+  Json deployment = {{"apiVersion", "apps/v1"},
+                     {"kind", "Deployment"},
+                     {"metadata", {{"name", "predictor"}, {"namespace", "serving"}}},
+                     {"spec", {{"template", {{"spec", {{"containers", {{{"name", "server"}, {"image", good}}}}}}}}}}};
+  {
+    TestServer s(w.dir, w.ca, w.Args());
+    auto dep = ResponseOf(s.Post("/mutate", Review("uid-d", "serving", deployment).dump()));
+    CHECK(dep["allowed"] == true);
+    CHECK_FALSE(dep.contains("patch"));
+    CHECK(dep["auditAnnotations"]["decision"] == "allow");  // verified, just not rewritten
+    auto pod = ResponseOf(s.Post("/mutate", Review("uid-p", "serving", PodWithVolume(good)).dump()));
+    REQUIRE(pod.contains("patch"));
+    CHECK(Base64Decode(pod["patch"].get<std::string>())->find(good + "@" + w.good_digest) != std::string::npos);
+    // No digest requirement by default: the tag is allowed.
+    CHECK(ResponseOf(s.Post("/validate", Review("uid-v", "serving", PodWithVolume(good)).dump()))["allowed"] == true);
+  }
+  TestServer s(w.dir, w.ca, w.Args({"--require-digest"}));
+  auto tag = ResponseOf(s.Post("/validate", Review("uid-t", "serving", PodWithVolume(good)).dump()));
+  CHECK(tag["allowed"] == false);
+  std::string msg = tag["status"]["message"];
+  CHECK_MESSAGE(msg.find("denied by policy production-models: digest-required: the reference names a tag, not a digest; "
+                         "write \"" + good + "@" + w.good_digest + "\"") != std::string::npos,
+                msg);
+  CHECK(tag["auditAnnotations"]["decision"] == "deny");
+  auto digest = ResponseOf(
+      s.Post("/validate", Review("uid-g", "serving", PodWithVolume(good + "@" + w.good_digest)).dump()));
+  CHECK(digest["allowed"] == true);
+  // /mutate pins the tag, so that /validate (after every mutation) sees the digest.
+  auto pin = ResponseOf(s.Post("/mutate", Review("uid-m", "serving", PodWithVolume(good)).dump()));
+  REQUIRE(pin.contains("patch"));
+  Json patched = PodWithVolume(good).patch(*ParseJson(*Base64Decode(pin["patch"].get<std::string>()), "patch"));
+  auto after = ResponseOf(s.Post("/validate", Review("uid-a", "serving", patched).dump()));
+  CHECK(after["allowed"] == true);
 }
 
 TEST_CASE("serve: a moved tag is resolved again; the pinned digest is the one verified now") {

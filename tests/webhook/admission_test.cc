@@ -1,11 +1,15 @@
 // AdmissionReview parsing (what a review must carry before anything is
-// decided) and the /mutate JSONPatch (what is pinned, where, and that the
-// patch applies to the object it was computed from).
+// decided), the /mutate JSONPatch (what is pinned, in which kinds, where,
+// and that the patch applies to the object it was computed from), and the
+// audit annotations of a decided object.
 #include "webhook/server/admission_review.h"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/encoding.h"
@@ -121,6 +125,7 @@ TEST_CASE("PinningPatch: only references every matching policy passed are pinned
   REQUIRE(refs.ok());
   REQUIRE(refs->size() == 11);
   ObjectDecision d;
+  d.object = IdentifyObject(pod);
   d.references = {
       Decided(*refs, 0, Decision::kAllow, kDigest),      // annotation with '/'
       Decided(*refs, 1, Decision::kAllow, kDigest),      // annotation with '~'
@@ -134,7 +139,7 @@ TEST_CASE("PinningPatch: only references every matching policy passed are pinned
       Decided(*refs, 9, Decision::kDeny, ""),            // registry down
       Decided(*refs, 10, Decision::kAllow, kDigest),     // image volume
   };
-  std::string text = PinningPatch(d);
+  std::string text = PinningPatch(d, DefaultPinKinds());
   REQUIRE_FALSE(text.empty());
   Json patch = Json::parse(text);
   CHECK(patch.size() == 5);  // two annotations, the init container, one container, the image volume
@@ -161,8 +166,9 @@ TEST_CASE("PinningPatch: only references every matching policy passed are pinned
 
   // Nothing verified: no patch at all.
   ObjectDecision none;
+  none.object = d.object;
   none.references = {Decided(*refs, 4, Decision::kWarn, kDigest), Decided(*refs, 7, Decision::kUnmatched, "")};
-  CHECK(PinningPatch(none).empty());
+  CHECK(PinningPatch(none, DefaultPinKinds()).empty());
 }
 
 // The new delivery paths (docs/server.md): a KitOps MODELKIT_REF and
@@ -182,8 +188,9 @@ TEST_CASE("PinningPatch: env values and ModelPack CSI attributes are pinned in p
   REQUIRE(refs.ok());
   REQUIRE(refs->size() == 5);
   ObjectDecision d;
+  d.object = IdentifyObject(pod);
   for (size_t i = 0; i < refs->size(); ++i) d.references.push_back(Decided(*refs, i, Decision::kAllow, kDigest));
-  Json patched = pod.patch(Json::parse(PinningPatch(d)));
+  Json patched = pod.patch(Json::parse(PinningPatch(d, DefaultPinKinds())));
   const Json& spec = patched["spec"];
   CHECK(spec["initContainers"][0]["env"][1]["value"] == std::string("r.example/models/kit:v1@") + kDigest);
   CHECK(spec["initContainers"][0]["env"][0]["value"] == "/m");
@@ -202,6 +209,7 @@ TEST_CASE("PinningPatch: a verified reference in the storage-initializer's args 
   auto refs = FindModelReferences(pod, {});
   REQUIRE(refs.ok());
   ObjectDecision d;
+  d.object = IdentifyObject(pod);
   bool found = false;
   for (size_t i = 0; i < refs->size(); ++i) {
     d.references.push_back(Decided(*refs, i, Decision::kAllow, kDigest));
@@ -211,7 +219,7 @@ TEST_CASE("PinningPatch: a verified reference in the storage-initializer's args 
     }
   }
   REQUIRE(found);
-  CHECK(PinningPatch(d).empty());  // the only unpinned reference is the arg
+  CHECK(PinningPatch(d, DefaultPinKinds()).empty());  // the only unpinned reference is the arg
 }
 
 TEST_CASE("AdmissionResponseJson: uid echoed, 403 on denial, base64 JSONPatch") {
@@ -259,4 +267,144 @@ TEST_CASE("AdmissionResponseJson: warnings, and strings that need escaping stay 
   Json bj = Json::parse(AdmissionResponseJson(bad));  // invalid UTF-8 replaced, never an invalid document
   CHECK(bj["response"]["status"]["message"] == "cut inside a character: \xef\xbf\xbd\xef\xbf\xbd");
   CHECK(bj["response"]["status"]["reason"] == "Forbidden");
+}
+
+// --pin-kinds: a workload kept in Git is decided but not rewritten (a GitOps
+// controller would see it drift from Git and fight the webhook); its Pods are.
+TEST_CASE("PinningPatch: only objects of the pinned kinds are patched; Pod by default") {
+  Json deployment = Json::parse(R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},
+    "spec":{"template":{"spec":{"containers":[{"name":"c","image":"r.example/models/ok:v1"}]}}}})");
+  Json pod = Json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},
+    "spec":{"containers":[{"name":"c","image":"r.example/models/ok:v1"}]}})");
+  auto decided = [](const Json& object) {
+    auto refs = FindModelReferences(object, {});
+    REQUIRE(refs.ok());
+    REQUIRE(refs->size() == 1);
+    ObjectDecision d;
+    d.object = IdentifyObject(object);
+    d.references = {Decided(*refs, 0, Decision::kAllow, kDigest)};
+    return d;
+  };
+  const ObjectDecision dep = decided(deployment), p = decided(pod);
+  CHECK(DefaultPinKinds() == std::set<std::string>{"Pod"});
+
+  struct Row {
+    const char* name;
+    const ObjectDecision& d;
+    std::set<std::string> kinds;
+  };
+  const std::vector<Row> not_patched = {
+      {"a Deployment by default", dep, DefaultPinKinds()},
+      {"a Pod when only Deployments are listed", p, {"Deployment"}},
+      {"nothing listed", p, {}},
+      {"kinds compare exactly", dep, {"Pod", "deployment"}},
+  };
+  const std::vector<Row> patched = {
+      {"a Pod by default", p, DefaultPinKinds()},
+      {"a Deployment when listed", dep, {"Pod", "Deployment"}},
+  };
+  for (const auto& row : not_patched) {
+    CAPTURE(row.name);
+    CHECK(PinningPatch(row.d, row.kinds).empty());
+  }
+  for (const auto& row : patched) {
+    CAPTURE(row.name);
+    std::string text = PinningPatch(row.d, row.kinds);
+    REQUIRE_FALSE(text.empty());
+    Json object = row.d.object.kind == "Pod" ? pod : deployment;
+    Json out = object.patch(Json::parse(text));
+    const Json& spec = row.d.object.kind == "Pod" ? out["spec"] : out["spec"]["template"]["spec"];
+    CHECK(spec["containers"][0]["image"] == std::string("r.example/models/ok:v1@") + kDigest);
+  }
+}
+
+TEST_CASE("AuditAnnotations: decision, digests and policies of a decided object") {
+  Json pod = Json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},
+    "spec":{"initContainers":[{"name":"i","image":"r.example/models/ok:v1"}],
+      "containers":[{"name":"a","image":"r.example/models/ok:v1"},
+                    {"name":"b","image":"r.example/models/warn@sha256:2222222222222222222222222222222222222222222222222222222222222222"},
+                    {"name":"c","image":"busybox"}]}})");
+  auto refs = FindModelReferences(pod, {});
+  REQUIRE(refs.ok());
+  REQUIRE(refs->size() == 4);
+  ObjectDecision d;
+  d.object = IdentifyObject(pod);
+  ReferenceDecision warned = Decided(*refs, 2, Decision::kWarn, kOther);
+  warned.policies[0].name = "rollout";
+  d.references = {Decided(*refs, 0, Decision::kAllow, kDigest), Decided(*refs, 1, Decision::kAllow, kDigest), warned,
+                  Decided(*refs, 3, Decision::kUnmatched, "")};
+  auto a = AuditAnnotations(d);
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  // One entry per distinct reference (the init container and container "a"
+  // name one); the reference with its digest already is named once.
+  CHECK(a == Pairs{{"decision", "warn"},
+                   {"digest", std::string("r.example/models/ok:v1@") + kDigest + ",r.example/models/warn@" + kOther},
+                   {"policy", "p=passed,rollout=failed"}});
+
+  // The rendered response carries them as an object of strings.
+  AdmissionResponse r;
+  r.uid = "u";
+  r.audit_annotations = a;
+  Json j = Json::parse(AdmissionResponseJson(r));
+  CHECK(j["response"]["auditAnnotations"] ==
+        Json{{"decision", "warn"}, {"digest", a[1].second}, {"policy", "p=passed,rollout=failed"}});
+  for (const auto& [key, value] : j["response"]["auditAnnotations"].items()) CHECK(value.is_string());
+
+  // A policy failing one reference and passing another failed; a denied
+  // object is "deny".
+  ObjectDecision denied = d;
+  denied.allowed = false;
+  denied.references[1] = Decided(*refs, 1, Decision::kDeny, kDigest);
+  auto da = AuditAnnotations(denied);
+  CHECK(da.at(0) == std::pair<std::string, std::string>{"decision", "deny"});
+  CHECK(da.at(2).second == "p=failed,rollout=failed");
+
+  // Nothing matched: only the decision.
+  ObjectDecision unmatched;
+  unmatched.object = d.object;
+  unmatched.references = {Decided(*refs, 3, Decision::kUnmatched, "")};
+  CHECK(AuditAnnotations(unmatched) == Pairs{{"decision", "unmatched"}});
+  CHECK(AuditAnnotations(ObjectDecision{}) == Pairs{{"decision", "unmatched"}});
+  // Without annotations the response has none.
+  CHECK_FALSE(Json::parse(AdmissionResponseJson(AdmissionResponse{}))["response"].contains("auditAnnotations"));
+}
+
+TEST_CASE("AuditAnnotations: values stay within the bound, whole entries first, valid UTF-8") {
+  // 40 distinct references of ~100 bytes each: more than 1 KiB together.
+  std::string containers;
+  for (int i = 0; i < 40; ++i) {
+    containers += std::string(i ? "," : "") + R"({"name":"c)" + std::to_string(i) + R"(","image":"r.example/models/m)" +
+                  std::to_string(i) + R"(:v1"})";
+  }
+  Json pod = Json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[)" +
+                         containers + "]}}");
+  auto refs = FindModelReferences(pod, {});
+  REQUIRE(refs.ok());
+  ObjectDecision d;
+  for (size_t i = 0; i < refs->size(); ++i) d.references.push_back(Decided(*refs, i, Decision::kAllow, kDigest));
+  auto a = AuditAnnotations(d);
+  REQUIRE(a.size() == 3);
+  const std::string& digests = a[1].second;
+  CHECK(digests.size() <= kMaxAuditAnnotationBytes);
+  CHECK(digests.rfind("r.example/models/m0:v1@", 0) == 0);
+  const size_t more = digests.rfind(",+");
+  REQUIRE(more != std::string::npos);
+  CHECK(digests.substr(digests.size() - 5) == " more");
+  // Every listed entry is whole: the list before the marker ends in a full digest.
+  CHECK(digests.substr(more - 71, 71) == kDigest);
+  const size_t listed = static_cast<size_t>(std::count(digests.begin(), digests.begin() + more, ',')) + 1;
+  CHECK(digests.substr(more) == ",+" + std::to_string(40 - listed) + " more");
+
+  // One policy name alone over the bound (names are ASCII, but a value cut
+  // is cut at a character boundary whatever it holds).
+  std::string long_name;
+  for (int i = 0; i < 600; ++i) long_name += "\xC3\xA9";  // é
+  ObjectDecision one;
+  one.references = {Decided(*refs, 0, Decision::kAllow, kDigest)};
+  one.references[0].policies[0].name = long_name;
+  auto b = AuditAnnotations(one);
+  REQUIRE(b.size() == 3);
+  CHECK(b[2].second.size() <= kMaxAuditAnnotationBytes);
+  CHECK(b[2].second.substr(b[2].second.size() - 3) == "...");
+  CHECK_NOTHROW((void)Json(b[2].second).dump());  // valid UTF-8
 }

@@ -53,8 +53,10 @@ struct Fixture {
 
   explicit Fixture(VerificationService::Options options = {}) : service(client, clock, options) {}
 
-  ObjectDecision Decide(const Json& object, const std::shared_ptr<const PolicySet>& policies) {
-    auto d = DecideObject(object, "", policies, service, {}, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  ObjectDecision Decide(const Json& object, const std::shared_ptr<const PolicySet>& policies,
+                        const DecisionOptions& options = {}) {
+    auto d = DecideObject(object, "", policies, service, options,
+                          std::chrono::steady_clock::now() + std::chrono::seconds(10));
     REQUIRE_MESSAGE(d.ok(), d.status().ToString());
     return *d;
   }
@@ -440,4 +442,78 @@ TEST_CASE("DecideObject: env, csi-volume and init-args references are decided by
   CHECK(j["references"][1]["source"] == "env");
   CHECK(j["references"][3]["source"] == "init-args");
   CHECK(j["references"][5]["source"] == "csi-volume");
+}
+
+// spec.requireDigest and --require-digest: a reference matched by such a
+// policy must carry its digest in the object, however well its tag verifies.
+TEST_CASE("DecideObject: requireDigest denies a tag-only reference and allows a digest one") {
+  Fixture f;
+  const std::string digest = AddModel(f.reg, "signed", "a", &f.key);
+  auto required = Policies(PolicyYaml("prod", "enforce", f.key, "  requireDigest: true\n"));
+  auto plain = Policies(PolicyYaml("prod", "enforce", f.key));
+  auto warn_required = Policies(PolicyYaml("rollout", "warn", f.key, "  requireDigest: true\n"));
+  DecisionOptions every;
+  every.digest_requirement = DigestRequirement::kEveryPolicy;
+  DecisionOptions mutate;
+  mutate.digest_requirement = DigestRequirement::kNotChecked;
+  const std::string tag = "reg.example.com/m:signed";
+  const std::string pinned = tag + "@" + digest;
+
+  struct Row {
+    const char* name;
+    std::string image;
+    std::shared_ptr<const PolicySet> policies;
+    DecisionOptions options;
+    Decision want;
+  };
+  const std::vector<Row> must_say_no = {
+      {"policy requireDigest, tag only", tag, required, {}, Decision::kDeny},
+      {"--require-digest, tag only", tag, plain, every, Decision::kDeny},
+      {"warn mode: the missing digest is a warning", tag, warn_required, {}, Decision::kWarn},
+  };
+  const std::vector<Row> must_say_yes = {
+      {"policy requireDigest, digest given", pinned, required, {}, Decision::kAllow},
+      {"--require-digest, digest given", pinned, plain, every, Decision::kAllow},
+      {"no requirement, tag only", tag, plain, {}, Decision::kAllow},
+      {"/mutate does not check it (it pins the tag)", tag, required, mutate, Decision::kAllow},
+  };
+  for (const auto* rows : {&must_say_no, &must_say_yes}) {
+    for (const auto& row : *rows) {
+      CAPTURE(row.name);
+      auto d = f.Decide(PodWith(row.image), row.policies, row.options);
+      REQUIRE(d.references.size() == 1);
+      const ReferenceDecision& r = d.references[0];
+      CHECK(r.decision == row.want);
+      CHECK(r.digest == digest);  // verified and reported either way
+      CHECK(d.allowed == (row.want != Decision::kDeny));
+      REQUIRE(r.policies.size() == 1);
+      bool digest_reason = !r.policies[0].reasons.empty() && r.policies[0].reasons[0].rfind("digest-required: ", 0) == 0;
+      CHECK(digest_reason == (rows == &must_say_no));
+    }
+  }
+  // The denial says what to write.
+  auto denied = f.Decide(PodWith(tag), required);
+  CHECK_MESSAGE(denied.message.find("denied by policy prod: digest-required: the reference names a tag, not a digest; "
+                                    "write \"" + pinned + "\"") != std::string::npos,
+                denied.message);
+}
+
+TEST_CASE("ObjectDecision::Overall: deny, then the strongest reference decision, else unmatched") {
+  auto with = [](std::vector<Decision> decisions, bool allowed = true) {
+    ObjectDecision d;
+    d.allowed = allowed;
+    for (Decision x : decisions) {
+      ReferenceDecision r;
+      r.decision = x;
+      d.references.push_back(r);
+    }
+    return d;
+  };
+  CHECK(with({Decision::kAllow, Decision::kDeny}, false).Overall() == Decision::kDeny);
+  CHECK(with({}, false).Overall() == Decision::kDeny);  // e.g. --strict on a kind not understood
+  CHECK(with({Decision::kAllow, Decision::kWarn, Decision::kAudit}).Overall() == Decision::kWarn);
+  CHECK(with({Decision::kAllow, Decision::kAudit}).Overall() == Decision::kAudit);
+  CHECK(with({Decision::kUnmatched, Decision::kAllow}).Overall() == Decision::kAllow);
+  CHECK(with({Decision::kUnmatched}).Overall() == Decision::kUnmatched);
+  CHECK(with({}).Overall() == Decision::kUnmatched);
 }

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -460,4 +461,24 @@ TEST_CASE("FindModelReferences: KServe's internal storage-initializer annotation
         {"spec.containers[0].image", "/spec/containers/0/image", kC, "kserve/huggingfaceserver:v0.15.0",
          "docker.io/kserve/huggingfaceserver:v0.15.0"}}},
   });
+}
+
+TEST_CASE("UnderstoodKindNames: each is understood in some API group, and nothing else is") {
+  const char* const api_versions[] = {"v1", "apps/v1", "batch/v1", "serving.kserve.io/v1beta1",
+                                      "leaderworkerset.x-k8s.io/v1", "argoproj.io/v1alpha1"};
+  auto understood_somewhere = [&](const std::string& kind) {
+    for (const char* api : api_versions) {
+      if (KindUnderstood(kind, api)) return true;
+    }
+    return false;
+  };
+  for (const auto& kind : UnderstoodKindNames()) {
+    CAPTURE(kind);
+    CHECK(understood_somewhere(kind));
+  }
+  for (const char* kind : {"pods", "Service", "ConfigMap", "deployment", ""}) {
+    CAPTURE(kind);
+    CHECK_FALSE(understood_somewhere(kind));
+    CHECK(std::find(UnderstoodKindNames().begin(), UnderstoodKindNames().end(), kind) == UnderstoodKindNames().end());
+  }
 }

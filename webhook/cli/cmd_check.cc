@@ -113,6 +113,7 @@ int RunCheck(const CheckOptions& o) {
   DecisionOptions options;
   options.unmatched = o.unmatched_deny ? UnmatchedAction::kDeny : UnmatchedAction::kAllow;
   options.strict = o.strict;
+  if (o.require_digest) options.digest_requirement = DigestRequirement::kEveryPolicy;
 
   bool allowed = true;
   std::vector<ObjectDecision> decisions;  // for the exit code (check_outcome.h)
@@ -195,6 +196,11 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
     for (const Policy* p : matched) results.push_back((*v)->results.at(p->name));
   } else {
     for (const Policy* p : matched) results.push_back(FailedPolicy(*p, FetchFailureReason(v.status())));
+  }
+  // spec.requireDigest, as at admission: REF as given must carry the digest.
+  for (size_t i = 0; i < results.size(); ++i) {
+    results[i] = ApplyDigestRequirement(std::move(results[i]), matched[i]->require_digest, *ref, o.reference,
+                                        v.ok() ? (*v)->digest : "");
   }
   Decision d = CombineResults(results, UnmatchedAction::kAllow);
   // Facts exist when the attachments were fetched; the digest as soon as the tag resolved.

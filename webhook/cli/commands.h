@@ -78,6 +78,7 @@ struct CheckOptions {
   std::string output = "text";
   bool unmatched_deny = false;  // --unmatched deny
   bool strict = false;          // --strict: deny objects of kinds provgate does not understand
+  bool require_digest = false;  // --require-digest: every matching policy requires a digest
 };
 int RunCheck(const CheckOptions& o);
 
@@ -109,6 +110,8 @@ struct ServeOptions {
   bool exclude_namespaces_set = false;
   std::string model_annotations;  // comma-separated; empty = DefaultModelAnnotations()
   double reload_interval_seconds = 2;
+  std::string pin_kinds = "Pod";  // --pin-kinds: comma-separated kinds /mutate pins; empty = none
+  bool require_digest = false;    // --require-digest: every matching policy requires a digest
 };
 int RunServe(const ServeOptions& o);
 

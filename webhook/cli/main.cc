@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
   c->add_option("--unmatched", check_unmatched, "allow or deny references no policy matches")
       ->check(CLI::IsMember({"allow", "deny"}));
   c->add_flag("--strict", check.strict, "deny objects of kinds provgate does not understand (default: SKIPPED)");
+  c->add_flag("--require-digest", check.require_digest,
+              "deny a policy-matched reference that names a tag without a digest, as if every policy set requireDigest");
   AddCommon(c, &check.common);
 
   TestOptions test;
@@ -98,6 +100,11 @@ int main(int argc, char** argv) {
                  "internal.serving.kserve.io/storage-initializer-sourceuri, provgate.dev/model)");
   sv->add_option("--policy-reload-interval", serve.reload_interval_seconds, "seconds between policy file checks")
       ->check(CLI::Range(0.1, 3600.0));
+  sv->add_option("--pin-kinds", serve.pin_kinds,
+                 "comma-separated object kinds /mutate pins to digests (default Pod; empty: none); other kinds are "
+                 "decided but not rewritten");
+  sv->add_flag("--require-digest", serve.require_digest,
+               "deny a policy-matched reference that names a tag without a digest, as if every policy set requireDigest");
   AddCommon(sv, &serve.common, /*oci_layout=*/false);
 
   KeygenOptions keygen;

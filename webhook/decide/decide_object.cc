@@ -79,6 +79,17 @@ Decision UndecidedDecision(Undecided why, UnmatchedAction unmatched) {
   return Decision::kDeny;
 }
 
+Decision ObjectDecision::Overall() const {
+  if (!allowed) return Decision::kDeny;
+  bool warn = false, audit = false, allow = false;
+  for (const auto& r : references) {
+    warn = warn || r.decision == Decision::kWarn;
+    audit = audit || r.decision == Decision::kAudit;
+    allow = allow || r.decision == Decision::kAllow;
+  }
+  return warn ? Decision::kWarn : audit ? Decision::kAudit : allow ? Decision::kAllow : Decision::kUnmatched;
+}
+
 bool ObjectDecision::AnyAudit() const {
   for (const auto& r : references) {
     if (r.decision == Decision::kAudit) return true;
@@ -178,6 +189,16 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
       } else {
         rd.undecided = Undecided::kFetchFailed;
         for (const Policy* p : matched[i]) rd.policies.push_back(FailedPolicy(*p, FetchFailureReason(v.status())));
+      }
+      // The digest rule is about the object as written, not the artifact:
+      // applied here, after the (shared, cached) verification.
+      if (options.digest_requirement != DigestRequirement::kNotChecked) {
+        for (size_t k = 0; k < rd.policies.size(); ++k) {
+          bool required =
+              options.digest_requirement == DigestRequirement::kEveryPolicy || matched[i][k]->require_digest;
+          rd.policies[k] =
+              ApplyDigestRequirement(std::move(rd.policies[k]), required, rd.ref.reference, rd.ref.raw, rd.digest);
+        }
       }
       rd.decision = CombineResults(rd.policies, options.unmatched);
     }

@@ -15,8 +15,19 @@
 
 namespace provgate {
 
+// Which matched references must carry a digest (spec.requireDigest,
+// --require-digest; ApplyDigestRequirement says what failing it means).
+enum class DigestRequirement {
+  kAsPolicies,   // the policies with requireDigest: true require one (the default)
+  kEveryPolicy,  // --require-digest: every matching policy requires one
+  // Not checked: /mutate, which pins the references it verified, so that
+  // /validate (after every mutation) sees them with their digest.
+  kNotChecked,
+};
+
 struct DecisionOptions {
   UnmatchedAction unmatched = UnmatchedAction::kAllow;
+  DigestRequirement digest_requirement = DigestRequirement::kAsPolicies;
   // Deny objects whose kind provgate does not understand (check --strict):
   // their references were not looked for.
   bool strict = false;
@@ -67,6 +78,10 @@ struct ObjectDecision {
   std::vector<std::string> warnings;  // one per warn-mode failure, each < 256 chars
   std::string message;                // for denials: one readable line naming everything
   bool AnyAudit() const;
+  // The object's decision in one word: deny when it is denied; else the
+  // strongest of its references' (warn, audit, allow); unmatched when no
+  // reference was decided by a policy (none matched, or there are none).
+  Decision Overall() const;
 };
 
 // At most this many distinct matched references are verified for one

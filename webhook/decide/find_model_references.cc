@@ -484,6 +484,15 @@ bool KindUnderstood(std::string_view kind, std::string_view api_version) {
   return Classify(kind, api_version) != Kind::kUnknown;
 }
 
+const std::vector<std::string>& UnderstoodKindNames() {
+  // Classify's kinds; find_model_references_test checks each against it.
+  static const std::vector<std::string> kNames = {
+      "Pod",     "Deployment",  "ReplicaSet",       "StatefulSet",         "DaemonSet",
+      "Job",     "ReplicationController",           "CronJob",             "PodTemplate",
+      "InferenceService",       "LLMInferenceService", "TrainedModel",     "LeaderWorkerSet", "Rollout"};
+  return kNames;
+}
+
 StatusOr<std::vector<ModelReference>> FindModelReferences(const Json& object,
                                                           const std::vector<std::string>& model_annotations) {
   simdjson::dom::parser parser;

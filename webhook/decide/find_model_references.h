@@ -63,6 +63,9 @@ StatusOr<std::vector<ModelReference>> FindModelReferencesSimdjson(const simdjson
 // its model references (docs/server.md's kinds). For any other kind "no
 // references" means "not looked at", not "none there".
 bool KindUnderstood(std::string_view kind, std::string_view api_version);
+// The kind names KindUnderstood accepts in some API group (docs/server.md's
+// kinds table), in that table's order: what --pin-kinds may name.
+const std::vector<std::string>& UnderstoodKindNames();
 
 // The object's kind, namespace and name for messages ("" when absent).
 struct ObjectIdentity {

@@ -91,7 +91,8 @@ HttpAnswer AdmissionHandler::Admit(std::string_view body, Webhook webhook) {
   // 4. Decide, within the verification deadline.
   Deadline deadline = std::chrono::steady_clock::now() + options_.verify_timeout;
   ObjectDecision decision =
-      DecideReferences(std::move(id), std::move(*refs), set, verifier_, options_.decision, deadline);
+      DecideReferences(std::move(id), std::move(*refs), set, verifier_,
+                       webhook == Webhook::kMutate ? mutate_decision_ : options_.decision, deadline);
 
   // 5. Render, 6. log.
   AdmissionResponse resp = Render(decision, webhook);
@@ -110,10 +111,12 @@ AdmissionResponse AdmissionHandler::UndecidedResponse(Webhook webhook, const std
   return r;
 }
 
-AdmissionResponse AdmissionHandler::Render(const ObjectDecision& decision, Webhook webhook) {
+AdmissionResponse AdmissionHandler::Render(const ObjectDecision& decision, Webhook webhook) const {
   AdmissionResponse r;
+  r.audit_annotations = AuditAnnotations(decision);
   if (webhook == Webhook::kMutate) {
-    r.patch = PinningPatch(decision);  // /mutate denies nothing; it only pins what was verified
+    // /mutate denies nothing; it only pins what was verified.
+    r.patch = PinningPatch(decision, options_.pin_kinds);
     return r;
   }
   r.allowed = decision.allowed;

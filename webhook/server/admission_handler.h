@@ -24,7 +24,11 @@ const char* WebhookName(Webhook w);  // "validate" | "mutate"
 struct HandlerOptions {
   std::chrono::milliseconds verify_timeout{8000};
   std::set<std::string> exclude_namespaces;
+  // What /validate decides with; /mutate the same, without the digest
+  // requirement (DigestRequirement::kNotChecked: it pins).
   DecisionOptions decision;
+  // --pin-kinds: the object kinds /mutate pins (PinningPatch).
+  std::set<std::string> pin_kinds = DefaultPinKinds();
 };
 
 struct HttpAnswer {
@@ -38,7 +42,12 @@ class AdmissionHandler {
   // Every part must outlive the handler.
   AdmissionHandler(HandlerOptions options, PolicyStore& policies, VerificationService& verifier, Metrics& metrics,
                    JsonLog& log)
-      : options_(std::move(options)), policies_(policies), verifier_(verifier), metrics_(metrics), log_(log) {}
+      : options_(std::move(options)),
+        mutate_decision_(MutateDecisionOptions(options_.decision)),
+        policies_(policies),
+        verifier_(verifier),
+        metrics_(metrics),
+        log_(log) {}
 
   // 200 with an AdmissionReview answer, or 400 with a JSON error for a
   // malformed review.
@@ -51,12 +60,18 @@ class AdmissionHandler {
   // kMalformedObject): /validate denies it (fail closed), /mutate denies
   // nothing and pins nothing.
   static AdmissionResponse UndecidedResponse(Webhook webhook, const std::string& message);
-  // The decision rendered for `webhook`: /validate allows, warns or denies;
-  // /mutate only pins what was verified.
-  static AdmissionResponse Render(const ObjectDecision& decision, Webhook webhook);
+  // The decision rendered for `webhook`, with its audit annotations:
+  // /validate allows, warns or denies; /mutate only pins what was verified,
+  // in objects of the pinned kinds.
+  AdmissionResponse Render(const ObjectDecision& decision, Webhook webhook) const;
+  static DecisionOptions MutateDecisionOptions(DecisionOptions o) {
+    o.digest_requirement = DigestRequirement::kNotChecked;
+    return o;
+  }
   void LogDecision(const AdmissionRequest& req, const ObjectDecision& decision, Webhook webhook, double ms);
 
   const HandlerOptions options_;
+  const DecisionOptions mutate_decision_;
   PolicyStore& policies_;
   VerificationService& verifier_;
   Metrics& metrics_;

@@ -1,5 +1,7 @@
 #include "webhook/server/admission_review.h"
 
+#include <algorithm>
+
 #include "base/encoding.h"
 #include "webhook/server/json_log.h"  // AppendJsonString
 
@@ -149,11 +151,67 @@ std::string AdmissionResponseJson(const AdmissionResponse& r) {
     out += Base64Encode(r.patch);  // base64 needs no escaping
     out += '"';
   }
+  if (!r.audit_annotations.empty()) {
+    out += ",\"auditAnnotations\":{";
+    for (size_t i = 0; i < r.audit_annotations.size(); ++i) {
+      if (i) out += ',';
+      AppendJsonString(r.audit_annotations[i].first, &out);
+      out += ':';
+      AppendJsonString(r.audit_annotations[i].second, &out);
+    }
+    out += '}';
+  }
   out += "}}";
   return out;
 }
 
-std::string PinningPatch(const ObjectDecision& d) {
+std::vector<std::pair<std::string, std::string>> AuditAnnotations(const ObjectDecision& d) {
+  std::vector<std::string> digests, policies;
+  std::vector<bool> policy_failed;
+  for (const auto& r : d.references) {
+    if (!r.digest.empty() && r.ref.parsed) {
+      std::string entry = r.ref.reference.WithDigest(r.digest).String();
+      if (std::find(digests.begin(), digests.end(), entry) == digests.end()) digests.push_back(std::move(entry));
+    }
+    for (const auto& p : r.policies) {
+      auto it = std::find(policies.begin(), policies.end(), p.name);
+      if (it == policies.end()) {
+        policies.push_back(p.name);
+        policy_failed.push_back(!p.passed);
+      } else {
+        policy_failed[it - policies.begin()] = policy_failed[it - policies.begin()] || !p.passed;
+      }
+    }
+  }
+  for (size_t i = 0; i < policies.size(); ++i) policies[i] += policy_failed[i] ? "=failed" : "=passed";
+  // Whole entries while they fit, then how many were left out: a digest cut
+  // in the middle would be worse than one not named.
+  auto bounded = [](const std::vector<std::string>& entries) {
+    std::string out;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const std::string more = ",+" + std::to_string(entries.size() - i) + " more";
+      const size_t room = kMaxAuditAnnotationBytes - (i + 1 < entries.size() ? more.size() : 0);
+      if (out.size() + (i ? 1 : 0) + entries[i].size() <= room) {
+        out += (i ? "," : "") + entries[i];
+        continue;
+      }
+      // One entry alone over the bound: cut ("..." included in the bound).
+      if (i == 0) return TruncateUtf8(entries[0], room - 3) + (i + 1 < entries.size() ? more : "");
+      return out + more;
+    }
+    return out;
+  };
+  std::vector<std::pair<std::string, std::string>> out;
+  out.emplace_back("decision", DecisionName(d.Overall()));
+  if (!digests.empty()) out.emplace_back("digest", bounded(digests));
+  if (!policies.empty()) out.emplace_back("policy", bounded(policies));
+  return out;
+}
+
+std::set<std::string> DefaultPinKinds() { return {"Pod"}; }
+
+std::string PinningPatch(const ObjectDecision& d, const std::set<std::string>& pin_kinds) {
+  if (!pin_kinds.count(d.object.kind)) return "";
   Json ops = Json::array();
   for (const auto& r : d.references) {
     // Only a reference every matching policy passed was verified. A warn- or

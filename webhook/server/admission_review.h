@@ -2,8 +2,10 @@
 // responses, and the JSONPatch that pins verified digests. Pure, thread-safe.
 #pragma once
 
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <simdjson.h>
@@ -47,19 +49,45 @@ struct AdmissionResponse {
   std::string message;  // for denials: status.message
   std::vector<std::string> warnings;
   std::string patch;  // JSONPatch JSON text; empty = none
+  // response.auditAnnotations, in order: key (unprefixed: the API server
+  // prefixes "<webhook name>/") -> value. Empty = none.
+  std::vector<std::pair<std::string, std::string>> audit_annotations;
 };
 
 // The AdmissionReview v1 JSON carrying `r`: status.code 403 on denial,
-// patch base64-encoded with patchType JSONPatch.
+// patch base64-encoded with patchType JSONPatch, auditAnnotations as an
+// object of strings.
 std::string AdmissionResponseJson(const AdmissionResponse& r);
 
+// Each audit annotation value is at most this many bytes.
+inline constexpr size_t kMaxAuditAnnotationBytes = 1024;
+
+// The audit annotations for a decided object (docs/server.md, "Audit
+// annotations"), which the API server records in the request's audit event
+// as "<webhook name>/<key>":
+//   decision: d.Overall()'s name (allow, deny, warn, audit, unmatched);
+//   digest:   "reference@digest" for each distinct reference a policy
+//             matched whose digest is known, comma-separated (absent when none);
+//   policy:   "name=passed" or "name=failed" for each policy that decided a
+//             reference (failed when it failed any), comma-separated, in the
+//             order first seen (absent when none).
+// A list longer than kMaxAuditAnnotationBytes keeps its first entries and
+// ends ",+N more"; one entry alone longer is cut at a UTF-8 boundary.
+std::vector<std::pair<std::string, std::string>> AuditAnnotations(const ObjectDecision& d);
+
+// The kinds --pin-kinds defaults to: Pod. A workload kept in Git (a
+// Deployment's template) is verified and decided but not rewritten, so a
+// GitOps controller does not see it drift from Git; its Pods are pinned.
+std::set<std::string> DefaultPinKinds();
+
 // The JSONPatch (RFC 6902) that pins every reference of `d` decided
-// `allow` (every matching policy passed at its verified digest):
+// `allow` (every matching policy passed at its verified digest), when the
+// object's kind (d.object.kind) is one of `pin_kinds`:
 // `repo:tag` -> `repo:tag@sha256:..`, keeping the text as written (and any
 // oci:// scheme). Unmatched references, and ones a warn- or audit-mode
 // policy failed, are admitted but not verified, so never pinned. References
 // already carrying a digest are left alone. Returns "" when nothing is pinned.
-std::string PinningPatch(const ObjectDecision& d);
+std::string PinningPatch(const ObjectDecision& d, const std::set<std::string>& pin_kinds);
 
 // {"error": message} for HTTP 400 answers.
 std::string ErrorJson(const std::string& message);
