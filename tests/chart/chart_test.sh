@@ -2,15 +2,18 @@
 # The Helm chart, with the real helm: lint; renders in its main
 # configurations; the render refused without policies and for every bad
 # value (values.schema.json and the template checks); the toggles
-# (NetworkPolicy, HPA, matchConditions); the chart-generated certificate
+# (NetworkPolicy, HPA, matchConditions, the ServiceMonitor on the plain-HTTP
+# metrics port, the PrometheusRule and the Grafana dashboard, the shutdown
+# delay and the grace period above it); the chart-generated certificate
 # reused across renders through `lookup`; every rendered manifest applied
 # with `kubectl apply --dry-run=client` and checked against the Kubernetes
 # OpenAPI schemas; the matchConditions' CEL evaluated on real objects and
 # compared with the references the binary finds in them; and the rendered
 # configuration fed to the real binary: the policies ConfigMap passes
 # `provgate policy lint`, the Deployment's args start `provgate serve` with
-# the chart's own TLS Secret, and the `helm test` Pod's script gets an
-# "allowed" answer from it, checked with the caBundle of a later render.
+# the chart's own TLS Secret, the `helm test` Pod's script gets an
+# "allowed" answer from it, checked with the caBundle of a later render, and
+# its metrics port exports every series the alerts and the dashboard use.
 #
 # No cluster: two stand-ins, said where they are used. fake_apiserver.py
 # answers discovery and GETs on loopback so helm's lookup and kubectl's
@@ -198,9 +201,10 @@ ok
 
 # cert-manager, ServiceMonitor, credentials.
 render --set tls.certManager.enabled=true --set serviceMonitor.enabled=true \
+       --set prometheusRule.enabled=true --set grafanaDashboard.enabled=true \
        --set registryCredentials.existingSecret=creds --set 'registries[0].host=registry.example.com' \
        --set existingPolicyConfigMap=my-policies > "$work/full.yaml"
-for kind in Certificate Issuer ServiceMonitor; do
+for kind in Certificate Issuer ServiceMonitor PrometheusRule; do
   grep -q "^kind: $kind\$" "$work/full.yaml" || fail "full render lacks $kind"
 done
 grep -q 'cert-manager.io/inject-ca-from: provgate/t-provgate' "$work/full.yaml" || fail "no CA injection"
@@ -209,13 +213,79 @@ if grep -q 'name: t-provgate-policies' "$work/full.yaml"; then fail "policy Conf
 if grep -q 'caBundle:' "$work/full.yaml"; then fail "a generated caBundle next to cert-manager's injection"; fi
 ok
 
+# --- metrics: the plain-HTTP metrics port, the ServiceMonitor on it, alerts, dashboard ---
+doc Deployment "$work/default.yaml" > "$work/metrics-deployment.yaml"
+grep -qFx -- '            - --metrics-port=9090' "$work/metrics-deployment.yaml" || fail "metrics.port 9090 is not the default --metrics-port"
+grep -qF -- '- {name: metrics, containerPort: 9090, protocol: TCP}' "$work/metrics-deployment.yaml" || fail "the container does not expose the metrics port"
+doc Service "$work/default.yaml" | grep -qF -- '- {name: metrics, port: 9090, targetPort: metrics, protocol: TCP}' \
+  || fail "the Service does not expose the metrics port"
+doc ServiceMonitor "$work/full.yaml" > "$work/sm.yaml"
+grep -qx -- '    - port: metrics' "$work/sm.yaml" || fail "the ServiceMonitor does not scrape the metrics port: $(cat "$work/sm.yaml")"
+grep -qx -- '      scheme: http' "$work/sm.yaml" || fail "the ServiceMonitor does not scrape plain HTTP"
+if grep -qE 'port: https|tlsConfig' "$work/sm.yaml"; then fail "the ServiceMonitor still scrapes the TLS webhook port"; fi
+render "${POLICIES[@]}" --set metrics.port=0 > "$work/nometrics.yaml"
+if grep -qE -- '--metrics-port|name: metrics' "$work/nometrics.yaml"; then fail "metrics.port=0 still renders a metrics port"; fi
+expect_refused "serviceMonitor.enabled needs metrics.port" "${POLICIES[@]}" --set metrics.port=0 --set serviceMonitor.enabled=true
+expect_refused "prometheusRule.enabled needs metrics.port" "${POLICIES[@]}" --set metrics.port=0 --set prometheusRule.enabled=true
+if grep -qE '^kind: PrometheusRule$|name: t-provgate-dashboard$' "$work/default.yaml"; then fail "alerts or dashboard rendered by default"; fi
+doc PrometheusRule "$work/full.yaml" > "$work/rule.yaml"
+for alert in ProvgateAdmissionErrors ProvgateDenialSpike ProvgateRegistryUnavailable ProvgateNoPolicySet ProvgatePolicyReloadFailing; do
+  grep -qx -- "        - alert: $alert" "$work/rule.yaml" || fail "PrometheusRule lacks $alert"
+done
+grep -qF 'namespace="provgate",job="t-provgate"' "$work/rule.yaml" || fail "the alerts do not select the release's series"
+grep -qF '{{ $labels.host }}' "$work/rule.yaml" || fail "the alert templates were not passed through to Prometheus"
+render "${POLICIES[@]}" --set prometheusRule.enabled=true --set-json prometheusRule.denialRatio=0.4 \
+  --set-json prometheusRule.registryErrorRatio=0.9 > "$work/rule-thresholds.yaml"
+grep -qx -- '            > 0.4' "$work/rule-thresholds.yaml" && grep -qx -- '            > 0.9' "$work/rule-thresholds.yaml" \
+  || fail "prometheusRule thresholds not rendered"
+render "${POLICIES[@]}" --set grafanaDashboard.enabled=true --set grafanaDashboard.annotations.grafana_folder=provgate > "$work/dashboard.yaml"
+python3 - "$work/dashboard.yaml" "$work/dashboard.json" <<'PY' || fail "the dashboard ConfigMap is not valid"
+import json, re, sys
+text = open(sys.argv[1]).read()
+doc = next(d for d in text.split("\n---\n") if "name: t-provgate-dashboard" in d)
+assert '    grafana_dashboard: "1"' in doc, "no grafana_dashboard label"
+assert "    grafana_folder: provgate" in doc, "no annotation"
+body = doc.split("  provgate.json: |-\n", 1)[1]
+lines = [l[4:] for l in body.split("\n") if l.startswith("    ") or l == ""]
+dashboard = json.loads("\n".join(lines))
+assert dashboard["uid"] == "provgate" and len(dashboard["panels"]) >= 10
+open(sys.argv[2], "w").write(json.dumps(dashboard))
+PY
+# Every series name the alerts and the dashboard use; checked against the
+# binary's own /metrics below.
+cat "$work/rule.yaml" "$work/dashboard.json" | grep -oE '\b(provgate|process)_[a-z_]+' \
+  | sed -E 's/_(bucket|sum|count)$//' | sort -u > "$work/used-metrics.txt"
+grep -qx provgate_policy_results_total "$work/used-metrics.txt" || fail "the dashboard does not show policy results"
+[ "$(wc -l < "$work/used-metrics.txt")" -ge 15 ] || fail "too few metric names found in the alerts and dashboard: $(cat "$work/used-metrics.txt")"
+# Shutdown: --shutdown-delay, and a grace period above the delay plus the drain.
+grep -qFx -- '            - --shutdown-delay=5' "$work/metrics-deployment.yaml" || fail "shutdownDelaySeconds 5 is not the default --shutdown-delay"
+grep -qx -- '      terminationGracePeriodSeconds: 20' "$work/metrics-deployment.yaml" || fail "grace period is not 5 + 8 + 7"
+for combo in "0 8" "12.5 9" "60 29.5" "1 0.1"; do
+  set -- $combo
+  render "${POLICIES[@]}" --set-json shutdownDelaySeconds="$1" --set-json verifyTimeoutSeconds="$2" --set webhook.timeoutSeconds=30 > "$work/grace.yaml"
+  grace="$(sed -n 's/^      terminationGracePeriodSeconds: \([0-9]*\)$/\1/p' "$work/grace.yaml")"
+  grep -qFx -- "            - --shutdown-delay=$1" "$work/grace.yaml" || fail "shutdownDelaySeconds $1 not rendered"
+  python3 -c "import sys; sys.exit(0 if $grace > $1 + $2 + 2 else 1)" || fail "grace period $grace is not above delay $1 + verify $2 + 2 s drain"
+done
+expect_refused "/shutdownDelaySeconds" "${POLICIES[@]}" --set shutdownDelaySeconds=61
+expect_refused "/shutdownDelaySeconds" "${POLICIES[@]}" --set-json shutdownDelaySeconds=-1
+expect_refused "/shutdownDelaySeconds" "${POLICIES[@]}" --set-string shutdownDelaySeconds=5s
+expect_refused "/prometheusRule/denialRatio" "${POLICIES[@]}" --set prometheusRule.denialRatio=0
+expect_refused "/prometheusRule/denialRatio" "${POLICIES[@]}" --set-json prometheusRule.denialRatio=1.5
+expect_refused "/prometheusRule/registryErrorRatio" "${POLICIES[@]}" --set-string prometheusRule.registryErrorRatio=half
+expect_refused "additional properties 'bogus' not allowed" "${POLICIES[@]}" --set prometheusRule.bogus=1
+expect_refused "additional properties 'bogus' not allowed" "${POLICIES[@]}" --set grafanaDashboard.bogus=1
+expect_refused "/grafanaDashboard/labels/grafana_dashboard" "${POLICIES[@]}" --set-json grafanaDashboard.labels.grafana_dashboard=1
+expect_refused "/metrics/port" "${POLICIES[@]}" --set metrics.port=8443
+ok
+
 # NOTES.txt (helm install --dry-run=client renders it; no cluster is contacted).
 notes() { "$HELM" install t "$chart" --namespace provgate --dry-run=client "$@" | sed -n '/^NOTES:/,$p'; }
 notes "${POLICIES[@]}" > "$work/notes.txt"
 for needle in 'kubectl -n provgate get pods -l app.kubernetes.io/name=provgate,app.kubernetes.io/instance=t' \
               '/readyz' 'port-forward service/t-provgate' 'helm test t -n provgate' 'reason=FailedCreate' \
               "kubectl -n provgate logs -l app.kubernetes.io/name=provgate,app.kubernetes.io/instance=t" \
-              '"decision":"deny"' 'Fail closed'; do
+              '"decision":"deny"' 'Fail closed' 'port-forward service/t-provgate 9090:9090'; do
   grep -qF -- "$needle" "$work/notes.txt" || fail "NOTES.txt lacks: $needle"
 done
 if grep -q 'Ignore is safe' "$work/notes.txt"; then fail "NOTES call Ignore safe with enforcing policies"; fi
@@ -389,6 +459,7 @@ grep -q 'host: "registry.example.com"' "$work/registries.yaml" || fail "registry
 extract "$work/install.yaml" "registries.yaml" > "$work/default-registries.yaml"
 mapfile -t args < <(awk '/^          args:/{on=1; next} on && /^            - /{sub(/^            - /, ""); print; next} on{exit}' "$work/install.yaml")
 [ "${args[0]}" = serve ] || fail "first arg is not serve"
+metrics_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 mapped=()
 for a in "${args[@]:1}"; do
   case "$a" in
@@ -397,6 +468,7 @@ for a in "${args[@]:1}"; do
     --tls-key=*) mapped+=(--tls-key="$work/tls1.key") ;;
     --policies=*) mapped+=(--policies="$work/policies") ;;
     --registry-config=*) mapped+=(--registry-config="$work/default-registries.yaml") ;;
+    --metrics-port=*) mapped+=(--metrics-port="$metrics_port") ;;
     *) mapped+=("$a") ;;
   esac
 done
@@ -441,6 +513,13 @@ chmod +x "$work/bin/curl"
 PATH="$work/bin:$PATH" CA_FILE="$work/cabundle.crt" PROVGATE_URL="$url" REVIEW="$review" \
   sh "$work/helm-test.sh" > "$work/helm-test.out" 2>&1 || fail "the helm test script failed: $(cat "$work/helm-test.out")"
 grep -q 'OK: provgate answered the AdmissionReview' "$work/helm-test.out" || fail "helm test script: $(cat "$work/helm-test.out")"
+# The server started with the chart's args exports every series the
+# PrometheusRule and the dashboard use, on the metrics port over plain HTTP.
+curl -sf "http://127.0.0.1:$metrics_port/metrics" > "$work/live-metrics.txt" || fail "no /metrics on the chart's metrics port"
+while read -r name; do
+  grep -q "^# TYPE $name " "$work/live-metrics.txt" || fail "the alerts or the dashboard use $name, which provgate does not export"
+done < "$work/used-metrics.txt"
+grep -q '^provgate_admission_requests_total{webhook="validate"' "$work/live-metrics.txt" || fail "the helm test review was not counted"
 # And it fails with a CA that did not sign the served certificate.
 b64d "$(secret_field "$work/partial.yaml" ca.crt)" > "$work/ca-other.crt"
 if PATH="$work/bin:$PATH" CA_FILE="$work/ca-other.crt" PROVGATE_URL="$url" REVIEW="$review" sh "$work/helm-test.sh" > /dev/null 2>&1; then

@@ -32,7 +32,7 @@ RESOURCES = {
         ("mutatingwebhookconfigurations", "MutatingWebhookConfiguration", False),
     ],
     "cert-manager.io/v1": [("certificates", "Certificate", True), ("issuers", "Issuer", True)],
-    "monitoring.coreos.com/v1": [("servicemonitors", "ServiceMonitor", True)],
+    "monitoring.coreos.com/v1": [("servicemonitors", "ServiceMonitor", True), ("prometheusrules", "PrometheusRule", True)],
 }
 
 

@@ -2,7 +2,8 @@
 // routes, methods and the size limits as answers; keep-alive, pipelining,
 // 100-continue; the plain-HTTP --metrics-port listener; and the graceful
 // stop: a request in flight at SIGTERM is answered, idle connections are
-// closed at once, new ones refused, and the process exits 0.
+// closed at once, new ones refused, and the process exits 0; before it,
+// --shutdown-delay answers everything as usual.
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
@@ -201,4 +202,50 @@ TEST_CASE("serve: SIGTERM answers the request in flight, closes idle connections
   std::string log = ReadFile(s.log_file());
   CHECK(log.find("\"msg\":\"stopping\"") != std::string::npos);
   CHECK(log.find("\"msg\":\"stopped\"") != std::string::npos);
+}
+
+// The pod is still in the Service's endpoints for a moment after SIGTERM:
+// --shutdown-delay answers new connections as before for that long.
+TEST_CASE("serve: --shutdown-delay answers /healthz and /validate after SIGTERM for the delay, then stops and exits 0") {
+  ConnectionEnv env;
+  TestServer s(env.dir, env.ca, env.Args({"--shutdown-delay", "2"}));
+  auto signalled = std::chrono::steady_clock::now();
+  s.Signal(SIGTERM);
+  auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count(); };
+  int answered = 0;
+  while (since() < 1.5) {
+    auto health = ExchangeOnce("127.0.0.1", s.port(), env.ca.ca_cert, RequestText("GET", "/healthz"));
+    CHECK_MESSAGE(health.status == 200, "/healthz at " << since() << " s after SIGTERM");
+    auto review = ExchangeOnce("127.0.0.1", s.port(), env.ca.ca_cert,
+                               RequestText("POST", "/validate", UnmatchedPodReview("during-delay")));
+    CHECK_MESSAGE(review.status == 200, "/validate at " << since() << " s after SIGTERM");
+    CHECK(review.body.find("\"allowed\":true") != std::string::npos);
+    ++answered;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  CHECK(answered >= 5);
+  // Then the stop: the listener closes and the process exits 0.
+  CHECK(s.WaitExit(10) == 0);
+  double stopped = since();
+  CHECK_MESSAGE(stopped >= 2, "stopped after " << stopped << " s, before the delay");
+  CHECK_MESSAGE(stopped < 5, "stopped after " << stopped << " s");
+  CHECK(ConnectFrom("127.0.0.1", s.port(), milliseconds(500)) < 0);
+  std::string log = ReadFile(s.log_file());
+  CHECK_MESSAGE(log.find("\"shutdownDelaySeconds\":2") != std::string::npos, log);
+  CHECK(log.find("\"msg\":\"stopped\"") != std::string::npos);
+}
+
+TEST_CASE("serve: a second SIGTERM during --shutdown-delay stops at once") {
+  ConnectionEnv env;
+  TestServer s(env.dir, env.ca, env.Args({"--shutdown-delay", "60"}));
+  auto signalled = std::chrono::steady_clock::now();
+  s.Signal(SIGTERM);
+  std::this_thread::sleep_for(milliseconds(300));
+  CHECK(ExchangeOnce("127.0.0.1", s.port(), env.ca.ca_cert, RequestText("GET", "/healthz")).status == 200);
+  CHECK(s.Running());
+  s.Signal(SIGTERM);
+  CHECK(s.WaitExit(10) == 0);
+  double stopped = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+  CHECK_MESSAGE(stopped < 5, "stopped after " << stopped << " s");
+  CHECK(ReadFile(s.log_file()).find("\"msg\":\"stopping now\"") != std::string::npos);
 }

@@ -437,6 +437,43 @@ TEST_CASE("serve: /readyz is 503 until policies load; /metrics uses the names of
   }
 }
 
+TEST_CASE("serve: after one review the metrics port has policy results, build info, gauges and process metrics") {
+  World w;
+  int metrics_port = FreePort();
+  TestServer s(w.dir, w.ca, w.Args({"--metrics-port", std::to_string(metrics_port)}));
+  auto r = ResponseOf(s.Post("/validate", Review("a", "serving", PodWithVolume(w.reg.host() + "/models/good:v1")).dump()));
+  CHECK(r["allowed"] == true);
+  CurlTransport plain;
+  HttpRequest get;
+  get.url = "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics";
+  get.deadline = Soon();
+  auto scraped = plain.Send(get);
+  REQUIRE(scraped.ok());
+  REQUIRE(scraped->status == 200);
+  const std::string& m = scraped->body;
+  std::string version = RunCommand(std::string(PROVGATE_BINARY) + " --version").output;
+  for (std::string series : {std::string("provgate_policy_results_total{policy=\"production-models\",mode=\"enforce\",result=\"pass\"} 1\n"),
+                             std::string("provgate_admission_duration_seconds_bucket{webhook=\"validate\",le=\"30\"} 1\n"),
+                             std::string("provgate_admission_duration_seconds_count{webhook=\"mutate\"} 0\n"),
+                             std::string("provgate_admission_errors_total{webhook=\"validate\"} 0\n"),
+                             std::string("provgate_cache_entries 1\n"), std::string("provgate_verifications_in_flight 0\n"),
+                             std::string("provgate_build_info{version=\""), std::string("process_resident_memory_bytes "),
+                             std::string("process_open_fds "), std::string("process_threads "),
+                             std::string("process_cpu_seconds_total "), std::string("process_start_time_seconds ")}) {
+    CHECK_MESSAGE(m.find(series) != std::string::npos, series);
+  }
+  // The build_info labels are what --version prints ("provgate V (commit C, ...").
+  size_t v = m.find("provgate_build_info{version=\"");
+  REQUIRE(v != std::string::npos);
+  std::string labels = m.substr(v, m.find('}', v) - v);
+  std::string want_version = version.substr(9, version.find(' ', 9) - 9);
+  size_t c = version.find("(commit ") + 8;
+  std::string want_commit = version.substr(c, version.find(',', c) - c);
+  CHECK_MESSAGE(labels == "provgate_build_info{version=\"" + want_version + "\",commit=\"" + want_commit + "\"", labels);
+  // staging-models does not match models/: no series for it.
+  CHECK(m.find("policy=\"staging-models\"") == std::string::npos);
+}
+
 TEST_CASE("serve: a certificate replaced on disk is served without a restart") {
   World w;
   TestServer s(w.dir, w.ca, w.Args());

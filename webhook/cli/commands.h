@@ -105,6 +105,7 @@ struct ServeOptions {
   std::vector<std::string> policies;
   double cache_ttl_seconds = 300;
   double verify_timeout_seconds = 8;
+  double shutdown_delay_seconds = 0;  // --shutdown-delay: answered as before after SIGTERM for this long
   std::string unmatched = "allow";
   std::string exclude_namespaces;
   bool exclude_namespaces_set = false;

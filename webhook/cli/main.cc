@@ -90,6 +90,10 @@ int main(int argc, char** argv) {
   sv->add_option("--verify-timeout", serve.verify_timeout_seconds,
                  "seconds allowed to verify one object; keep under the webhook timeoutSeconds (default 8)")
       ->check(CLI::Range(0.1, 30.0));
+  sv->add_option("--shutdown-delay", serve.shutdown_delay_seconds,
+                 "seconds to keep accepting and answering after SIGTERM before the graceful stop, while the pod "
+                 "leaves the Service's endpoints; a second SIGTERM stops at once (default 0)")
+      ->check(CLI::Range(0.0, 300.0));
   sv->add_option("--unmatched", serve.unmatched, "allow or deny references no policy matches (default allow)")
       ->check(CLI::IsMember({"allow", "deny"}));
   auto* excl = sv->add_option("--exclude-namespaces", serve.exclude_namespaces,

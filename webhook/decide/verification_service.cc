@@ -124,10 +124,12 @@ std::shared_future<Result> VerificationService::Start(const Reference& ref,
       return;
     }
     Result r = Internal("unexpected error while verifying " + target.String());
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
     try {
       r = Lead(target, policies, deadline, *flight);
     } catch (...) {
     }
+    in_flight_.fetch_sub(1, std::memory_order_relaxed);
     flight->Finish(std::move(r));
   });
   return result;

@@ -9,6 +9,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -86,6 +87,8 @@ class VerificationService {
   std::shared_ptr<const Verification> Cached(const Reference& ref, const PolicySet& policies);
 
   size_t cache_size() const { return cache_.size(); }
+  // Verifications running on the pool now (not those queued for a worker).
+  size_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
 
  private:
   // Cached(), with the digest `ref` is known at ("" = none) already found.
@@ -103,6 +106,7 @@ class VerificationService {
   VerificationObserver* const observer_;
   VerificationCache cache_;
   SingleFlight<Result> flights_;
+  std::atomic<size_t> in_flight_{0};
 
   struct Resolution {
     std::string digest;

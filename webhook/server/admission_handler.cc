@@ -36,7 +36,10 @@ HttpAnswer AdmissionHandler::Admit(std::string_view body, Webhook webhook) {
   auto finish = [&](AdmissionResponse resp, const ObjectDecision* decision) {
     auto [decision_label, mode_label] = Labels(resp, decision, webhook);
     metrics_.CountAdmission(WebhookName(webhook), decision_label, mode_label);
-    metrics_.ObserveAdmission(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    metrics_.ObserveAdmission(WebhookName(webhook),
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    // Per policy from /validate only: /mutate evaluates the same policies again.
+    if (decision && webhook == Webhook::kValidate) metrics_.CountPolicyResults(*decision);
     return HttpAnswer{200, AdmissionResponseJson(resp)};
   };
 

@@ -66,6 +66,7 @@ struct AdmissionServer::Impl {
   StatusOr<tcp::endpoint> Endpoint(int port) const;
   Status Listen(tcp::acceptor& acceptor, int port);
   net::awaitable<void> Accept(tcp::acceptor& acceptor, const SessionContext& context);
+  void RequestStop();
   void BeginStop();
   net::awaitable<void> Drain();
 
@@ -87,7 +88,9 @@ struct AdmissionServer::Impl {
   net::strand<net::io_context::executor_type> control;  // the acceptors, the stop
   tcp::acceptor admission_acceptor{control};
   tcp::acceptor metrics_acceptor{control};
+  net::steady_timer shutdown_delay{control};
   int metrics_port = 0;
+  bool delaying = false;  // on `control`: the first Stop() came, shutdown_delay runs
   bool stopping = false;  // on `control`
 };
 
@@ -109,7 +112,17 @@ Routed AdmissionServer::Impl::AdmissionRoute(http::verb method, std::string_view
     if (method != http::verb::post) return MethodNotAllowed("POST");
     Webhook webhook = path == "/validate" ? Webhook::kValidate : Webhook::kMutate;
     Routed r;
-    r.work = [this, webhook](const std::string& body) { return handler.Admit(body, webhook); };
+    r.work = [this, webhook](const std::string& body) {
+      HttpAnswer answer;
+      try {
+        answer = handler.Admit(body, webhook);
+      } catch (...) {
+        metrics.CountAdmissionError(WebhookName(webhook));  // the session answers 500
+        throw;
+      }
+      if (answer.status != 200) metrics.CountAdmissionError(WebhookName(webhook));
+      return answer;
+    };
     return r;
   }
   if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
@@ -193,6 +206,21 @@ net::awaitable<void> AdmissionServer::Impl::Accept(tcp::acceptor& acceptor, cons
         break;
     }
   }
+}
+
+void AdmissionServer::Impl::RequestStop() {
+  if (stopping) return;
+  if (delaying || options.shutdown_delay.count() <= 0 || !table) {
+    shutdown_delay.cancel();  // a second Stop() during the delay: now
+    BeginStop();
+    return;
+  }
+  // Terminating pods leave the Service's endpoints only after the kubelet
+  // saw the deletion; until every proxy has caught up, new connections
+  // still arrive here. They are answered as before for the delay.
+  delaying = true;
+  shutdown_delay.expires_after(options.shutdown_delay);
+  shutdown_delay.async_wait([this](beast::error_code) { BeginStop(); });
 }
 
 void AdmissionServer::Impl::BeginStop() {
@@ -289,7 +317,7 @@ void AdmissionServer::Serve() {
 
 void AdmissionServer::Stop() {
   Impl* s = impl_.get();
-  net::post(s->control, [s] { s->BeginStop(); });
+  net::post(s->control, [s] { s->RequestStop(); });
 }
 
 }  // namespace provgate

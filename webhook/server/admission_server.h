@@ -49,6 +49,11 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{10000};
   // How long Stop() waits for requests in flight before closing them.
   std::chrono::milliseconds drain_timeout{10000};
+  // How long the first Stop() keeps the server accepting and answering as
+  // before, while the endpoints controller and every node's proxy stop
+  // sending new connections to a terminating pod; then the graceful stop
+  // begins (docs/server.md#stopping). 0: at once.
+  std::chrono::milliseconds shutdown_delay{0};
 };
 
 // The HTTPS shell: TLS, the listening sockets, the connection limits, the
@@ -78,9 +83,11 @@ class AdmissionServer {
   // returns once the connections are drained. Call once, after Bind().
   void Serve();
   // Starts the graceful stop and returns at once; callable from any thread,
-  // before or during Serve(). New connections are refused, idle ones are
-  // closed, requests in flight are answered (with Connection: close) for up
-  // to drain_timeout, then whatever is left is closed.
+  // before or during Serve(). After shutdown_delay (during which everything
+  // is served as before; a second Stop() ends the delay at once) new
+  // connections are refused, idle ones are closed, requests in flight are
+  // answered (with Connection: close) for up to drain_timeout, then
+  // whatever is left is closed.
   void Stop();
 
   struct Impl;

@@ -13,6 +13,7 @@
 #include "webhook/server/admission_server.h"
 #include "verifier/registry/curl_transport.h"
 #include "webhook/cli/commands.h"  // ServeOptions and the exit codes: a header, no cli code
+#include "webhook/cli/version.h"   // generated (top-level CMakeLists.txt): provgate_build_info
 
 namespace provgate {
 namespace {
@@ -86,6 +87,7 @@ int RunServe(const ServeOptions& o) {
   // The stop waits for the slowest request in flight: one that has just
   // begun a verification, plus the time to write its answer.
   so.drain_timeout = ho.verify_timeout + std::chrono::seconds(2);
+  so.shutdown_delay = std::chrono::milliseconds(static_cast<long long>(o.shutdown_delay_seconds * 1000));
   ho.decision.unmatched = o.unmatched == "deny" ? UnmatchedAction::kDeny : UnmatchedAction::kAllow;
   if (!o.model_annotations.empty()) ho.decision.model_annotations = SplitComma(o.model_annotations);
   if (o.exclude_namespaces_set) {
@@ -109,7 +111,7 @@ int RunServe(const ServeOptions& o) {
   // Decision lines are buffered for at most 100 ms (one write(2) per
   // admission otherwise); warnings and errors are written at once.
   JsonLog log(stderr, o.common.verbose, std::chrono::milliseconds(100));
-  Metrics metrics;
+  Metrics metrics(kVersion, kCommit);
   auto config = std::make_shared<RegistryConfig>();
   if (!o.common.registry_config.empty()) {
     auto loaded = RegistryConfig::Load(o.common.registry_config);
@@ -122,6 +124,7 @@ int RunServe(const ServeOptions& o) {
   VerificationService::Options vo;
   vo.cache_ttl = std::chrono::milliseconds(static_cast<long long>(o.cache_ttl_seconds * 1000));
   VerificationService verifier(client, clock, vo, &metrics);
+  metrics.WatchVerifications(&verifier);
   PolicyStore policies(o.policies, &log, &metrics);
   policies.Reload();
   if (!policies.Current()) {
@@ -146,11 +149,21 @@ int RunServe(const ServeOptions& o) {
   log.Info("serving", serving);
   std::atomic<bool> served{false};
   std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    if (served) return;  // woken by the main thread below
-    log.Info("stopping", {{"signal", sig}, {"drainTimeoutSeconds", so.drain_timeout.count() / 1000.0}});
-    server.Stop();
+    // The first signal starts the stop (after --shutdown-delay); a second
+    // one during the delay cuts it short.
+    for (bool first = true;; first = false) {
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      if (served) return;  // woken by the main thread below
+      if (first) {
+        log.Info("stopping", {{"signal", sig},
+                              {"shutdownDelaySeconds", so.shutdown_delay.count() / 1000.0},
+                              {"drainTimeoutSeconds", so.drain_timeout.count() / 1000.0}});
+      } else {
+        log.Info("stopping now", {{"signal", sig}});
+      }
+      server.Stop();
+    }
   });
   server.Serve();
   served = true;

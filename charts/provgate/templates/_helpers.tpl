@@ -82,6 +82,12 @@ by every template that depends on them, so any render fails early.
 {{- if ge (float64 $v.verifyTimeoutSeconds) (float64 $v.webhook.timeoutSeconds) -}}
 {{- fail (printf "\n\nprovgate: verifyTimeoutSeconds (%v) must be below webhook.timeoutSeconds (%v), so provgate answers with a reason before the API server gives up and applies failurePolicy=%s." $v.verifyTimeoutSeconds $v.webhook.timeoutSeconds $v.webhook.failurePolicy) -}}
 {{- end -}}
+{{- if and $v.serviceMonitor.enabled (not $v.metrics.port) -}}
+{{- fail "\n\nprovgate: serviceMonitor.enabled needs metrics.port (the plain-HTTP metrics port it scrapes); it is 0." -}}
+{{- end -}}
+{{- if and $v.prometheusRule.enabled (not $v.metrics.port) -}}
+{{- fail "\n\nprovgate: prometheusRule.enabled needs metrics.port: its alerts select the series scraped from the `metrics` port; it is 0." -}}
+{{- end -}}
 {{- if and $v.autoscaling.enabled (gt (int $v.autoscaling.minReplicas) (int $v.autoscaling.maxReplicas)) -}}
 {{- fail (printf "\n\nprovgate: autoscaling.minReplicas (%v) is above autoscaling.maxReplicas (%v)." $v.autoscaling.minReplicas $v.autoscaling.maxReplicas) -}}
 {{- end -}}
@@ -177,6 +183,23 @@ request.resource.group == 'serving.kserve.io'
 || (has(object.spec) && has(object.spec.template) && ({{ include "provgate.cel.podTemplate" (dict "path" "object.spec.template" "annotations" $a "containerImages" $c) }}))
 || (has(object.spec) && has(object.spec.jobTemplate) && has(object.spec.jobTemplate.spec) && has(object.spec.jobTemplate.spec.template) && ({{ include "provgate.cel.podTemplate" (dict "path" "object.spec.jobTemplate.spec.template" "annotations" $a "containerImages" $c) }}))
 || (has(object.template) && ({{ include "provgate.cel.podTemplate" (dict "path" "object.template" "annotations" $a "containerImages" $c) }}))
+{{- end -}}
+
+{{- /*
+provgate.terminationGracePeriodSeconds: what `provgate serve` may take
+after SIGTERM, rounded up: --shutdown-delay, then the drain (--verify-timeout
++ 2 s), plus 5 s to spare.
+*/ -}}
+{{- define "provgate.terminationGracePeriodSeconds" -}}
+{{- add (ceil .Values.shutdownDelaySeconds | int) (ceil .Values.verifyTimeoutSeconds | int) 7 -}}
+{{- end -}}
+
+{{- /*
+provgate.metricsSelector: the PromQL label matchers of this release's
+series, as the ServiceMonitor scrapes them (job = the Service's name).
+*/ -}}
+{{- define "provgate.metricsSelector" -}}
+namespace="{{ .Release.Namespace }}",job="{{ include "provgate.fullname" . }}"
 {{- end -}}
 
 {{- /* provgate.matchConditionsOn: "true" when the cluster evaluates matchConditions (1.28 beta on by default, 1.30 GA). */ -}}
