@@ -4,12 +4,14 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <atomic>
 #include <thread>
 
 #include "base/clock.h"
+#include "base/encoding.h"
 #include "webhook/server/admission_server.h"
 #include "verifier/registry/curl_transport.h"
 #include "webhook/cli/commands.h"  // ServeOptions and the exit codes: a header, no cli code
@@ -90,6 +92,17 @@ int RunServe(const ServeOptions& o) {
   so.shutdown_delay = std::chrono::milliseconds(static_cast<long long>(o.shutdown_delay_seconds * 1000));
   ho.decision.unmatched = o.unmatched == "deny" ? UnmatchedAction::kDeny : UnmatchedAction::kAllow;
   if (!o.model_annotations.empty()) ho.decision.model_annotations = SplitComma(o.model_annotations);
+  if (o.require_digest) ho.decision.digest_requirement = DigestRequirement::kEveryPolicy;
+  ho.pin_kinds.clear();
+  for (auto& kind : SplitComma(o.pin_kinds)) {
+    const auto& known = UnderstoodKindNames();
+    if (std::find(known.begin(), known.end(), kind) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      return Fail(InvalidArgument("--pin-kinds: unknown kind " + Quote(kind) + " (kinds provgate reads: " + list + ")"));
+    }
+    ho.pin_kinds.insert(kind);
+  }
   if (o.exclude_namespaces_set) {
     for (auto& ns : SplitComma(o.exclude_namespaces)) ho.exclude_namespaces.insert(ns);
   } else {
@@ -142,6 +155,8 @@ int RunServe(const ServeOptions& o) {
                   {"tls", !so.insecure_http},
                   {"verifyTimeoutSeconds", o.verify_timeout_seconds},
                   {"cacheTtlSeconds", o.cache_ttl_seconds},
+                  {"pinKinds", ho.pin_kinds},
+                  {"requireDigest", o.require_digest},
                   {"maxConnections", server.max_connections()},
                   {"maxConnectionsPerPeer", so.max_connections_per_peer},
                   {"openFileLimit", static_cast<unsigned long long>(open_files)}};
