@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <vector>
 
@@ -29,13 +30,25 @@ void UnlockShare(CURL*, curl_lock_data data, void* user) {
 // their sum. Registries send a few KiB.
 constexpr size_t kMaxHeaderBytes = 256 << 10;
 
+// max_response_bytes bounds what a request asks for (a 2xx body). Any other
+// answer (an error, a 429, a redirect) may be read up to at least this much,
+// so that a registry's 503 with a 90-byte JSON body to a 28-byte blob
+// request is reported as the 503 it is, not as the blob exceeding its size.
+constexpr size_t kMaxOtherBodyBytes = 64 << 10;
+
 struct Transfer {
   const HttpRequest* request;
   HttpResponse* response;
+  int status = 0;  // of the last status line seen
   bool too_large = false;
   bool headers_too_large = false;
   size_t header_bytes = 0;
   FILE* upload = nullptr;
+
+  bool Success() const { return status >= 200 && status < 300; }
+  size_t BodyLimit() const {
+    return Success() ? request->max_response_bytes : std::max(request->max_response_bytes, kMaxOtherBodyBytes);
+  }
 };
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
@@ -49,6 +62,8 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   // A new status line (after 100-continue or a proxy) starts a new header set.
   if (line.rfind("HTTP/", 0) == 0) {
     t->response->headers.clear();
+    auto sp = line.find(' ');
+    t->status = sp == std::string::npos ? 0 : std::atoi(line.c_str() + sp + 1);
     return size * n;
   }
   auto colon = line.find(':');
@@ -62,7 +77,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   if (name == "content-length" && t->request->method != "HEAD") {
     char* end = nullptr;
     unsigned long long len = std::strtoull(value.c_str(), &end, 10);
-    if (end != value.c_str() && len > t->request->max_response_bytes) {
+    if (end != value.c_str() && len > t->BodyLimit()) {
       t->too_large = true;
       return 0;  // abort before reading the body
     }
@@ -74,7 +89,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t len = size * n;
-  if (t->response->body.size() + len > t->request->max_response_bytes) {
+  if (t->response->body.size() + len > t->BodyLimit()) {
     t->too_large = true;
     return 0;
   }
@@ -168,7 +183,9 @@ StatusOr<HttpResponse> CurlTransport::Send(const HttpRequest& req) {
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
   if (req.method != "HEAD") {
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(req.max_response_bytes));
+    // libcurl applies this to every answer; the status-aware bound is OnHeader's and OnBody's.
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+                     static_cast<curl_off_t>(std::max(req.max_response_bytes, kMaxOtherBodyBytes)));
   }
 
   curl_slist* headers = nullptr;
@@ -211,6 +228,11 @@ StatusOr<HttpResponse> CurlTransport::Send(const HttpRequest& req) {
   if (t.headers_too_large) {
     return ResourceExhausted("response headers to " + req.method + " " + req.url + " exceed " +
                              std::to_string(kMaxHeaderBytes) + " bytes");
+  }
+  if ((t.too_large || rc == CURLE_FILESIZE_EXCEEDED) && t.status != 0 && !t.Success()) {
+    // Not the content asked for being too big: the registry failing, at length.
+    return Unavailable(req.method + " " + req.url + " answered HTTP " + std::to_string(t.status) +
+                       " with a body over " + std::to_string(t.BodyLimit()) + " bytes");
   }
   if (t.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
     return ResourceExhausted("response to " + req.method + " " + req.url + " exceeds the limit of " +

@@ -22,7 +22,7 @@ struct HttpRequest {
   std::string body;            // request body, unless body_file is set
   std::string body_file;       // stream this file as the body instead
   uint64_t body_file_size = 0;
-  size_t max_response_bytes = 4 << 20;  // a larger body fails with ResourceExhausted
+  size_t max_response_bytes = 4 << 20;  // a larger 2xx body fails with ResourceExhausted
   Deadline deadline;                    // the call fails with DeadlineExceeded past it
   std::string ca_file;                  // extra CA bundle for TLS, or empty
   bool show_progress = false;           // upload progress on stderr
@@ -46,8 +46,10 @@ class HttpTransport {
   // Performs one request without following redirects. Returns the response
   // for any HTTP status; fails with Unavailable when the server cannot be
   // reached or TLS fails, DeadlineExceeded past the deadline,
-  // ResourceExhausted when the body exceeds max_response_bytes (checked on
-  // Content-Length before reading and while reading).
+  // ResourceExhausted when a 2xx body exceeds max_response_bytes (checked on
+  // Content-Length before reading and while reading). Bodies of any other
+  // status are read up to max(max_response_bytes, 64 KiB), so an error is
+  // reported as itself; beyond that they fail with Unavailable.
   virtual StatusOr<HttpResponse> Send(const HttpRequest& request) = 0;
 };
 
