@@ -160,7 +160,8 @@ render "${POLICIES[@]}" --set 'pinKinds={Pod,Deployment,StatefulSet}' --set requ
 grep -qFx -- '            - --pin-kinds=Pod,Deployment,StatefulSet' "$work/pinning.yaml" || fail "pinKinds not rendered as --pin-kinds"
 grep -qFx -- '            - --require-digest' "$work/pinning.yaml" || fail "requireDigest=true does not render --require-digest"
 render "${POLICIES[@]}" --set-json 'pinKinds=[]' > "$work/nopin.yaml"
-grep -qFx -- '            - --pin-kinds=' "$work/nopin.yaml" || fail "pinKinds=[] does not render an empty --pin-kinds"
+grep -A1 -Fx -- '            - --pin-kinds' "$work/nopin.yaml" | grep -qFx -- '            - ""' \
+  || fail "pinKinds=[] does not render --pin-kinds with an empty argument"
 expect_refused "/pinKinds/0" "${POLICIES[@]}" --set 'pinKinds={pods}'
 expect_refused "/pinKinds" "${POLICIES[@]}" --set 'pinKinds={Pod,Pod}'
 expect_refused "/requireDigest" "${POLICIES[@]}" --set-string requireDigest=yes
