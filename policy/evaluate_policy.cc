@@ -66,6 +66,14 @@ class Signers {
 struct Findings {
   std::vector<std::string> failures;
   std::vector<std::string> notes;
+  ReasonCode code = ReasonCode::kPassed;  // of failures[0]
+
+  // Every failure is made here with its code: the code is never read back
+  // from the text.
+  void Fail(ReasonCode c, std::string why) {
+    if (failures.empty()) code = c;
+    failures.push_back(std::move(why));
+  }
 };
 
 // Names of the keyless authorities among `names` (all when empty) that
@@ -152,8 +160,9 @@ void EvaluateSignatures(const Policy& p, const VerifiedArtifact& artifact, Findi
     details.push_back(std::to_string(artifact.signatures.size()) +
                       " signature layer(s) present: " + JoinDistinct(problems, ", "));
   }
-  r->failures.push_back("signatures: " + std::to_string(counted.size()) + " of required " + std::to_string(need) +
-                        " authorities signed (" + Join(details, "; ") + ")");
+  r->Fail(artifact.signatures.empty() ? ReasonCode::kNoSignature : ReasonCode::kUntrustedSigner,
+          "signatures: " + std::to_string(counted.size()) + " of required " + std::to_string(need) +
+              " authorities signed (" + Join(details, "; ") + ")");
 }
 
 std::string AllowedList(const Policy& p, const AttestationRule& rule) {
@@ -164,8 +173,9 @@ std::string AllowedList(const Policy& p, const AttestationRule& rule) {
 }
 
 // Why no attestation was usable for `rule` (none verified, signed by the
-// wrong authority, or of another predicate type).
-std::string NoUsableAttestation(const Policy& p, const AttestationRule& rule, const VerifiedArtifact& artifact) {
+// wrong authority, or of another predicate type), and its code in `code`.
+std::string NoUsableAttestation(const Policy& p, const AttestationRule& rule, const VerifiedArtifact& artifact,
+                                ReasonCode* code) {
   Signers signers(p);
   std::vector<std::string> unverified, wrong_signers, other_types;
   size_t same_type = 0, unreadable = 0;
@@ -188,9 +198,12 @@ std::string NoUsableAttestation(const Policy& p, const AttestationRule& rule, co
     }
   }
   std::string why;
+  *code = ReasonCode::kUntrustedSigner;
   if (artifact.attestations.empty()) {
+    *code = ReasonCode::kNoAttestation;
     why = "no attestations found (expected predicateType " + Quote(rule.predicate_type) + ")";
   } else if (same_type == 0) {
+    *code = ReasonCode::kPredicateTypeMismatch;
     why = "no attestation with predicateType " + Quote(rule.predicate_type);
     std::vector<std::string> found;
     if (!other_types.empty()) found.push_back(JoinDistinct(other_types, ", "));
@@ -222,7 +235,9 @@ void EvaluateAttestation(const Policy& p, const AttestationRule& rule, const Ver
   }
   const std::string prefix = "attestation " + rule.name + ": ";
   if (usable.empty()) {
-    r->failures.push_back(prefix + NoUsableAttestation(p, rule, artifact));
+    ReasonCode code = ReasonCode::kUntrustedSigner;
+    std::string why = NoUsableAttestation(p, rule, artifact, &code);
+    r->Fail(code, prefix + why);
     return;
   }
   if (!rule.conditions) {
@@ -244,7 +259,7 @@ void EvaluateAttestation(const Policy& p, const AttestationRule& rule, const Ver
   }
   std::string reason = prefix + best->reason;
   if (usable.size() > 1) reason += " (closest of " + std::to_string(usable.size()) + " verified attestations)";
-  r->failures.push_back(std::move(reason));
+  r->Fail(ReasonCode::kConditionFailed, std::move(reason));
 }
 
 // spec.modelSigning: one verified model signature by an allowed authority
@@ -275,9 +290,12 @@ void EvaluateModelSigning(const Policy& p, const ModelSigningRule& rule, const V
     uncovered.push_back(covered.message());
   }
   std::string why;
+  ReasonCode code = ReasonCode::kUntrustedSigner;
   if (artifact.model_signatures.empty()) {
+    code = ReasonCode::kNoModelSignature;
     why = "no model signature found (no layer titled model.sig, no model-signing bundle referrer)";
   } else if (!uncovered.empty()) {
+    code = ReasonCode::kModelFilesNotCovered;
     why = "the signed files do not match the layers: " + JoinDistinct(uncovered, "; ");
   } else if (!wrong_signers.empty()) {
     std::vector<std::string> names = rule.authorities;
@@ -293,7 +311,7 @@ void EvaluateModelSigning(const Policy& p, const ModelSigningRule& rule, const V
   if (auto rootless = RootlessAmong(p, rule.authorities); !rootless.empty()) {
     why += "; " + Join(rootless, ", ") + ": " + kNoTrustedRoot;
   }
-  r->failures.push_back("modelSigning: " + why);
+  r->Fail(code, "modelSigning: " + why);
 }
 
 constexpr size_t kMaxAnnotationJsonValues = 65536;
@@ -346,22 +364,24 @@ PolicyResult EvaluatePolicy(const Policy& policy, const VerifiedArtifact& artifa
     if (c.passed) {
       f.notes.push_back("metadata: conditions hold");
     } else {
-      f.failures.push_back("metadata: " + c.reason);
+      f.Fail(ReasonCode::kConditionFailed, "metadata: " + c.reason);
     }
   }
   PolicyResult r;
   r.name = policy.name;
   r.mode = policy.mode;
   r.passed = f.failures.empty();
+  r.code = f.code;
   r.reasons = r.passed ? std::move(f.notes) : std::move(f.failures);
   return r;
 }
 
-PolicyResult FailedPolicy(const Policy& policy, const std::string& reason) {
+PolicyResult FailedPolicy(const Policy& policy, ReasonCode code, const std::string& reason) {
   PolicyResult r;
   r.name = policy.name;
   r.mode = policy.mode;
   r.passed = false;
+  r.code = code;
   r.reasons.push_back(reason);
   return r;
 }
@@ -376,6 +396,7 @@ PolicyResult ApplyDigestRequirement(PolicyResult result, bool required, const Re
   if (!resolved_digest.empty()) reason += "; write " + Quote(written + "@" + resolved_digest);
   if (result.passed) result.reasons.clear();  // a pass's notes are not reasons for this failure
   result.passed = false;
+  result.code = ReasonCode::kDigestRequired;  // it leads the reasons
   result.reasons.insert(result.reasons.begin(), std::move(reason));
   return result;
 }

@@ -126,12 +126,37 @@ class PolicySet {
   std::string hash_;
 };
 
+// Why a reference or a policy was decided as it was, for machines
+// (`reasonCode` of check / verify -o json; docs/decision-rules.md#reason-codes).
+// A closed set; each code is set where its readable reason is made.
+enum class ReasonCode {
+  kPassed,                 // "passed": every matching policy passed
+  kNoSignature,            // "no-signature": the artifact has no signature at all
+  kUntrustedSigner,        // "untrusted-signer": signatures / attestations / model signatures are there,
+                           //   but too few verify by the policy's (or the rule's) authorities
+  kNoAttestation,          // "no-attestation": an attestation rule, and no attestation at all
+  kPredicateTypeMismatch,  // "predicate-type-mismatch": attestations, none of the rule's predicateType
+  kConditionFailed,        // "condition-failed": an attestation's or the metadata's conditions are false
+  kNoModelSignature,       // "no-model-signature": modelSigning, and no model signature
+  kModelFilesNotCovered,   // "model-files-not-covered": the signed files are not the layers
+  kDigestRequired,         // "digest-required": requireDigest, and the reference names a tag only
+  kNotFound,               // "not-found": the tag or repository is not there (decided)
+  kBoundExceeded,          // "bound-exceeded": a size or count bound of provgate's (decided)
+  kRegistryUnavailable,    // "registry-unavailable": unreachable, timed out, refused credentials (undecided)
+  kDigestMismatch,         // "digest-mismatch": served content does not hash to its digest (undecided)
+  kInvalidReference,       // "invalid-reference": the reference does not parse
+  kUnmatched,              // "unmatched": no policy matches the reference
+  kInternal,               // "internal": a policy was not evaluated (a bug)
+};
+const char* ReasonCodeName(ReasonCode c);
+
 // The outcome of evaluating one policy against one artifact.
 struct PolicyResult {
   std::string name;
   Mode mode = Mode::kEnforce;
   bool passed = false;
   std::vector<std::string> reasons;  // why it failed; informational notes when passed
+  ReasonCode code = ReasonCode::kPassed;  // the code of reasons[0] when it failed; kPassed when passed
 };
 
 // Evaluates decision rule 2 of docs/decision-rules.md over verified facts: signature
@@ -156,7 +181,7 @@ std::vector<PolicyResult> EvaluatePolicySet(const std::vector<const Policy*>& po
 // The result for a policy that could not be evaluated because the artifact
 // could not be fetched: not passed, with `reason` (e.g.
 // "registry-unavailable: ...").
-PolicyResult FailedPolicy(const Policy& policy, const std::string& reason);
+PolicyResult FailedPolicy(const Policy& policy, ReasonCode code, const std::string& reason);
 
 // The digest rule (spec.requireDigest, or --require-digest for every
 // policy): when `required` and `ref` (the matched reference, normalised)
@@ -180,5 +205,11 @@ enum class UnmatchedAction { kAllow, kDeny };
 // (or deny when `unmatched` is kDeny); any failed enforce -> deny; else any
 // failed warn -> warn; else any failed audit -> audit; else allow.
 Decision CombineResults(const std::vector<PolicyResult>& results, UnmatchedAction unmatched);
+
+// The code of `decision` (what CombineResults made of `results`): the code
+// of the first failed result of the mode that decided it (enforce for deny,
+// warn for warn, audit for audit); kPassed for allow; kUnmatched for no
+// results.
+ReasonCode DecidingCode(const std::vector<PolicyResult>& results, Decision decision);
 
 }  // namespace provgate

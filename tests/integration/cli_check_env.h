@@ -59,7 +59,7 @@ inline std::string BuiltByChainsRule() {
 
 class CheckEnv {
  public:
-  CheckEnv() {
+  explicit CheckEnv(RegistryOptions options = {}) : reg(options) {
     for (const char* k : {"release", "other", "second"}) {
       auto r = Run(std::string("keygen ") + dir.File(k), false);
       REQUIRE_MESSAGE(r.exit_code == 0, r.err);

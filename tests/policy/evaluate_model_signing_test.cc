@@ -88,6 +88,7 @@ TEST_CASE("modelSigning must say no") {
     const char* name;
     VerifiedArtifact artifact;
     std::string reason;
+    ReasonCode code = ReasonCode::kModelFilesNotCovered;
   };
   VerifiedArtifact none = Artifact();
   none.manifest.layers = {Layer("weights.bin", "W")};
@@ -96,15 +97,16 @@ TEST_CASE("modelSigning must say no") {
   VerifiedArtifact from_other_policy = Model({Signer("other", "oms")}, good);
   Row rows[] = {
       {"no model signature", none,
-       "modelSigning: no model signature found (no layer titled model.sig, no model-signing bundle referrer)"},
+       "modelSigning: no model signature found (no layer titled model.sig, no model-signing bundle referrer)",
+       ReasonCode::kNoModelSignature},
       {"signed by an authority the rule does not allow", Model({Signer("hub", "ci")}, good),
-       "modelSigning: model signature signed by ci, not by an allowed authority (oms)"},
+       "modelSigning: model signature signed by ci, not by an allowed authority (oms)", ReasonCode::kUntrustedSigner},
       {"signed by another policy's authority", from_other_policy,
        "modelSigning: model signature signed by other/oms (another policy's authority), not by an allowed "
-       "authority (oms)"},
+       "authority (oms)", ReasonCode::kUntrustedSigner},
       {"signature did not verify", unverified,
        "modelSigning: 1 model signature(s) present but none verified: signature does not verify with any trusted "
-       "key"},
+       "key", ReasonCode::kUntrustedSigner},
       {"a resource digest changed", Model({Signer("hub", "oms")}, {Resource("config.json", "C"), Resource("weights.bin", "X")}),
        "modelSigning: the signed files do not match the layers: weights.bin: signed digest"},
       {"the signature omits a layer", Model({Signer("hub", "oms")}, {Resource("config.json", "C")}),
@@ -119,6 +121,7 @@ TEST_CASE("modelSigning must say no") {
     CHECK_FALSE(r.passed);
     REQUIRE(r.reasons.size() == 1);
     CHECK_MESSAGE(r.reasons[0].rfind(row.reason, 0) == 0, r.reasons[0]);
+    CHECK(r.code == row.code);  // the reasonCode, made with the reason
   }
 }
 

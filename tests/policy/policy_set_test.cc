@@ -131,12 +131,14 @@ TEST_CASE("CombineResults: AND across policies, then mode decides") {
 
 TEST_CASE("FailedPolicy carries the reason and the mode") {
   Policy p = MustParsePolicy(PolicyYaml("p", "{references: [\"**\"]}", "warn"));
-  PolicyResult r = FailedPolicy(p, "registry-unavailable: connection refused");
+  PolicyResult r = FailedPolicy(p, ReasonCode::kRegistryUnavailable, "registry-unavailable: connection refused");
   CHECK(r.name == "p");
   CHECK(r.mode == Mode::kWarn);
   CHECK_FALSE(r.passed);
   CHECK(r.reasons == std::vector<std::string>{"registry-unavailable: connection refused"});
+  CHECK(r.code == ReasonCode::kRegistryUnavailable);
   CHECK(CombineResults({r}, UnmatchedAction::kAllow) == Decision::kWarn);
+  CHECK(DecidingCode({r}, Decision::kWarn) == ReasonCode::kRegistryUnavailable);
 }
 
 TEST_CASE("names of modes, sources and decisions") {

@@ -669,7 +669,7 @@ TEST_CASE("manifest bytes must match the digest they were fetched by") {
     auto m = client.GetManifest(kMnist, "v1", Soon());
     REQUIRE_FALSE(m.ok());
     CHECK(m.status().code() == StatusCode::kDataLoss);
-    CHECK(m.status().message().find("registry says " + good_digest) != std::string::npos);
+    CHECK(m.status().message().find("registry says \"" + good_digest + "\"") != std::string::npos);
   }
   SUBCASE("by tag: the digest is computed from the bytes, header or not") {
     for (bool with_header : {true, false}) {

@@ -158,7 +158,6 @@ registries:
   - host: reg.example
     caFile: /etc/ssl/reg-ca.pem
     insecure: false
-mirrors: {}
 )",
                                    "cfg.yaml");
   REQUIRE_MESSAGE(cfg.ok(), cfg.status().ToString());
@@ -188,6 +187,9 @@ TEST_CASE("registry config errors name file:line:column") {
   };
   const Row rows[] = {
       {"registries: []\nmirror: {}\n", "cfg.yaml:2:1: unknown field \"mirror\""},
+      // mirrors are refused, never silently ignored
+      {"registries: []\nmirrors: {}\n", "cfg.yaml:2:1: mirrors are not supported"},
+      {"mirrors:\n  docker.io: [mirror.example]\n", "cfg.yaml:1:1: mirrors are not supported"},
       {"registries:\n  - host: a\n    insecur: true\n", "cfg.yaml:3:5: unknown field \"insecur\""},
       {"registries:\n  - host: a\n    insecure: maybe\n", "cfg.yaml:3:15: insecure must be true or false"},
       {"registries:\n  - host: a\n    insecure: 1\n", "cfg.yaml:3:15: insecure must be true or false"},

@@ -194,7 +194,7 @@ StatusOr<std::string> RegistryClient::FetchToken(const std::string& host,
   req.max_response_bytes = limits_.max_token_bytes;
   req.ca_file = config_->ForHost(host).ca_file;
   std::string service = params.count("service") ? params.at("service") : "";
-  auto creds = config_->CredentialsFor(host);
+  ASSIGN_OR_RETURN(std::optional<Credentials> creds, config_->LookupCredentials(host));
   if (creds && !creds->identity_token.empty()) {
     // OAuth2 refresh-token grant (distribution token spec, oauth.md).
     req.method = "POST";
@@ -257,7 +257,7 @@ StatusOr<std::string> RegistryClient::Authorize(const std::string& host, const s
     host_challenge_[host] = header;
   }
   if (challenge->scheme == "basic") {
-    auto creds = config_->CredentialsFor(host);
+    ASSIGN_OR_RETURN(std::optional<Credentials> creds, config_->LookupCredentials(host));
     if (!creds || creds->username.empty()) {
       return PermissionDenied(host + " requires credentials and none are configured");
     }

@@ -107,7 +107,13 @@ StatusOr<RegistryConfig> RegistryConfig::Parse(std::string_view yaml, const std:
   try {
     for (auto top : root) {
       std::string key = top.first.as<std::string>();
-      if (key == "mirrors") continue;  // accepted, not used yet
+      if (key == "mirrors") {
+        // Refused, not ignored: a user who lists mirrors expects pulls to
+        // go there, and provgate would ask the registry each reference names.
+        return InvalidArgument(Where(file, top.first.Mark()) +
+                               ": mirrors are not supported: provgate reads every reference from the registry it "
+                               "names; list that registry under registries:");
+      }
       if (key != "registries") {
         return InvalidArgument(Where(file, top.first.Mark()) + ": unknown field " + Quote(key));
       }
@@ -210,6 +216,21 @@ void RegistryConfig::SetHost(RegistryHostConfig cfg) {
 
 void RegistryConfig::SetCredentials(const std::string& host, Credentials c) {
   credentials_[CanonicalOrAsWritten(host)] = std::move(c);
+}
+
+void RegistryConfig::SetFallbackCredentials(std::shared_ptr<const CredentialSource> source) {
+  fallback_ = std::move(source);
+}
+
+StatusOr<std::optional<Credentials>> RegistryConfig::LookupCredentials(const std::string& written) const {
+  const std::string host = CanonicalOrAsWritten(written);
+  if (auto c = CredentialsFor(host)) return c;
+  // A host whose entry names a dockerConfig gets that file's credentials
+  // or none: the user chose the file for it.
+  auto h = hosts_.find(host);
+  if (h != hosts_.end() && !h->second.docker_config.empty()) return std::optional<Credentials>();
+  if (!fallback_) return std::optional<Credentials>();
+  return fallback_->Lookup(host);
 }
 
 std::optional<Credentials> RegistryConfig::CredentialsFor(const std::string& host) const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,17 @@ struct Credentials {
   std::string username;
   std::string password;
   std::string identity_token;  // OAuth2 refresh token (config.json "identitytoken")
+};
+
+// Where credentials come from for hosts the config names none for (the
+// CLI's default docker config and its credential helpers:
+// docker_credentials.h). Implementations must be thread-safe.
+class CredentialSource {
+ public:
+  virtual ~CredentialSource() = default;
+  // Credentials for `host` (canonical), nullopt when there are none; fails
+  // when they could not be obtained (a credential helper is missing).
+  virtual StatusOr<std::optional<Credentials>> Lookup(const std::string& host) const = 0;
 };
 
 struct RegistryHostConfig {
@@ -43,16 +55,23 @@ class RegistryConfig {
   RegistryHostConfig ForHost(const std::string& host) const;
   // Credentials for `host` (any spelling) from its dockerConfig, if any.
   std::optional<Credentials> CredentialsFor(const std::string& host) const;
+  // What the registry client sends: CredentialsFor(host) when the config
+  // has credentials for it or names a dockerConfig for it; else the
+  // fallback source's answer (nullopt without one). Fails as the source does.
+  StatusOr<std::optional<Credentials>> LookupCredentials(const std::string& host) const;
 
   // Adds or replaces a host entry, keyed canonically (used by the CLI for
   // --insecure-registry style flags and tests).
   void SetHost(RegistryHostConfig cfg);
   // Adds credentials for a host (any spelling) directly.
   void SetCredentials(const std::string& host, Credentials c);
+  // The source asked for hosts without configured credentials (null: none).
+  void SetFallbackCredentials(std::shared_ptr<const CredentialSource> source);
 
  private:
   std::map<std::string, RegistryHostConfig> hosts_;
   std::map<std::string, Credentials> credentials_;  // keyed by host
+  std::shared_ptr<const CredentialSource> fallback_;
 };
 
 // True for "127.x.y.z[:port]", "localhost[:port]" and "[::1][:port]".

@@ -10,9 +10,7 @@ bool DeniedUndecided(const ReferenceDecision& r) {
   // (every matching policy carries the same one).
   for (const auto& p : r.policies) {
     if (p.passed || p.mode != Mode::kEnforce) continue;
-    for (const auto& reason : p.reasons) {
-      if (reason.rfind("registry-unavailable:", 0) == 0) return true;
-    }
+    if (p.code == ReasonCode::kRegistryUnavailable || p.code == ReasonCode::kDigestMismatch) return true;
   }
   return false;
 }

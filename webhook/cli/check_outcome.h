@@ -10,10 +10,11 @@
 
 namespace provgate {
 
-// True when `r` is denied only because fetching failed with a
-// "registry-unavailable: ..." reason (FetchFailureReason). "not-found: "
-// and "bound-exceeded: " failures are decided denials: asking again gives
-// the same answer.
+// True when `r` is denied only because fetching failed: an enforce policy
+// failed with ReasonCode kRegistryUnavailable or kDigestMismatch (the
+// "registry-unavailable: ..." reasons of DescribeFetchFailure). not-found,
+// bound-exceeded and digest-required are decided denials: asking again
+// gives the same answer.
 bool DeniedUndecided(const ReferenceDecision& r);
 
 // The outcome of all objects: kExitOk when every object is allowed;

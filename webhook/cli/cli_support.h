@@ -26,12 +26,30 @@ struct RegistryContext {
   Deadline deadline;
 };
 // `create_layout`: a missing or empty --oci-layout directory becomes a new
-// layout (push); otherwise it must be one. Fails with InvalidArgument on a
-// bad registry config or layout (oci_layout_transport.h).
+// layout (push); otherwise it must be one. Hosts of --allow-insecure-registry
+// speak plain HTTP; hosts without configured credentials take them from the
+// default docker config (DefaultDockerConfigPath, unless
+// !o.default_docker_config or with --oci-layout). Fails with InvalidArgument
+// on a bad registry config, layout (oci_layout_transport.h), insecure host or
+// docker config.
 StatusOr<RegistryContext> MakeRegistryContext(const CommonOptions& o, bool create_layout = false);
+
+// $DOCKER_CONFIG/config.json, else $HOME/.docker/config.json; "" when
+// neither variable is set.
+std::string DefaultDockerConfigPath();
 
 // Prints "provgate: <message>" to stderr and returns kExitError.
 int FailInput(const Status& s);
+// The same, and with `output` "json" also {"error": "<message>"} on stdout,
+// so that a script reading -o json always gets JSON.
+int FailInput(const Status& s, const std::string& output);
+
+// The files `-f` values name, as kubectl reads them: each value may be a
+// comma-separated list; "-" is stdin; a directory stands for its *.yaml,
+// *.yml and *.json files in name order (its subdirectories' too when
+// `recursive`). Fails with InvalidArgument for a path that does not exist
+// or a directory holding no such file.
+StatusOr<std::vector<std::string>> ExpandManifestPaths(const std::vector<std::string>& values, bool recursive);
 
 // The cosign key password from PROVGATE_PASSWORD or COSIGN_PASSWORD (empty if unset).
 std::string KeyPasswordFromEnv();

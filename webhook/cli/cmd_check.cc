@@ -97,17 +97,19 @@ int RunLint(const LintOptions& o) {
 
 int RunCheck(const CheckOptions& o) {
   auto set = LoadPolicySet(o.policies);
-  if (!set.ok()) return FailInput(set.status());
+  if (!set.ok()) return FailInput(set.status(), o.output);
+  auto files = ExpandManifestPaths(o.files, o.recursive);
+  if (!files.ok()) return FailInput(files.status(), o.output);
   std::vector<Json> objects;
-  for (const auto& file : o.files) {
+  for (const auto& file : *files) {
     auto text = ReadInputFile(file, kMaxManifestFile);
-    if (!text.ok()) return FailInput(text.status());
+    if (!text.ok()) return FailInput(text.status(), o.output);
     auto objs = ReadManifestObjects(*text, file == "-" ? "<stdin>" : file);
-    if (!objs.ok()) return FailInput(objs.status());
+    if (!objs.ok()) return FailInput(objs.status(), o.output);
     for (auto& obj : *objs) objects.push_back(std::move(obj));
   }
   auto ctx = MakeRegistryContext(o.common);
-  if (!ctx.ok()) return FailInput(ctx.status());
+  if (!ctx.ok()) return FailInput(ctx.status(), o.output);
   SteadyClock clock;
   VerificationService verifier(*ctx->client, clock, {});
   DecisionOptions options;
@@ -120,7 +122,7 @@ int RunCheck(const CheckOptions& o) {
   OrderedJson objects_json = OrderedJson::array();
   for (const auto& obj : objects) {
     auto d = DecideObject(obj, o.namespace_name, *set, verifier, options, ctx->deadline);
-    if (!d.ok()) return FailInput(d.status());
+    if (!d.ok()) return FailInput(d.status(), o.output);
     allowed = allowed && d->allowed;
     if (o.output == "json") {
       objects_json.push_back(ObjectDecisionToJson(*d));
@@ -165,9 +167,9 @@ int RunCheck(const CheckOptions& o) {
 
 int RunVerifyWithPolicies(const VerifyOptions& o) {
   auto ref = ParseReference(o.reference);
-  if (!ref.ok()) return FailInput(ref.status());
+  if (!ref.ok()) return FailInput(ref.status(), o.output);
   auto set = LoadPolicySet(o.policies);
-  if (!set.ok()) return FailInput(set.status());
+  if (!set.ok()) return FailInput(set.status(), o.output);
   // A reference on its own has no source: every policy that matches it from
   // any source applies.
   std::vector<const Policy*> matched;
@@ -178,12 +180,20 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
     }
   }
   auto ctx = MakeRegistryContext(o.common);
-  if (!ctx.ok()) return FailInput(ctx.status());
+  if (!ctx.ok()) return FailInput(ctx.status(), o.output);
   SteadyClock clock;
   VerificationService::Options vo;
   vo.keep_facts = true;
   VerificationService verifier(*ctx->client, clock, vo);
   if (matched.empty()) {
+    if (o.output == "json") {
+      Json j = {{"reference", ref->String()},
+                {"decision", DecisionName(Decision::kUnmatched)},
+                {"reasonCode", ReasonCodeName(ReasonCode::kUnmatched)},
+                {"policies", Json::array()}};
+      std::printf("%s\n", j.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
+      return kExitOk;
+    }
     std::printf("reference:  %s\nno policy matches this reference in namespace %s\n", ref->String().c_str(),
                 o.namespace_name.c_str());
     return kExitOk;
@@ -191,11 +201,11 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
   auto v = verifier.Verify(*ref, *set, ctx->deadline);
   std::vector<PolicyResult> results;
   if (v.ok() && !(*v)->fetch_failure.ok()) {
-    for (const Policy* p : matched) results.push_back(FailedPolicy(*p, FetchFailureReason((*v)->fetch_failure)));
+    for (const Policy* p : matched) results.push_back(FailedPolicy(*p, (*v)->fetch_failure));
   } else if (v.ok()) {
     for (const Policy* p : matched) results.push_back((*v)->results.at(p->name));
   } else {
-    for (const Policy* p : matched) results.push_back(FailedPolicy(*p, FetchFailureReason(v.status())));
+    for (const Policy* p : matched) results.push_back(FailedPolicy(*p, v.status()));
   }
   // spec.requireDigest, as at admission: REF as given must carry the digest.
   for (size_t i = 0; i < results.size(); ++i) {
@@ -209,9 +219,12 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
     Json j = has_facts ? VerifiedArtifactToJson(*(*v)->facts) : Json{{"reference", ref->String()}};
     if (!has_facts && v.ok()) j["digest"] = (*v)->digest;
     j["decision"] = DecisionName(d);
+    j["reasonCode"] = ReasonCodeName(DecidingCode(results, d));
     j["policies"] = Json::array();
     for (const auto& r : results) {
-      j["policies"].push_back({{"name", r.name}, {"mode", ModeName(r.mode)}, {"passed", r.passed}, {"reasons", r.reasons}});
+      Json pj = {{"name", r.name}, {"mode", ModeName(r.mode)}, {"passed", r.passed}, {"reasons", r.reasons}};
+      if (!r.passed) pj["reasonCode"] = ReasonCodeName(r.code);
+      j["policies"].push_back(std::move(pj));
     }
     std::printf("%s\n", j.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
   } else {

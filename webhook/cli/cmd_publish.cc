@@ -2,10 +2,13 @@
 // the demo and tests and compatible with cosign's layouts.
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
+#include "base/encoding.h"
 #include "base/json_util.h"
 #include "verifier/keys.h"
 #include "verifier/registry/publish_artifact.h"
@@ -35,6 +38,45 @@ Status WriteFile(const std::string& path, const std::string& data, mode_t mode) 
   if (!out) return InvalidArgument("error writing " + path);
   chmod(path.c_str(), mode);
   return Status::Ok();
+}
+
+// cosign's --type shorthands (cmd/cosign/cli/options/predicate.go,
+// PredicateTypeMap), each the URI cosign writes for it. "custom" is left
+// out: cosign wraps that predicate as {Data, Timestamp}, which attest does not.
+constexpr std::pair<const char*, const char*> kPredicateShorthands[] = {
+    {"slsaprovenance", "https://slsa.dev/provenance/v0.2"},
+    {"slsaprovenance02", "https://slsa.dev/provenance/v0.2"},
+    {"slsaprovenance1", "https://slsa.dev/provenance/v1"},
+    {"spdx", "https://spdx.dev/Document"},
+    {"spdxjson", "https://spdx.dev/Document"},
+    {"cyclonedx", "https://cyclonedx.org/bom"},
+    {"link", "https://in-toto.io/Link/v1"},
+    {"vuln", "https://cosign.sigstore.dev/attestation/vuln/v1"},
+    {"openvex", "https://openvex.dev/ns"},
+};
+
+// The predicate type --type names: a shorthand's URI, or `type` itself when
+// it is an absolute URI (RFC 3986 scheme ":" and more, no spaces or
+// controls). Anything else is InvalidArgument listing the shorthands.
+StatusOr<std::string> PredicateTypeUri(const std::string& type) {
+  for (const auto& [name, uri] : kPredicateShorthands) {
+    if (type == name) return std::string(uri);
+  }
+  size_t colon = type.find(':');
+  bool uri = colon != std::string::npos && colon > 0 && colon + 1 < type.size() &&
+             std::isalpha(static_cast<unsigned char>(type[0]));
+  for (size_t i = 0; uri && i < colon; ++i) {
+    char c = type[i];
+    uri = std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+  }
+  for (size_t i = 0; uri && i < type.size(); ++i) {
+    uri = static_cast<unsigned char>(type[i]) > 0x20 && type[i] != 0x7f;
+  }
+  if (uri) return type;
+  std::string names;
+  for (const auto& shorthand : kPredicateShorthands) names += (names.empty() ? "" : ", ") + std::string(shorthand.first);
+  return InvalidArgument("--type " + Quote(type) + " is neither an absolute URI nor one of cosign's shorthands (" +
+                         names + ")");
 }
 
 StatusOr<PrivateKey> LoadPrivateKey(const std::string& path) {
@@ -101,6 +143,8 @@ int RunSign(const SignOptions& o) {
 int RunAttest(const AttestOptions& o) {
   auto ref = ParseReference(o.reference);
   if (!ref.ok()) return FailInput(ref.status());
+  auto predicate_type = PredicateTypeUri(o.predicate_type);
+  if (!predicate_type.ok()) return FailInput(predicate_type.status());
   auto key = LoadPrivateKey(o.key_file);
   if (!key.ok()) return FailInput(key.status());
   auto text = ReadInputFile(o.predicate_file, kMaxSmallInput);
@@ -110,9 +154,9 @@ int RunAttest(const AttestOptions& o) {
   if (!predicate->is_object()) return FailInput(InvalidArgument(o.predicate_file + ": predicate must be a JSON object"));
   auto ctx = MakeRegistryContext(o.common);
   if (!ctx.ok()) return FailInput(ctx.status());
-  auto digest = AttestArtifact(*ctx->client, *ref, *key, o.predicate_type, *predicate, ctx->deadline);
+  auto digest = AttestArtifact(*ctx->client, *ref, *key, *predicate_type, *predicate, ctx->deadline);
   if (!digest.ok()) return FailInput(digest.status());
-  std::printf("attested %s@%s (%s)\n", ref->Name().c_str(), digest->c_str(), o.predicate_type.c_str());
+  std::printf("attested %s@%s (%s)\n", ref->Name().c_str(), digest->c_str(), predicate_type->c_str());
   return kExitOk;
 }
 

@@ -73,7 +73,7 @@ bool Selects(const ObjectSelector& s, const ObjectIdentity& o) {
 }
 
 // Runs one test file; returns its rows or the error that kept it from running.
-FileResult RunFile(const PolicyTestFile& t, double timeout_seconds) {
+FileResult RunFile(const PolicyTestFile& t, const TestOptions& o) {
   FileResult out;
   out.file = t.path;
   auto fail = [&](const Status& s) {
@@ -94,7 +94,9 @@ FileResult RunFile(const PolicyTestFile& t, double timeout_seconds) {
   CommonOptions common;
   common.registry_config = t.registry_config;
   common.oci_layout = t.oci_layout;
-  common.timeout_seconds = timeout_seconds;
+  common.timeout_seconds = o.timeout_seconds;
+  common.insecure_registries = o.insecure_registries;
+  common.default_docker_config = false;  // a suite's result must not depend on who runs it
   auto ctx = MakeRegistryContext(common);
   if (!ctx.ok()) return fail(ctx.status());
   SteadyClock clock;
@@ -309,7 +311,7 @@ int RunTest(const TestOptions& o) {
   std::vector<FileResult> results;
   size_t passed = 0, failed = 0, errored = 0;
   for (const auto& t : tests) {
-    results.push_back(RunFile(t, o.timeout_seconds));
+    results.push_back(RunFile(t, o));
     const FileResult& r = results.back();
     if (!r.error.empty()) {
       ++errored;

@@ -6,10 +6,12 @@
 #include <filesystem>
 
 #include "policy/identity_matcher.h"
+#include "policy/policy.h"
 
 #include "verifier/registry/fetch_artifact.h"
 #include "webhook/cli/cli_support.h"
 #include "webhook/cli/commands.h"
+#include "webhook/decide/decide_object.h"
 
 namespace provgate {
 
@@ -92,14 +94,14 @@ int RunVerify(const VerifyOptions& o) {
   if (!o.policies.empty()) return RunVerifyWithPolicies(o);
   if (o.keys.empty() && o.trusted_root.empty()) {
     return FailInput(InvalidArgument(
-        "verify needs --key PUB.pem, --trusted-root FILE with a certificate identity and issuer, or --policies PATH"));
+        "verify needs --key PUB.pem, --trusted-root FILE with a certificate identity and issuer, or --policies PATH"), o.output);
   }
   auto ref = ParseReference(o.reference);
-  if (!ref.ok()) return FailInput(ref.status());
+  if (!ref.ok()) return FailInput(ref.status(), o.output);
   Trust trust;
   if (!o.trusted_root.empty()) {
     auto keyless = KeylessFromFlags(o);
-    if (!keyless.ok()) return FailInput(keyless.status());
+    if (!keyless.ok()) return FailInput(keyless.status(), o.output);
     trust.keyless.push_back(std::move(*keyless));
     trust.now = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch())
@@ -108,20 +110,32 @@ int RunVerify(const VerifyOptions& o) {
   std::vector<TrustedKey>& keys = trust.keys;
   for (const auto& path : o.keys) {
     auto pem = ReadInputFile(path, 64 << 10);
-    if (!pem.ok()) return FailInput(pem.status());
+    if (!pem.ok()) return FailInput(pem.status(), o.output);
     auto key = PublicKey::FromPem(*pem);
-    if (!key.ok()) return FailInput(key.status().WithPrefix(path));
+    if (!key.ok()) return FailInput(key.status().WithPrefix(path), o.output);
     keys.push_back({std::filesystem::path(path).filename().string(), *key});
   }
   auto ctx = MakeRegistryContext(o.common);
-  if (!ctx.ok()) return FailInput(ctx.status());
+  if (!ctx.ok()) return FailInput(ctx.status(), o.output);
   auto material = FetchArtifact(*ctx->client, *ref, ctx->deadline);
-  if (!material.ok()) return FailInput(material.status().WithPrefix(ref->String()));
+  if (!material.ok()) {
+    Status failed = material.status().WithPrefix(ref->String());
+    if (o.output == "json") {
+      // Could not verify: the error, and the code a policy would carry for it.
+      Json j = {{"error", failed.ToString()}, {"reasonCode", ReasonCodeName(DescribeFetchFailure(material.status()).code)}};
+      std::printf("%s\n", j.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
+    }
+    return FailInput(failed);
+  }
   VerifiedArtifact a = VerifyArtifact(*material, trust);
   bool verified = !a.SignedBy().empty();
   if (o.output == "json") {
     Json j = VerifiedArtifactToJson(a);
     j["verified"] = verified;
+    // The codes a policy's signature rule gives for the same facts.
+    j["reasonCode"] = ReasonCodeName(verified                 ? ReasonCode::kPassed
+                                     : a.signatures.empty() ? ReasonCode::kNoSignature
+                                                            : ReasonCode::kUntrustedSigner);
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     PrintText(a, verified);

@@ -20,6 +20,12 @@ struct CommonOptions {
   // --oci-layout DIR: every registry request is answered from this OCI
   // image layout instead of the network (check, verify, push, sign, attest).
   std::string oci_layout;
+  // --allow-insecure-registry HOST (repeatable): plain HTTP to these hosts.
+  std::vector<std::string> insecure_registries;
+  // Credentials from $DOCKER_CONFIG/config.json or ~/.docker/config.json
+  // (and its credential helpers) for hosts the registry config gives none;
+  // off for `test`, whose result must not depend on who runs it.
+  bool default_docker_config = true;
 };
 
 struct VerifyOptions {
@@ -72,7 +78,8 @@ int RunAttest(const AttestOptions& o);
 
 struct CheckOptions {
   CommonOptions common;
-  std::vector<std::string> files;     // -f FILE (repeatable; "-" = stdin)
+  std::vector<std::string> files;     // -f FILE|DIR|a,b (repeatable; "-" = stdin): ExpandManifestPaths
+  bool recursive = false;             // -R: -f directories with their subdirectories
   std::vector<std::string> policies;  // --policies PATH (repeatable)
   std::string namespace_name = "default";
   std::string output = "text";
@@ -88,6 +95,7 @@ struct TestOptions {
   std::vector<std::string> paths;  // directories searched recursively, or test files
   std::string output = "text";     // text | junit
   double timeout_seconds = 30;     // per test file
+  std::vector<std::string> insecure_registries;  // --allow-insecure-registry HOST (repeatable)
 };
 int RunTest(const TestOptions& o);
 

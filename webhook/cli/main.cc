@@ -5,19 +5,36 @@
 #include <cstdio>
 
 #include "webhook/cli/commands.h"
+#include "webhook/cli/shell_completion.h"
 #include "webhook/cli/version.h"  // generated into the build tree (top-level CMakeLists.txt)
 
 namespace {
 
-void AddCommon(CLI::App* cmd, provgate::CommonOptions* c, bool oci_layout = true) {
+constexpr char kInsecureRegistryHelp[] =
+    "speak plain HTTP to this registry HOST[:PORT] (repeatable; a host, not a reference)";
+
+// `client`: the commands that talk to registries once (all but serve,
+// which has its own time budget and reads its registry config itself).
+void AddCommon(CLI::App* cmd, provgate::CommonOptions* c, bool client = true) {
   cmd->add_option("--registry-config", c->registry_config, "registry settings YAML (docs/registries.md)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--timeout", c->timeout_seconds, "overall time budget in seconds")
-      ->check(CLI::Range(0.1, 3600.0));
-  cmd->add_flag("-v,--verbose", c->verbose, "debug logs on stderr");
-  if (oci_layout) {
+  if (client) {
+    cmd->add_option("--timeout", c->timeout_seconds, "overall time budget in seconds")
+        ->check(CLI::Range(0.1, 3600.0));
+    cmd->add_flag("-v,--verbose", c->verbose,
+                  "print every registry request on stderr: method, URL, status, bytes, ms (never credentials)");
     cmd->add_option("--oci-layout", c->oci_layout,
                     "answer every registry request from this OCI image layout directory (offline; docs/cli.md)");
+    cmd->add_option("--allow-insecure-registry", c->insecure_registries, kInsecureRegistryHelp);
+  } else {
+    // Accepted so that it is refused with a pointer, not silently unused.
+    cmd->add_option("--timeout", c->timeout_seconds, "not for serve: use --verify-timeout")
+        ->check(CLI::Validator(
+            [](std::string&) {
+              return std::string("serve has no overall time budget: --verify-timeout SECONDS bounds each object");
+            },
+            "", "serve-timeout"));
+    cmd->add_flag("-v,--verbose", c->verbose, "debug log lines on stderr");
   }
 }
 
@@ -48,8 +65,10 @@ int main(int argc, char** argv) {
   CheckOptions check;
   std::string check_unmatched = "allow";
   auto* c = app.add_subcommand("check", "decide Kubernetes manifests exactly as the webhook would");
-  c->add_option("-f,--filename", check.files, "manifest file (YAML or JSON, multi-document; - for stdin)")
+  c->add_option("-f,--filename", check.files,
+                "manifest file, directory of *.yaml/*.yml/*.json files, or a comma list (multi-document; - for stdin)")
       ->required();
+  c->add_flag("-R,--recursive", check.recursive, "read -f directories with their subdirectories");
   c->add_option("--policies", check.policies, "policy files or directories (repeatable)")->required();
   c->add_option("--namespace", check.namespace_name, "namespace for objects without one");
   c->add_option("-o,--output", check.output, "text or json")->check(CLI::IsMember({"text", "json"}));
@@ -67,6 +86,7 @@ int main(int argc, char** argv) {
   t->add_option("-o,--output", test.output, "text or junit")->check(CLI::IsMember({"text", "junit"}));
   t->add_option("--timeout", test.timeout_seconds, "time budget per test file in seconds")
       ->check(CLI::Range(0.1, 3600.0));
+  t->add_option("--allow-insecure-registry", test.insecure_registries, kInsecureRegistryHelp);
 
   LintOptions lint;
   auto* pol = app.add_subcommand("policy", "policy file tools");
@@ -109,7 +129,7 @@ int main(int argc, char** argv) {
                  "decided but not rewritten");
   sv->add_flag("--require-digest", serve.require_digest,
                "deny a policy-matched reference that names a tag without a digest, as if every policy set requireDigest");
-  AddCommon(sv, &serve.common, /*oci_layout=*/false);
+  AddCommon(sv, &serve.common, /*client=*/false);
 
   KeygenOptions keygen;
   auto* k = app.add_subcommand("keygen", "write PREFIX.key (PKCS#8 ECDSA P-256) and PREFIX.pub");
@@ -136,8 +156,16 @@ int main(int argc, char** argv) {
   a->add_option("reference", attest.reference, "artifact reference")->required();
   a->add_option("--key", attest.key_file, "private key PEM")->required();
   a->add_option("--predicate", attest.predicate_file, "predicate JSON file")->required();
-  a->add_option("--type", attest.predicate_type, "predicate type URI")->required();
+  a->add_option("--type", attest.predicate_type,
+                "predicate type: an absolute URI, or cosign's slsaprovenance, slsaprovenance02, slsaprovenance1, spdx, "
+                "spdxjson, cyclonedx, link, vuln, openvex")
+      ->required();
   AddCommon(a, &attest.common);
+
+  auto* ver = app.add_subcommand("version", "print the version, commit and build date (as --version)");
+  std::string completion_shell;
+  auto* comp = app.add_subcommand("completion", "print a shell completion script: source <(provgate completion bash)");
+  comp->add_option("shell", completion_shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
 
   try {
     app.parse(argc, argv);
@@ -163,5 +191,13 @@ int main(int argc, char** argv) {
   if (p->parsed()) return RunPush(push);
   if (s->parsed()) return RunSign(sign);
   if (a->parsed()) return RunAttest(attest);
+  if (ver->parsed()) {
+    std::printf("%s\n", kVersionLine);
+    return kExitOk;
+  }
+  if (comp->parsed()) {
+    std::fputs(CompletionScript(CompletionTree(app, "provgate"), completion_shell).c_str(), stdout);
+    return kExitOk;
+  }
   return kExitError;
 }

@@ -97,18 +97,31 @@ bool ObjectDecision::AnyAudit() const {
   return false;
 }
 
-std::string FetchFailureReason(const Status& s) {
+FetchFailure DescribeFetchFailure(const Status& s) {
   // The reason codes users see (docs/decision-rules.md), made here and only
-  // here from the Status codes below them.
+  // here from the Status codes below them: the text's prefix and the
+  // ReasonCode side by side.
+  using C = ReasonCode;
   switch (s.code()) {
-    case StatusCode::kNotFound: return "not-found: " + s.message();  // a decided denial: the tag is not there
-    case StatusCode::kResourceExhausted: return "bound-exceeded: " + s.message();  // a bound of provgate's own
-    case StatusCode::kUnavailable: return "registry-unavailable: " + s.message();
-    case StatusCode::kDeadlineExceeded: return "registry-unavailable: deadline: " + s.message();
-    case StatusCode::kPermissionDenied: return "registry-unavailable: permission-denied: " + s.message();
-    case StatusCode::kDataLoss: return "registry-unavailable: digest-mismatch: " + s.message();
-    default: return std::string("registry-unavailable: ") + StatusCodeName(s.code()) + ": " + s.message();
+    case StatusCode::kNotFound: return {C::kNotFound, "not-found: " + s.message()};  // decided: the tag is not there
+    case StatusCode::kResourceExhausted: return {C::kBoundExceeded, "bound-exceeded: " + s.message()};  // our bound
+    case StatusCode::kUnavailable: return {C::kRegistryUnavailable, "registry-unavailable: " + s.message()};
+    case StatusCode::kDeadlineExceeded:
+      return {C::kRegistryUnavailable, "registry-unavailable: deadline: " + s.message()};
+    case StatusCode::kPermissionDenied:
+      return {C::kRegistryUnavailable, "registry-unavailable: permission-denied: " + s.message()};
+    case StatusCode::kDataLoss: return {C::kDigestMismatch, "registry-unavailable: digest-mismatch: " + s.message()};
+    default:
+      return {C::kRegistryUnavailable,
+              std::string("registry-unavailable: ") + StatusCodeName(s.code()) + ": " + s.message()};
   }
+}
+
+std::string FetchFailureReason(const Status& s) { return DescribeFetchFailure(s).reason; }
+
+PolicyResult FailedPolicy(const Policy& policy, const Status& fetch_failure) {
+  FetchFailure f = DescribeFetchFailure(fetch_failure);
+  return FailedPolicy(policy, f.code, f.reason);
 }
 
 StatusOr<ObjectDecision> DecideObject(const Json& object, const std::string& namespace_name,
@@ -166,6 +179,7 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
       rd.undecided = Undecided::kInvalidReference;
       rd.decision = UndecidedDecision(rd.undecided, options.unmatched);
       rd.reason = "invalid reference: " + rd.ref.parse_error;
+      rd.code = ReasonCode::kInvalidReference;
     } else if (matched[i].empty()) {
       rd.undecided = Undecided::kUnmatched;
       rd.decision = UndecidedDecision(rd.undecided, options.unmatched);
@@ -177,18 +191,19 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
         rd.digest = (*v)->digest;
         rd.undecided = Undecided::kFetchFailed;
         for (const Policy* p : matched[i]) {
-          rd.policies.push_back(FailedPolicy(*p, FetchFailureReason((*v)->fetch_failure)));
+          rd.policies.push_back(FailedPolicy(*p, (*v)->fetch_failure));
         }
       } else if (v.ok()) {
         rd.digest = (*v)->digest;
         for (const Policy* p : matched[i]) {
           auto it = (*v)->results.find(p->name);
           rd.policies.push_back(it != (*v)->results.end() ? it->second
-                                                           : FailedPolicy(*p, "internal: policy was not evaluated"));
+                                                           : FailedPolicy(*p, ReasonCode::kInternal,
+                                                                          "internal: policy was not evaluated"));
         }
       } else {
         rd.undecided = Undecided::kFetchFailed;
-        for (const Policy* p : matched[i]) rd.policies.push_back(FailedPolicy(*p, FetchFailureReason(v.status())));
+        for (const Policy* p : matched[i]) rd.policies.push_back(FailedPolicy(*p, v.status()));
       }
       // The digest rule is about the object as written, not the artifact:
       // applied here, after the (shared, cached) verification.
@@ -201,6 +216,7 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
         }
       }
       rd.decision = CombineResults(rd.policies, options.unmatched);
+      rd.code = DecidingCode(rd.policies, rd.decision);
     }
 
     const std::string where = rd.ref.field_path + " " + Quote(rd.ref.raw);
@@ -252,6 +268,7 @@ OrderedJson ObjectDecisionToJson(const ObjectDecision& d) {
     ref["field"] = r.ref.field_path;
     if (!r.digest.empty()) ref["digest"] = r.digest;
     ref["decision"] = DecisionName(r.decision);
+    ref["reasonCode"] = ReasonCodeName(r.code);
     if (r.undecided != Undecided::kNo) ref["undecided"] = UndecidedName(r.undecided);
     if (!r.reason.empty()) ref["reasons"] = OrderedJson::array({r.reason});
     ref["policies"] = OrderedJson::array();
@@ -260,6 +277,7 @@ OrderedJson ObjectDecisionToJson(const ObjectDecision& d) {
       pj["name"] = p.name;
       pj["mode"] = ModeName(p.mode);
       pj["passed"] = p.passed;
+      if (!p.passed) pj["reasonCode"] = ReasonCodeName(p.code);
       pj["reasons"] = p.reasons;
       ref["policies"].push_back(std::move(pj));
     }

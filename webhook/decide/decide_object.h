@@ -66,6 +66,9 @@ struct ReferenceDecision {
   Undecided undecided = Undecided::kNo;
   std::string reason;  // why, when undecided is kInvalidReference or a denying kUnmatched
   std::vector<PolicyResult> policies;  // the matching policies' results, in load order
+  // Why `decision`, for machines: kInvalidReference, kUnmatched, or the
+  // deciding policy's code (DecidingCode).
+  ReasonCode code = ReasonCode::kUnmatched;
 };
 
 struct ObjectDecision {
@@ -113,8 +116,18 @@ ObjectDecision DecideReferences(ObjectIdentity object, std::vector<ModelReferenc
 
 // The reason for a Status that prevented verification, led by its reason
 // code: "not-found: ", "bound-exceeded: ", or "registry-unavailable: "
-// (with "deadline: ", "permission-denied: ", "digest-mismatch: " ... after it).
+// (with "deadline: ", "permission-denied: ", "digest-mismatch: " ... after it),
+// and its ReasonCode: kNotFound, kBoundExceeded, kDigestMismatch (DataLoss)
+// or kRegistryUnavailable.
+struct FetchFailure {
+  ReasonCode code;
+  std::string reason;
+};
+FetchFailure DescribeFetchFailure(const Status& s);
+// DescribeFetchFailure(s).reason.
 std::string FetchFailureReason(const Status& s);
+// `policy` failed with DescribeFetchFailure(fetch_failure): its code and reason.
+PolicyResult FailedPolicy(const Policy& policy, const Status& fetch_failure);
 
 // "check -o json" rendering of one object's decision (docs/cli.md).
 OrderedJson ObjectDecisionToJson(const ObjectDecision& d);
