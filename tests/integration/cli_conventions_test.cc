@@ -144,6 +144,7 @@ TEST_CASE("version prints --version's line; completion bash|zsh completes subcom
       {"provgate policy ''", {"lint"}, {"check"}},
       {"provgate verify --cert", {"--certificate-identity", "--certificate-oidc-issuer"}, {"--strict"}},
       {"provgate attest --allow", {"--allow-insecure-registry"}, {}},
+      {"provgate serve --t", {"--tls-cert", "--tls-key"}, {"--key"}},
   };
   for (const auto& row : rows) {
     CAPTURE(row.words);

@@ -30,6 +30,7 @@ CompletionCommand CompletionTree(const CLI::App& app, const std::string& name) {
   CompletionCommand c;
   c.name = name;
   for (const CLI::Option* o : app.get_options()) {
+    if (o->get_group().empty()) continue;  // hidden options are not offered
     for (const auto& s : o->get_snames()) c.flags.push_back("-" + s);
     for (const auto& l : o->get_lnames()) c.flags.push_back("--" + l);
   }

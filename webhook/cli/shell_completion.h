@@ -12,8 +12,8 @@ class App;
 
 namespace provgate {
 
-// One command of the tree: its name, its flags ("-f", "--filename", ...)
-// and its subcommands.
+// One command of the tree: its name, its flags ("-f", "--filename", ...;
+// hidden ones, of group "", left out) and its subcommands.
 struct CompletionCommand {
   std::string name;
   std::vector<std::string> flags;
