@@ -145,6 +145,32 @@ TEST_CASE("test: pass and fail rows, the decisions of check, exit 1, and JUnit X
   CHECK(j["suites"][0]["cases"][0]["failures"][0] == "expected allow, got deny");
 }
 
+// `provgate test` predicts what /mutate writes with the default --pin-kinds
+// (Pod only) through the pin rule PinningPatch uses: a Deployment's verified
+// model is decided allow but not pinned.
+TEST_CASE("test: pins are predicted as /mutate makes them, a Deployment left as written") {
+  CheckEnv env;
+  Suite suite(env);
+  WriteFile(env.dir.File("suite/deployment.yaml"),
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: serving}\nspec:\n"
+            "  template:\n    spec:\n      containers:\n        - {name: server, image: registry.example.com/runtime:v1}\n"
+            "      volumes:\n        - name: model\n          image: {reference: " + env.Ref("signed") + "}\n");
+  const std::string field = "spec.template.spec.volumes[0].image.reference";
+  auto write = [&](const std::string& sub, const std::string& pin) {
+    RunCommand("mkdir -p " + env.dir.File("suite/" + sub));
+    WriteFile(env.dir.File("suite/" + sub + "/provgate-test.yaml"),
+              "policies: [../policies/prod.yaml]\nmanifests: [../deployment.yaml]\nociLayout: ../layout\nexpect:\n"
+              "  - {object: Deployment serving/web, field: \"" + field + "\", decision: allow, pin: \"" + pin + "\"}\n");
+  };
+  write("unpinned", "");
+  write("pinned", env.Ref("signed") + "@" + suite.digest);
+  auto unpinned = env.Run("test " + env.dir.File("suite/unpinned"), false);
+  CHECK_MESSAGE(unpinned.exit_code == 0, unpinned.out << unpinned.err);
+  auto pinned = env.Run("test " + env.dir.File("suite/pinned"), false);
+  CHECK_MESSAGE(pinned.exit_code == 1, pinned.out << pinned.err);
+  CHECK(Contains(pinned.out, "pinned to nothing"));
+}
+
 TEST_CASE("test: malformed test files and inputs exit 2 and say where") {
   CheckEnv env;
   Suite suite(env);

@@ -35,14 +35,6 @@ struct FileResult {
   std::vector<Row> rows;
 };
 
-// What /mutate would write for `r` (webhook/server PinningPatch: only
-// references decided allow, verified at a digest, not already pinned), or
-// "" when it leaves the reference as written.
-std::string PinValue(const ReferenceDecision& r) {
-  if (r.decision != Decision::kAllow || r.digest.empty() || !r.ref.parsed || !r.ref.reference.digest.empty()) return "";
-  return r.ref.raw + "@" + r.digest;
-}
-
 // An object's decision for an expectation without a field: deny when it is
 // denied; else the strongest of its references' (warn, audit, allow,
 // unmatched); allow when it has no references.
@@ -148,7 +140,7 @@ FileResult RunFile(const PolicyTestFile& t, const TestOptions& o) {
       got = it->decision;
       AddReasons(*it, &reasons);
       undecided = DeniedUndecided(*it);
-      pin = PinValue(*it);
+      pin = PinnedReference(d, *it, DefaultPinKinds());
     }
     row.got = DecisionName(got);
     std::vector<std::string> problems;

@@ -286,4 +286,20 @@ OrderedJson ObjectDecisionToJson(const ObjectDecision& d) {
   return j;
 }
 
+std::set<std::string> DefaultPinKinds() { return {"Pod"}; }
+
+std::string PinnedReference(const ObjectDecision& d, const ReferenceDecision& r,
+                            const std::set<std::string>& pin_kinds) {
+  if (!pin_kinds.count(d.object.kind)) return "";
+  // Only a reference every matching policy passed was verified. A warn- or
+  // audit-mode failure is admitted, but its digest is not a verified one:
+  // pinning it would make the object claim a provenance it does not have.
+  if (r.decision != Decision::kAllow || r.digest.empty() || !r.ref.parsed) return "";
+  if (!r.ref.reference.digest.empty()) return "";  // already pinned, and verified at that digest
+  // KServe's storage-initializer args are matched by value by KServe's own
+  // webhook: rewriting one would make it append the unpinned pair again.
+  if (!r.ref.pinnable) return "";
+  return r.ref.raw + "@" + r.digest;
+}
+
 }  // namespace provgate

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -131,5 +132,20 @@ PolicyResult FailedPolicy(const Policy& policy, const Status& fetch_failure);
 
 // "check -o json" rendering of one object's decision (docs/cli.md).
 OrderedJson ObjectDecisionToJson(const ObjectDecision& d);
+
+// The kinds --pin-kinds defaults to: Pod. A workload kept in Git (a
+// Deployment's template) is verified and decided but not rewritten, so a
+// GitOps controller does not see it drift from Git; its Pods are pinned.
+std::set<std::string> DefaultPinKinds();
+
+// What /mutate writes for reference `r` of `d` (`repo:tag@sha256:...`, the
+// text as written, oci:// scheme kept), or "" when it leaves it alone: the
+// object's kind is not one of `pin_kinds`; the reference was not decided
+// `allow` (unmatched references, and ones a warn- or audit-mode policy
+// failed, are admitted but not verified at that digest); it already
+// carries a digest; or its field cannot take one (ModelReference::pinnable).
+// The one pin rule: PinningPatch and `provgate test`'s expectations use it.
+std::string PinnedReference(const ObjectDecision& d, const ReferenceDecision& r,
+                            const std::set<std::string>& pin_kinds);
 
 }  // namespace provgate

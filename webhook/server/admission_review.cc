@@ -208,21 +208,11 @@ std::vector<std::pair<std::string, std::string>> AuditAnnotations(const ObjectDe
   return out;
 }
 
-std::set<std::string> DefaultPinKinds() { return {"Pod"}; }
-
 std::string PinningPatch(const ObjectDecision& d, const std::set<std::string>& pin_kinds) {
-  if (!pin_kinds.count(d.object.kind)) return "";
   Json ops = Json::array();
   for (const auto& r : d.references) {
-    // Only a reference every matching policy passed was verified. A warn- or
-    // audit-mode failure is admitted, but its digest is not a verified one:
-    // pinning it would make the object claim a provenance it does not have.
-    if (r.decision != Decision::kAllow || r.digest.empty() || !r.ref.parsed) continue;
-    if (!r.ref.reference.digest.empty()) continue;  // already pinned, and verified at that digest
-    // KServe's storage-initializer args are matched by value by KServe's own
-    // webhook: rewriting one would make it append the unpinned pair again.
-    if (!r.ref.pinnable) continue;
-    ops.push_back({{"op", "replace"}, {"path", r.ref.json_pointer}, {"value", r.ref.raw + "@" + r.digest}});
+    std::string pinned = PinnedReference(d, r, pin_kinds);
+    if (!pinned.empty()) ops.push_back({{"op", "replace"}, {"path", r.ref.json_pointer}, {"value", pinned}});
   }
   return ops.empty() ? "" : ops.dump();
 }

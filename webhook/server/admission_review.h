@@ -75,18 +75,9 @@ inline constexpr size_t kMaxAuditAnnotationBytes = 1024;
 // ends ",+N more"; one entry alone longer is cut at a UTF-8 boundary.
 std::vector<std::pair<std::string, std::string>> AuditAnnotations(const ObjectDecision& d);
 
-// The kinds --pin-kinds defaults to: Pod. A workload kept in Git (a
-// Deployment's template) is verified and decided but not rewritten, so a
-// GitOps controller does not see it drift from Git; its Pods are pinned.
-std::set<std::string> DefaultPinKinds();
-
-// The JSONPatch (RFC 6902) that pins every reference of `d` decided
-// `allow` (every matching policy passed at its verified digest), when the
-// object's kind (d.object.kind) is one of `pin_kinds`:
-// `repo:tag` -> `repo:tag@sha256:..`, keeping the text as written (and any
-// oci:// scheme). Unmatched references, and ones a warn- or audit-mode
-// policy failed, are admitted but not verified, so never pinned. References
-// already carrying a digest are left alone. Returns "" when nothing is pinned.
+// The JSONPatch (RFC 6902) that replaces every reference of `d` that
+// PinnedReference (webhook/decide/decide_object.h, the pin rule) pins, for
+// `pin_kinds` (DefaultPinKinds() there). Returns "" when nothing is pinned.
 std::string PinningPatch(const ObjectDecision& d, const std::set<std::string>& pin_kinds);
 
 // {"error": message} for HTTP 400 answers.
