@@ -23,7 +23,9 @@ if [ "${1:-}" = "--tsan" ]; then
   flags=(-DPROVGATE_WERROR=ON -DPROVGATE_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
   shift
   export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
-  set -- -E "cli_check|cli_verify|registry_roundtrip|token_auth|sigstore_bundle|chart_test" "$@"
+  # misbehaving_registry_test bounds answer times (a healthy admission in < 1 s
+  # while another hangs), which a ThreadSanitizer build of provgate cannot keep.
+  set -- -E "cli_check|cli_verify|cli_reason_codes|cli_registry_options|registry_roundtrip|token_auth|sigstore_bundle|chart_test|example_tekton|misbehaving_registry" "$@"
 fi
 [ "${1:-}" = "--" ] && shift
 
