@@ -35,19 +35,12 @@ struct FileResult {
   std::vector<Row> rows;
 };
 
-// An object's decision for an expectation without a field: deny when it is
-// denied; else the strongest of its references' (warn, audit, allow,
-// unmatched); allow when it has no references.
+// An object's decision for an expectation without a field: its
+// ObjectDecision::Overall(), except that an allowed object with no
+// references is allow (Overall() says unmatched).
 Decision ObjectLevelDecision(const ObjectDecision& d) {
-  if (!d.allowed) return Decision::kDeny;
-  if (d.references.empty()) return Decision::kAllow;
-  bool warn = false, audit = false, allow = false;
-  for (const auto& r : d.references) {
-    warn = warn || r.decision == Decision::kWarn;
-    audit = audit || r.decision == Decision::kAudit;
-    allow = allow || r.decision == Decision::kAllow;
-  }
-  return warn ? Decision::kWarn : audit ? Decision::kAudit : allow ? Decision::kAllow : Decision::kUnmatched;
+  if (d.allowed && d.references.empty()) return Decision::kAllow;
+  return d.Overall();
 }
 
 void AddReasons(const ReferenceDecision& r, std::vector<std::string>* out) {
