@@ -8,7 +8,7 @@
 #   bench/keyless.sh [extra bench_keyless flags, e.g. --benchmark_filter=BM_Keyless]
 #   JOBS=1 bench/keyless.sh           # build parallelism (default: 1 while another ninja runs, else 2)
 #   REPETITIONS=5 SPEED_SECONDS=3     # the defaults
-#   PROVGATE_OMS_FIXTURES=<dir>       # the public-good model_signing fixtures (default ../shared/fixtures/oms)
+#   PROVGATE_OMS_FIXTURES=<dir>       # the public-good model_signing fixtures (default tests/testdata/oms)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

@@ -8,7 +8,7 @@
 // why). Single-threaded.
 //
 //   PROVGATE_OMS_FIXTURES=<dir>        public_good_trusted_root.json, v1.1.0-sigstore/model.sig
-//                                      (default: ../shared/fixtures/oms beside the checkout)
+//                                      (default: tests/testdata/oms)
 //   PROVGATE_KEYLESS_FIXTURES=<dir>    make_keyless_fixtures.mjs output (provenance.bundle.json,
 //                                      trusted_root.json)
 //   build-bench/bench/bench_keyless [--benchmark_filter=...]

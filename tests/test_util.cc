@@ -73,7 +73,7 @@ std::string OmsFixtureDir() {
   if (const char* env = std::getenv("PROVGATE_OMS_FIXTURES"); env && *env) {
     dir = env;
   } else {
-    dir = std::string(PROVGATE_TESTDATA) + "/../../../shared/fixtures/oms";
+    dir = TestData("oms");
   }
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) return "";

@@ -38,10 +38,10 @@ int FreePort();
 std::string TestData(const std::string& relative);
 
 // Recorded OpenSSF model-signing output (model.sig files with the model
-// files they sign, the signing key, the public-good trusted root), kept
-// beside the repository and never copied into it: $PROVGATE_OMS_FIXTURES,
-// else the fixtures directory next to the checkout. Empty when neither
-// exists; tests that need it then skip with a message.
+// files they sign, the signing key, the public-good trusted root):
+// $PROVGATE_OMS_FIXTURES, else tests/testdata/oms (its SOURCES.md says where
+// each file came from). Empty when the directory is missing; tests that
+// need it then skip with a message.
 std::string OmsFixtureDir();
 
 }  // namespace provgate::testing
