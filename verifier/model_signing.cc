@@ -251,7 +251,7 @@ Status CheckModelCoverage(const ModelSignatureStatement& st, const Manifest& man
     }
     if (!titles.insert(title).second) return NotCovered(Shown(title) + ": two layers have this title");
     // Ignoring excuses a layer the signature does not name; a file it does
-    // name is always checked (SPEC §5: every signed resource is present as a
+    // name is always checked (docs/policy-language.md#modelsigning: every signed resource is present as a
     // layer), else "ignorePaths: [weights.bin]" would let any weights pass.
     auto r = by_name.find(title);
     if (r == by_name.end()) {
