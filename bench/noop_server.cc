@@ -1,24 +1,25 @@
-// bench_noop_server: the transport ceiling for the admission benchmarks. The
-// same cpp-httplib + OpenSSL setup as `provgate serve` (TlsCertificates for
-// the TLS context, ServerOptions' thread pool size, TCP_NODELAY, the same
-// keep-alive, timeouts and listen backlog as AdmissionServer::Bind, mirrored
-// here: keep them in step) answering POST /validate with a fixed
-// AdmissionReview, without looking at the body.
+// bench_noop_server: the transport ceiling for the admission benchmarks.
+// provgate's own HTTPS shell, AdmissionServer (Asio + Beast, TLS from the
+// same certificate loader, the same I/O threads, worker pool, connection
+// limits and timeouts: ServerOptions' defaults, as `provgate serve` has
+// them), with an endpoint that answers POST /validate with a fixed allowed
+// AdmissionReview without reading the body. What provgate costs above it is
+// the admission handler: parse, exclude, find references, decide, render,
+// log.
 //
 //   bench_noop_server --listen 127.0.0.1:PORT --tls-cert CERT --tls-key KEY
-#include <httplib.h>
 #include <signal.h>
-#include <sys/socket.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <thread>
 
-#include "webhook/server/admission_review.h"
+#include "base/clock.h"
+#include "webhook/server/admission_endpoint.h"
 #include "webhook/server/admission_server.h"
-#include "webhook/server/tls_certificates.h"
+#include "webhook/server/metrics.h"
 
 namespace {
 
@@ -26,6 +27,12 @@ namespace {
 constexpr char kAllowed[] =
     R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",)"
     R"("response":{"uid":"00000000-0000-0000-0000-000000000000","allowed":true}})";
+
+class NoopEndpoint final : public provgate::AdmissionEndpoint {
+ public:
+  provgate::HttpAnswer Admit(std::string_view, provgate::Webhook) override { return {200, kAllowed}; }
+  provgate::HttpAnswer Ready() const override { return {200, "ok\n", "text/plain"}; }
+};
 
 int Usage() {
   std::fprintf(stderr, "usage: bench_noop_server --listen ADDR:PORT --tls-cert CERT --tls-key KEY\n");
@@ -35,66 +42,46 @@ int Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string listen, cert, key;
+  provgate::ServerOptions options;
+  std::string listen;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--listen")) listen = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--tls-cert")) cert = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--tls-key")) key = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--tls-cert")) options.tls_cert = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--tls-key")) options.tls_key = argv[i + 1];
     else return Usage();
   }
   auto colon = listen.rfind(':');
-  if (listen.empty() || colon == std::string::npos || cert.empty() || key.empty()) return Usage();
-  std::string host = listen.substr(0, colon);
-  int port = std::atoi(listen.c_str() + colon + 1);
-
-  provgate::SteadyClock clock;
-  provgate::TlsCertificates certs(cert, key, clock);
-  if (auto s = certs.Load(); !s.ok()) {
-    std::fprintf(stderr, "bench_noop_server: %s\n", s.ToString().c_str());
-    return 2;
+  if (listen.empty() || colon == std::string::npos || options.tls_cert.empty() || options.tls_key.empty()) {
+    return Usage();
   }
-  httplib::SSLServer server([&certs](SSL_CTX& ctx) { return certs.Configure(&ctx); });
-  if (!server.is_valid()) return 2;
+  options.host = listen.substr(0, colon);
+  options.port = std::atoi(listen.c_str() + colon + 1);
 
-  // Mirrors AdmissionServer::Bind (webhook/admission_server.cc).
-  size_t threads = provgate::ServerOptions{}.threads;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server.set_tcp_nodelay(true);
-  server.set_keep_alive_max_count(10000);
-  server.set_keep_alive_timeout(5);
-  // The listen backlog raised past cpp-httplib's compiled-in 5, as provgate does.
-  int listen_socket = -1;
-  server.set_socket_options([&listen_socket](socket_t sock) {
-    httplib::default_socket_options(sock);
-    listen_socket = sock;
-  });
-  server.set_read_timeout(10, 0);
-  server.set_write_timeout(10, 0);
-  server.set_payload_max_length(provgate::kMaxAdmissionBodyBytes);
-  server.Post("/validate", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(kAllowed, "application/json");
-  });
-  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-
+  // As `provgate serve`: the stop signals are taken by one thread.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  if (!server.bind_to_port(host, port)) {
-    std::fprintf(stderr, "bench_noop_server: cannot bind %s\n", listen.c_str());
+
+  provgate::SteadyClock clock;
+  provgate::Metrics metrics;
+  NoopEndpoint endpoint;
+  provgate::AdmissionServer server(options, endpoint, metrics, clock);
+  auto port = server.Bind();
+  if (!port.ok()) {
+    std::fprintf(stderr, "bench_noop_server: %s\n", port.status().ToString().c_str());
     return 2;
   }
-  if (listen_socket >= 0) ::listen(listen_socket, SOMAXCONN);
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    server.stop();
+    server.Stop();
   });
-  std::fprintf(stderr, "bench_noop_server: listening on %s with %zu threads\n", listen.c_str(), threads);
-  server.listen_after_bind();
-  pthread_kill(waiter.native_handle(), SIGTERM);
+  std::fprintf(stderr, "bench_noop_server: listening on %s:%d with %zu workers, %zu I/O threads\n",
+               options.host.c_str(), *port, options.threads, options.io_threads);
+  server.Serve();
   waiter.join();
   return 0;
 }

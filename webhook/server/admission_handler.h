@@ -11,15 +11,13 @@
 
 #include "webhook/decide/decide_object.h"
 #include "webhook/decide/verification_service.h"
+#include "webhook/server/admission_endpoint.h"
 #include "webhook/server/admission_review.h"
 #include "webhook/server/json_log.h"
 #include "webhook/server/metrics.h"
 #include "webhook/server/policy_store.h"
 
 namespace provgate {
-
-enum class Webhook { kValidate, kMutate };
-const char* WebhookName(Webhook w);  // "validate" | "mutate"
 
 struct HandlerOptions {
   std::chrono::milliseconds verify_timeout{8000};
@@ -31,13 +29,7 @@ struct HandlerOptions {
   std::set<std::string> pin_kinds = DefaultPinKinds();
 };
 
-struct HttpAnswer {
-  int status = 200;
-  std::string body;
-  const char* content_type = "application/json";  // a literal
-};
-
-class AdmissionHandler {
+class AdmissionHandler final : public AdmissionEndpoint {
  public:
   // Every part must outlive the handler.
   AdmissionHandler(HandlerOptions options, PolicyStore& policies, VerificationService& verifier, Metrics& metrics,
@@ -51,9 +43,9 @@ class AdmissionHandler {
 
   // 200 with an AdmissionReview answer, or 400 with a JSON error for a
   // malformed review.
-  HttpAnswer Admit(std::string_view body, Webhook webhook);
+  HttpAnswer Admit(std::string_view body, Webhook webhook) override;
   // /readyz: 200 once a policy set is loaded, 503 with the reason before.
-  HttpAnswer Ready() const;
+  HttpAnswer Ready() const override;
 
  private:
   // What an object that could not be decided gets (Undecided::kNoPolicySet,

@@ -53,7 +53,7 @@ std::string PeerKey(const tcp::endpoint& peer) {
 }  // namespace
 
 struct AdmissionServer::Impl {
-  Impl(ServerOptions o, AdmissionHandler& h, Metrics& m, const Clock& c)
+  Impl(ServerOptions o, AdmissionEndpoint& h, Metrics& m, const Clock& c)
       : options(std::move(o)), handler(h), metrics(m), clock(c), control(net::make_strand(io)) {}
 
   // The two route tables. Cheap endpoints are answered on the I/O thread;
@@ -71,7 +71,7 @@ struct AdmissionServer::Impl {
   net::awaitable<void> Drain();
 
   const ServerOptions options;
-  AdmissionHandler& handler;
+  AdmissionEndpoint& handler;
   Metrics& metrics;
   const Clock& clock;
 
@@ -251,7 +251,7 @@ net::awaitable<void> AdmissionServer::Impl::Drain() {
   }
 }
 
-AdmissionServer::AdmissionServer(ServerOptions options, AdmissionHandler& handler, Metrics& metrics,
+AdmissionServer::AdmissionServer(ServerOptions options, AdmissionEndpoint& handler, Metrics& metrics,
                                  const Clock& clock)
     : impl_(std::make_unique<Impl>(std::move(options), handler, metrics, clock)) {}
 

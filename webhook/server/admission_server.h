@@ -11,7 +11,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
-#include "webhook/server/admission_handler.h"
+#include "webhook/server/admission_endpoint.h"
 #include "webhook/server/metrics.h"
 
 namespace provgate {
@@ -57,13 +57,13 @@ struct ServerOptions {
 };
 
 // The HTTPS shell: TLS, the listening sockets, the connection limits, the
-// routes. /validate and /mutate go to the AdmissionHandler, /readyz to its
-// Ready(), /metrics to Metrics.
+// routes. /validate and /mutate go to the endpoint's Admit() (in `provgate
+// serve`, the AdmissionHandler), /readyz to its Ready(), /metrics to Metrics.
 class AdmissionServer {
  public:
-  // `handler`, `metrics` and `clock` (which times certificate reloads) must
+  // `endpoint`, `metrics` and `clock` (which times certificate reloads) must
   // outlive the server.
-  AdmissionServer(ServerOptions options, AdmissionHandler& handler, Metrics& metrics, const Clock& clock);
+  AdmissionServer(ServerOptions options, AdmissionEndpoint& endpoint, Metrics& metrics, const Clock& clock);
   // Must not run while Serve() does (Stop() first, and let Serve() return).
   ~AdmissionServer();
   AdmissionServer(const AdmissionServer&) = delete;

@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "webhook/server/admission_handler.h"
+#include "webhook/server/admission_endpoint.h"
 #include "webhook/server/admission_server.h"
 #include "webhook/server/connection_table.h"
 #include "webhook/server/metrics.h"

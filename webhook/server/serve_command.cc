@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "base/encoding.h"
+#include "webhook/server/admission_handler.h"
 #include "webhook/server/admission_server.h"
 #include "verifier/registry/curl_transport.h"
 #include "webhook/cli/commands.h"  // ServeOptions and the exit codes: a header, no cli code
