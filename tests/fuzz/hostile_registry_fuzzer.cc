@@ -6,6 +6,7 @@
 // The script (text, one directive per line; see tests/fuzz/README.md):
 //   ref <reference>                 what is fetched (default registry.example.com/models/m:v1)
 //   insecure                        the registry speaks plain HTTP (configured insecure)
+//   parallel                        fetch as the server does, on threads (default: in order)
 //   creds <user> <password>         basic / token credentials for the registry
 //   limits <layers> <layer bytes> <total bytes> <entries> <config bytes>
 //   object <name> [<content type>]  a body: the lines up to a line "." (each ends with \n)
@@ -61,11 +62,20 @@ struct Answer {
   std::optional<std::string> body_object;
 };
 
+// In order on the fuzzer's thread unless the script says `parallel`: the
+// answers of a route then follow the requests' order, so an input replays
+// the same, and no input pays for a thread per request.
+RegistryLimits SequentialLimits() {
+  RegistryLimits l;
+  l.parallel_fetches = 1;
+  return l;
+}
+
 struct Script {
   std::string ref = "registry.example.com/models/m:v1";
   bool insecure = false;
   std::optional<Credentials> creds;
-  RegistryLimits limits;
+  RegistryLimits limits = SequentialLimits();
   std::map<std::string, Object> objects;
   std::map<std::string, std::vector<Answer>> answers;  // route key -> answers in order
 };
@@ -153,6 +163,8 @@ Script ParseScript(std::string_view input) {
       s.ref = std::string(w[1]);  // substituted once every object is known
     } else if (w[0] == "insecure") {
       s.insecure = true;
+    } else if (w[0] == "parallel") {
+      s.limits.parallel_fetches = RegistryLimits{}.parallel_fetches;
     } else if (w[0] == "creds" && w.size() >= 3) {
       s.creds = Credentials{std::string(w[1]), std::string(w[2]), ""};
     } else if (w[0] == "limits" && w.size() >= 6) {

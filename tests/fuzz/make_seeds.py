@@ -374,6 +374,7 @@ def hostile_registry(c):
     s.respond("tag", 200, body="m")
     s.respond("sig", 200, body="sigm")
     c.add("hostile_registry", "cosign-signed", s.text())
+    c.add("hostile_registry", "cosign-signed-parallel", "parallel\n" + s.text())  # fetched on threads
 
     # 2. An in-toto attestation (.att, DSSE signed by the test key).
     s = Script()
@@ -392,6 +393,7 @@ def hostile_registry(c):
     s.respond("tag", 200, body="m")
     s.respond("att", 200, body="attm")
     c.add("hostile_registry", "attestation", s.text())
+    c.add("hostile_registry", "attestation-parallel", "parallel\n" + s.text())
 
     # 3. A Sigstore bundle attached as a referrer (referrers API), message signature over the manifest.
     for api in (True, False):
@@ -557,7 +559,7 @@ def dictionaries(out):
         "registry_config": ["registries", "mirrors", "host", "insecure", "caFile", "dockerConfig", "@DOCKERCONFIG@",
                             "\n%%\n", "auths", "auth", "username", "password", "identitytoken",
                             "https://index.docker.io/v1/", "127.0.0.1", "localhost", "[::1]"],
-        "hostile_registry": ["ref ", "insecure\n", "creds ", "limits ", "object ", "respond ", "\n.\n", "body ",
+        "hostile_registry": ["ref ", "insecure\n", "parallel\n", "creds ", "limits ", "object ", "respond ", "\n.\n", "body ",
                              "tag", "sig", "att", "referrers", "referrers-tag", "token", "digest=", "blob=", "other=",
                              " 200\n", " 301\n", " 307\n", " 401\n", " 404\n", " 500\n", "unavailable", "deadline",
                              "too-large", "Content-Type: ", "Docker-Content-Digest: ", "Location: ",

@@ -1,5 +1,5 @@
 // FetchArtifact's bounds against a hostile registry, over a fake transport
-// that answers by URL (requests run in parallel, so no fixed script): what it
+// that answers by URL (requests run in parallel by default, so no fixed script): what it
 // may fetch, how much at once, and that a bound fails before the bytes are
 // read. The same paths against a real registry: tests/integration.
 #include <doctest/doctest.h>
@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "base/json_util.h"
@@ -49,6 +50,7 @@ class RoutedTransport : public HttpTransport {
     }
     std::lock_guard<std::mutex> l(mu_);
     urls_.push_back(req.method + " " + req.url);
+    threads_.insert(std::this_thread::get_id());
     auto it = routes_.find(req.url);
     HttpResponse r;
     if (it == routes_.end()) {
@@ -66,11 +68,16 @@ class RoutedTransport : public HttpTransport {
     return urls_;
   }
   int max_in_flight() const { return max_in_flight_.load(); }
+  std::set<std::thread::id> threads() const {  // that sent a request
+    std::lock_guard<std::mutex> l(mu_);
+    return threads_;
+  }
 
  private:
   mutable std::mutex mu_;
   std::map<std::string, HttpResponse> routes_;
   std::vector<std::string> urls_;
+  std::set<std::thread::id> threads_;
   std::vector<std::string> watch_;
   std::chrono::milliseconds delay_{0};
   std::atomic<int> in_flight_{0};
@@ -181,6 +188,33 @@ TEST_CASE("sigstore bundle referrers are fetched a few at a time, not one thread
   // The artifact manifest itself is fetched first, alone; then at most 8
   // bundle requests at once.
   CHECK_MESSAGE(t.max_in_flight() <= 8, "max in flight: " << t.max_in_flight());
+}
+
+TEST_CASE("parallel_fetches 1: every request in order on the calling thread; the default fetches side by side") {
+  for (size_t parallel : {size_t{1}, RegistryLimits{}.parallel_fetches}) {
+    CAPTURE(parallel);
+    RoutedTransport t;
+    Artifact a = RouteArtifact(t);
+    RegistryLimits limits;
+    limits.parallel_fetches = parallel;
+    RegistryClient client(&t, nullptr, limits);
+    const std::string blob = "[]";
+    RouteBundles(t, a.digest, 12, 0, &blob);
+    t.Watch({"manifests/sha256:", "blobs/" + Sha256Digest(blob)}, std::chrono::milliseconds(10));
+    auto ref = ParseReference("registry.example/models/mnist@" + a.digest);
+    REQUIRE(ref.ok());
+    auto got = FetchArtifact(client, *ref, Soon());
+    REQUIRE_MESSAGE(got.ok(), got.status().ToString());
+    CHECK(got->bundle_layers.size() == 12);
+    std::set<std::thread::id> threads = t.threads();
+    if (parallel == 1) {
+      CHECK(t.max_in_flight() == 1);
+      CHECK(threads == std::set<std::thread::id>{std::this_thread::get_id()});
+    } else {
+      CHECK(t.max_in_flight() > 1);
+      CHECK(threads.size() > 1);
+    }
+  }
 }
 
 TEST_CASE("attachment bytes are reserved in the client's memory budget before any is read, and released with the material") {

@@ -9,7 +9,6 @@
 namespace provgate {
 namespace {
 
-constexpr size_t kParallelLayerFetches = 8;
 constexpr char kBundlePrefix[] = "application/vnd.dev.sigstore.bundle";
 
 struct Attachments {
@@ -26,22 +25,32 @@ StatusOr<std::shared_ptr<const ByteBudget::Reservation>> Reserve(RegistryClient&
   return std::make_shared<const ByteBudget::Reservation>(std::move(*r));
 }
 
-// Runs fetch(0) .. fetch(n-1), at most kParallelLayerFetches at a time, and
-// returns their results in order. Stops starting batches after one with an
-// error other than InvalidArgument (the rest are reported as not attempted).
+// RegistryLimits::parallel_fetches: how many requests run at once, and
+// whether on threads of their own (std::async) or in order on the caller's
+// (deferred: run by get()).
+size_t Parallelism(const RegistryClient& client) { return std::max<size_t>(1, client.limits().parallel_fetches); }
+std::launch Launch(const RegistryClient& client) {
+  return Parallelism(client) > 1 ? std::launch::async : std::launch::deferred;
+}
+
+// Runs fetch(0) .. fetch(n-1), at most Parallelism() at a time, and returns
+// their results in order. Stops starting batches after one with an error
+// other than InvalidArgument (the rest are reported as not attempted).
 template <typename T>
-std::vector<StatusOr<T>> InBatches(size_t n, const std::function<StatusOr<T>(size_t)>& fetch) {
+std::vector<StatusOr<T>> InBatches(const RegistryClient& client, size_t n,
+                                   const std::function<StatusOr<T>(size_t)>& fetch) {
   std::vector<StatusOr<T>> out;
   out.reserve(n);
   bool failed = false;
-  for (size_t start = 0; start < n; start += kParallelLayerFetches) {
-    size_t end = std::min(n, start + kParallelLayerFetches);
+  const size_t batch = Parallelism(client);
+  for (size_t start = 0; start < n; start += batch) {
+    size_t end = std::min(n, start + batch);
     if (failed) {
       for (size_t i = start; i < end; ++i) out.push_back(Status(StatusCode::kInternal, "not attempted"));
       continue;
     }
     std::vector<std::future<StatusOr<T>>> futures;
-    for (size_t i = start; i < end; ++i) futures.push_back(std::async(std::launch::async, fetch, i));
+    for (size_t i = start; i < end; ++i) futures.push_back(std::async(Launch(client), fetch, i));
     for (auto& f : futures) {
       out.push_back(f.get());
       if (!out.back().ok() && out.back().status().code() != StatusCode::kInvalidArgument) failed = true;
@@ -82,7 +91,7 @@ StatusOr<Attachments> FetchAttachments(RegistryClient& client, const Reference& 
                              " bytes, more than the limit of " + std::to_string(limits.max_attachment_total_bytes));
   }
   ASSIGN_OR_RETURN(out.memory, Reserve(client, total, kind, deadline));
-  std::vector<StatusOr<std::string>> blobs = InBatches<std::string>(layers.size(), [&](size_t i) {
+  std::vector<StatusOr<std::string>> blobs = InBatches<std::string>(client, layers.size(), [&](size_t i) {
     return client.GetBlob(ref, layers[i].digest, static_cast<size_t>(layers[i].size), deadline);
   });
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -122,7 +131,7 @@ StatusOr<Attachments> FetchBundles(RegistryClient& client, const Reference& ref,
     }
     return m.manifest.layers[0];
   };
-  std::vector<StatusOr<Descriptor>> found = InBatches<Descriptor>(bundles.size(), fetch_layer_descriptor);
+  std::vector<StatusOr<Descriptor>> found = InBatches<Descriptor>(client, bundles.size(), fetch_layer_descriptor);
   std::vector<Descriptor> layers;
   uint64_t total = 0;
   for (auto& layer : found) {
@@ -144,7 +153,7 @@ StatusOr<Attachments> FetchBundles(RegistryClient& client, const Reference& ref,
                              " bytes, more than the limit of " + std::to_string(limits.max_attachment_total_bytes));
   }
   ASSIGN_OR_RETURN(out.memory, Reserve(client, total, "sigstore bundle", deadline));
-  std::vector<StatusOr<std::string>> blobs = InBatches<std::string>(layers.size(), [&](size_t i) {
+  std::vector<StatusOr<std::string>> blobs = InBatches<std::string>(client, layers.size(), [&](size_t i) {
     return client.GetBlob(ref, layers[i].digest, static_cast<size_t>(layers[i].size), deadline);
   });
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -177,13 +186,13 @@ StatusOr<ArtifactMaterial> FetchAttachedMaterial(RegistryClient& client, const R
   mat.manifest_bytes = std::move(m.bytes);
   mat.manifest = std::move(m.manifest);
 
-  auto sig = std::async(std::launch::async, [&] {
+  auto sig = std::async(Launch(client), [&] {
     return FetchAttachments(client, ref, AttachmentTag(mat.digest, "sig"), "signature", deadline);
   });
-  auto att = std::async(std::launch::async, [&] {
+  auto att = std::async(Launch(client), [&] {
     return FetchAttachments(client, ref, AttachmentTag(mat.digest, "att"), "attestation", deadline);
   });
-  auto bundles = std::async(std::launch::async, [&] { return FetchBundles(client, ref, mat.digest, deadline); });
+  auto bundles = std::async(Launch(client), [&] { return FetchBundles(client, ref, mat.digest, deadline); });
   Status config_status;
   if (mat.manifest.kind == Manifest::Kind::kImage) {
     const Descriptor& c = mat.manifest.config;

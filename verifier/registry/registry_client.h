@@ -38,6 +38,11 @@ struct RegistryLimits {
   size_t max_manifest_entries = 1024;      // layers / index entries of other manifests
   size_t max_token_bytes = 64 << 10;
   int max_redirects = 5;
+  // How the requests of one artifact's attachments run: the kinds
+  // (signatures, attestations, bundles) side by side, and each kind's layers
+  // up to this many at a time, each on a thread of its own. 1 (or 0): every
+  // request one after another on the calling thread.
+  size_t parallel_fetches = 8;
 };
 
 // Receives one call per HTTP exchange with a registry or token server, for
