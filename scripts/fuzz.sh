@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (clang, build-fuzz/) and runs each for a
 # fixed time on a copy of its committed corpus (tests/fuzz/README.md).
-#   scripts/fuzz.sh [--seconds N] [--jobs J] [--build-jobs B] [--merge-into-repo] [--keep] [NAME...]
+#   scripts/fuzz.sh [--seconds N | --runs R] [--jobs J] [--build-jobs B] [--corpus-dir D] [--ledger F]
+#                   [--merge-into-repo] [--keep] [NAME...]
 #     --seconds N        per harness (default 20)
+#     --runs R           per harness: R executions instead of a time (a campaign's chunk)
+#     --corpus-dir D     the working corpora live in D/<name>/ and are kept: seeded from the
+#                        committed corpus when empty, grown by each run (a campaign in chunks)
+#     --ledger F         append one tab-separated row per harness to F: date, commit, harness,
+#                        seconds, executions, exec/s, cov, ft, corpus files, result
+#                        (tests/fuzz/campaign_table.py sums a ledger into the README's table)
 #     --jobs J           libFuzzer worker processes per harness (-fork=J; default 1)
 #     --build-jobs B     parallel compile jobs (default 1)
 #     --merge-into-repo  replace tests/fuzz/corpus/<name>/ by the committed corpus and what
@@ -19,6 +26,9 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 seconds=20
+runs=0
+corpus_dir=
+ledger=
 jobs=1
 build_jobs=1
 merge=0
@@ -27,6 +37,9 @@ names=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --corpus-dir) corpus_dir=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
+    --ledger) ledger=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --build-jobs) build_jobs=$2; shift 2 ;;
     --merge-into-repo) merge=1; shift ;;
@@ -76,20 +89,24 @@ failed=()
 printf '%-26s %7s %12s %9s %7s %7s %7s %10s  %s\n' harness seconds executions exec/s cov ft files bytes result
 for n in "${names[@]}"; do
   bin="build-fuzz/tests/fuzz/fuzz_$n"
-  corpus="$work/corpus/$n"
+  corpus="${corpus_dir:-$work/corpus}/$n"
   artifacts="$work/artifacts/$n/"
   mkdir -p "$corpus" "$artifacts"
-  [ -d "tests/fuzz/corpus/$n" ] && cp -r "tests/fuzz/corpus/$n/." "$corpus/"
+  if [ -d "tests/fuzz/corpus/$n" ] && [ -z "$(ls -A "$corpus")" ]; then cp -r "tests/fuzz/corpus/$n/." "$corpus/"; fi
   dict=()
   [ -f "tests/fuzz/dict/$n.dict" ] && dict=(-dict="tests/fuzz/dict/$n.dict")
   parallel=()
   [ "$jobs" -gt 1 ] && parallel=(-fork="$jobs")
   log="$work/$n.log"
+  budget=(-max_total_time="$seconds")
+  [ "$runs" -gt 0 ] && budget=(-runs="$runs")
+  started=$(date +%s.%N)
   set +e
-  "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len="$(max_len "$n")" \
+  "$bin" "${budget[@]}" -rss_limit_mb=2048 -timeout=10 -max_len="$(max_len "$n")" \
     -print_final_stats=1 -artifact_prefix="$artifacts" "${dict[@]}" "${parallel[@]}" "$corpus" >"$log" 2>&1
   rc=$?
   set -e
+  took=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   # cov/ft from libFuzzer's last status line ("#N ... cov: X ft: Y corp: ...").
@@ -105,7 +122,12 @@ for n in "${names[@]}"; do
     failed+=("$n")
     keep=1
   fi
-  printf '%-26s %7s %12s %9s %7s %7s %7s %10s  %s\n' "$n" "$seconds" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
+  if [ -n "$ledger" ]; then
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+      "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" "$n" "$took" "${execs:-0}" "${rate:-0}" "${cov:-0}" \
+      "${ft:-0}" "$files" "$result" >>"$ledger"
+  fi
+  printf '%-26s %7s %12s %9s %7s %7s %7s %10s  %s\n' "$n" "$took" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
     "${ft:-?}" "$files" "$bytes" "$result"
   if [ "$result" != ok ]; then
     grep -E 'ERROR: libFuzzer|ERROR: AddressSanitizer|runtime error|fuzz invariant violated|SUMMARY' "$log" | head -5 | sed 's/^/    /'
