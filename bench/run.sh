@@ -17,7 +17,7 @@
 #
 # Knobs (environment): BUILD_DIR, WRK_THREADS (2), WRK_CONNECTIONS (32),
 # WRK_DURATION (15s), ROUNDS (3), BURST (1000), COLD_MODELS (200),
-# RSS_MODELS (10000), KA_IDLE (the server's thread pool size),
+# RSS_MODELS (10000), KA_IDLE (idle connections; default the server's worker count),
 # QUIET_WAIT (0: seconds to wait for a quiet machine),
 # RESULTS (bench/RESULTS.md), KEEP_WORK=1 keeps the temporary directory.
 set -euo pipefail
@@ -291,7 +291,7 @@ CPU_RATIO=$(awk -v a="$NOOP_CPU_US" -v b="$NOOP_WRK_US" -v c="$PG_CPU_US" -v d="
 
 # ------------------------------------------------- 5b. keep-alive connections beyond the thread pool
 # As many idle connections as the pool has threads (the no-op server logs ServerOptions::threads).
-KA_IDLE=${KA_IDLE:-$(sed -n 's/.* with \([0-9]*\) threads.*/\1/p' "$WORK/noop.log")}
+KA_IDLE=${KA_IDLE:-$(sed -n 's/.* with \([0-9]*\) workers.*/\1/p' "$WORK/noop.log")}
 KA_JSON=$(python3 "$ROOT/bench/keepalive_probe.py" "$NOOP_PORT" "$WORK/ca.pem" "$WORK/review-warm.json" "$KA_IDLE" 45)
 KA_SECS=$(json_field "$KA_JSON" seconds)
 log "keep-alive probe (no-op server, $KA_IDLE idle connections): $KA_JSON"
