@@ -32,10 +32,7 @@ while [ $# -gt 0 ]; do
     *) names+=("$1"); shift ;;
   esac
 done
-if [ ${#names[@]} -eq 0 ]; then
-  read -r -a names <<<"$(sed -n '/^set(PROVGATE_FUZZ_HARNESSES/,/)/p' tests/fuzz/harnesses.cmake |
-    sed 's/set(PROVGATE_FUZZ_HARNESSES//; s/)//' | tr '\n' ' ')"
-fi
+[ ${#names[@]} -eq 0 ] && mapfile -t names < <(scripts/fuzz.sh --list)
 touch "$ledger"
 
 done_so_far() {  # executions the ledger holds for harness $1

@@ -16,6 +16,7 @@
 #                        the run found, minimised (-merge=1 over edges); otherwise the
 #                        repository is never written
 #     --keep             keep the working directory (corpora, logs) and print it
+#     --list             print the harnesses' names and exit
 #     NAME...            harnesses (default: all, tests/fuzz/harnesses.cmake)
 # Exits non-zero when any harness crashes, times out (-timeout=10), runs out
 # of memory (-rss_limit_mb=2048) or leaks, and prints the reproducer's path
@@ -33,6 +34,7 @@ jobs=1
 build_jobs=1
 merge=0
 keep=0
+list=0
 names=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -44,6 +46,7 @@ while [ $# -gt 0 ]; do
     --build-jobs) build_jobs=$2; shift 2 ;;
     --merge-into-repo) merge=1; shift ;;
     --keep) keep=1; shift ;;
+    --list) list=1; shift ;;
     -h|--help) sed -n '2,/^set /{/^set /d;p}' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) names+=("$1"); shift ;;
@@ -54,6 +57,7 @@ if [ ${#names[@]} -eq 0 ]; then
   read -r -a names <<<"$(sed -n '/^set(PROVGATE_FUZZ_HARNESSES/,/)/p' tests/fuzz/harnesses.cmake |
     sed 's/set(PROVGATE_FUZZ_HARNESSES//; s/)//' | tr '\n' ' ')"
 fi
+if [ $list -eq 1 ]; then printf '%s\n' "${names[@]}"; exit 0; fi
 
 # The largest input each harness is given: a little above its largest seed.
 max_len() {
