@@ -1,7 +1,8 @@
 // FetchArtifact's bounds against a hostile registry, over a fake transport
-// that answers by URL (requests run in parallel by default, so no fixed script): what it
-// may fetch, how much at once, and that a bound fails before the bytes are
-// read. The same paths against a real registry: tests/integration.
+// that answers by URL (requests run in parallel by default, so no fixed
+// script): what it may fetch, how much at once, and that a bound fails
+// before the bytes are read. The same paths against a real registry:
+// tests/integration.
 #include <doctest/doctest.h>
 
 #include <algorithm>
