@@ -42,6 +42,9 @@ StatusOr<Statement> ParseStatement(std::string_view bytes) {
       return InvalidArgument(where + ".digest is missing, not an object, or empty");
     }
     for (auto it = s["digest"].begin(); it != s["digest"].end(); ++it) {
+      // A digest set's keys name hash algorithms; "" names none, and would
+      // let a subject "cover" a digest spelt ":<hex>".
+      if (it.key().empty()) return InvalidArgument(where + ".digest has an empty algorithm name");
       if (!it.value().is_string()) {
         return InvalidArgument(where + ".digest[" + Quote(it.key()) + "] is not a string");
       }

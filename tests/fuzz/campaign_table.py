@@ -9,6 +9,13 @@ harness run (a campaign runs each harness in chunks, `--runs R
 the executions and seconds of every chunk added up, the rate they make, the
 coverage (cov, ft) and corpus size at the last chunk, the commits the chunks
 ran at, and the chunks that did not end "ok".
+
+A finding that has been fixed is recorded in the ledger by a comment line
+
+    # fixed<TAB>HARNESS<TAB>DATE OF THE FAILED CHUNK<TAB>COMMIT OF THE FIX<TAB>REGRESSION ROW
+
+and the table then says where its regression row is; a failed chunk without
+such a line is an open finding.
 """
 import collections
 import sys
@@ -18,9 +25,14 @@ TARGET = 10_000_000
 
 def main(path):
     rows = collections.OrderedDict()
+    fixed = {}
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
+            if line.startswith("# fixed\t"):
+                _, name, date, commit, row = line.split("\t")
+                fixed[(name, date)] = f"fixed in {commit}, regression row {row}"
+                continue
             if not line or line.startswith("#"):
                 continue
             date, commit, name, seconds, execs, _rate, cov, ft, files, result = line.split("\t")
@@ -33,15 +45,23 @@ def main(path):
             if commit not in r["commits"]:
                 r["commits"].append(commit)
             if result != "ok":
-                r["failed"].append(f"{date} {result}")
+                r["failed"].append((date, result))
     print("| harness | executions | seconds | exec/s | cov | ft | corpus files | chunks | commits | findings |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+    open_findings = 0
     for name, r in rows.items():
         rate = r["execs"] / r["seconds"] if r["seconds"] else 0
         done = "" if r["execs"] >= TARGET else " (short of 10M)"
-        findings = "; ".join(r["failed"]) if r["failed"] else "none"
+        findings = []
+        for date, result in r["failed"]:
+            fix = fixed.get((name, date))
+            open_findings += fix is None
+            findings.append(f"{date} {result}, " + (fix if fix else "OPEN"))
+        findings = "; ".join(findings) if findings else "none"
         print(f"| {name} | {r['execs']:,}{done} | {r['seconds']:,} | {rate:,.0f} | {r['cov']} | {r['ft']} | "
               f"{r['files']} | {r['chunks']} | {', '.join(r['commits'])} | {findings} |")
+    print()
+    print(f"Open findings: {open_findings}.")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ PROVGATE_FUZZ_TARGET(in_toto) {
   for (const auto& s : st->subjects) {
     FuzzCheck(!s.digest.empty(), "a subject without digests");
     for (const auto& [alg, hex] : s.digest) {
+      FuzzCheck(!alg.empty(), "a digest with an empty algorithm name");
       if (alg.find(':') != std::string::npos) continue;  // "alg:hex" cannot name it
       FuzzCheck(StatementCoversDigest(*st, alg + ":" + hex), "a subject digest is not covered: " + alg);
     }

@@ -224,6 +224,8 @@ TEST_CASE("in-toto statements: must fail") {
       {R"({"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"n"}],"predicateType":"p"})", "subject[0].digest"},
       {R"({"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{}}],"predicateType":"p"})", "subject[0].digest"},
       {R"({"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":1}}],"predicateType":"p"})", "digest[\"sha256\"] is not a string"},
+      {R"({"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"":"aa"}}],"predicateType":"p"})", "empty algorithm name"},
+      {R"({"_type":"https://in-toto.io/Statement/v0.1","subject":[{"name":"n","digest":{"sha256":"aa","":"bb"}}],"predicateType":"p"})", "empty algorithm name"},
       {R"({"_type":"https://in-toto.io/Statement/v0.1","subject":[{"digest":{"sha256":"aa"}}],"predicateType":"p"})", "name is missing"},
       {R"({"_type":"https://in-toto.io/Statement/v1",)" + sub + "}", "predicateType is missing"},
       {R"({"_type":"https://in-toto.io/Statement/v1",)" + sub + R"(,"predicateType":""})", "predicateType is missing"},

@@ -456,6 +456,11 @@ TEST_CASE("model signing statements: must fail, naming the field") {
          j["subject"][0]["digest"] = {{"sha512", std::string(128, '0')}, {"blake2b", std::string(128, '0')}};
        },
        "subject[0].digest has no sha256 and more than one algorithm"},
+      // Found by the model_signing_statement fuzzer: the one digest's
+      // algorithm was "" and the file was taken as signed.
+      {"a digest with an empty algorithm name",
+       [](Json& j) { j["subject"][0]["digest"] = {{"", std::string(64, '0')}}; },
+       "subject[0].digest has an empty algorithm name"},
   };
   for (const auto& row : legacy) {
     CAPTURE(row.what);
