@@ -24,6 +24,25 @@ namespace {
 
 Deadline Soon() { return std::chrono::steady_clock::now() + std::chrono::seconds(20); }
 
+// The server's decision log lines (JSON, msg "decision") for review `uid`;
+// they are buffered for up to 100 ms, so this waits up to 5 s for one.
+std::vector<Json> DecisionLines(const TestServer& s, const std::string& uid) {
+  std::vector<Json> lines;
+  for (int i = 0; i < 50 && lines.empty(); ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::string log = ReadFile(s.log_file());
+    size_t start = 0;
+    while (start < log.size()) {
+      size_t nl = log.find('\n', start);
+      std::string line = log.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+      start = nl == std::string::npos ? log.size() : nl + 1;
+      Json j = Json::parse(line, nullptr, false);
+      if (j.is_object() && j.value("msg", "") == "decision" && j.value("uid", "") == uid) lines.push_back(j);
+    }
+  }
+  return lines;
+}
+
 std::string Indent(const std::string& pem, int n) {
   std::string out, pad(n, ' ');
   size_t start = 0;
@@ -147,6 +166,11 @@ TEST_CASE("serve: allow, deny, warn, dryRun, DELETE and excluded namespaces") {
     CHECK(r["auditAnnotations"] == Json{{"decision", "allow"},
                                         {"digest", w.reg.host() + "/models/good:v1@" + w.good_digest},
                                         {"policy", "production-models=passed"}});
+    auto lines = DecisionLines(s, "uid-1");
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0]["passed"] == true);
+    CHECK(lines[0]["reasonCode"] == "passed");
+    CHECK(lines[0]["digest"] == w.good_digest);
   }
   SUBCASE("an unsigned model is denied with a message naming object, field, reference, policy and reason") {
     auto r = ResponseOf(
@@ -164,6 +188,14 @@ TEST_CASE("serve: allow, deny, warn, dryRun, DELETE and excluded namespaces") {
     CHECK(r["auditAnnotations"]["decision"] == "deny");
     CHECK(r["auditAnnotations"]["policy"] == "production-models=failed");
     CHECK(r["auditAnnotations"]["digest"].get<std::string>().rfind(w.reg.host() + "/models/unsigned:v1@sha256:", 0) == 0);
+    // The decision log says the same, with the reason's code for log queries.
+    auto lines = DecisionLines(s, "uid-2");
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0]["policy"] == "production-models");
+    CHECK(lines[0]["decision"] == "deny");
+    CHECK(lines[0]["passed"] == false);
+    CHECK(lines[0]["reasonCode"] == "no-signature");
+    CHECK(lines[0]["field"] == "spec.volumes[0].image.reference");
   }
   SUBCASE("warn mode allows with warnings under 256 characters") {
     auto r = ResponseOf(

@@ -134,7 +134,8 @@ void AdmissionHandler::LogDecision(const AdmissionRequest& req, const ObjectDeci
   bool logged = false;
   for (const auto& r : decision.references) {
     if (r.undecided == Undecided::kUnmatched && r.decision != Decision::kDeny) continue;  // not a decision
-    auto line = [&](const char* policy, const char* mode, bool passed, const std::vector<std::string>& reasons) {
+    auto line = [&](const char* policy, const char* mode, bool passed, ReasonCode code,
+                    const std::vector<std::string>& reasons) {
       LogFields f;
       f.Str("uid", req.uid).Str("namespace", object.namespace_name).Str("kind", object.kind).Str("name", object.name);
       f.Str("webhook", WebhookName(webhook)).Str("reference", r.ref.parsed ? r.ref.reference.String() : r.ref.raw);
@@ -143,12 +144,12 @@ void AdmissionHandler::LogDecision(const AdmissionRequest& req, const ObjectDeci
       if (policy) f.Str("policy", policy);
       f.Str("mode", mode).Str("decision", DecisionName(r.decision));
       if (r.undecided != Undecided::kNo) f.Str("undecided", UndecidedName(r.undecided));
-      f.Bool("passed", passed).Strs("reasons", reasons).Num("duration_ms", ms).Bool("dryRun", req.dry_run);
+      f.Bool("passed", passed).Str("reasonCode", ReasonCodeName(code)).Strs("reasons", reasons).Num("duration_ms", ms).Bool("dryRun", req.dry_run);
       log_.Info("decision", f);
       logged = true;
     };
-    if (!r.reason.empty()) line(nullptr, "none", false, {r.reason});
-    for (const auto& p : r.policies) line(p.name.c_str(), ModeName(p.mode), p.passed, p.reasons);
+    if (!r.reason.empty()) line(nullptr, "none", false, r.code, {r.reason});
+    for (const auto& p : r.policies) line(p.name.c_str(), ModeName(p.mode), p.passed, p.code, p.reasons);
   }
   if (!logged && log_.debug()) {
     log_.Debug("decision", {{"uid", req.uid},
