@@ -78,10 +78,17 @@ if ! command -v clang++-14 >/dev/null || ! ls /usr/lib/llvm-14/lib/clang/*/lib/l
   echo "fuzz: needs clang-14 and libclang-rt-14-dev (apt-get install clang-14 libclang-rt-14-dev)" >&2
   exit 1
 fi
-CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DPROVGATE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 targets=()
 for n in "${names[@]}"; do targets+=("fuzz_$n"); done
-cmake --build build-fuzz -j"$build_jobs" --target "${targets[@]}"
+# One configure and build at a time: two campaigns in one checkout (each
+# harness group on its own core) would otherwise configure build-fuzz/ at
+# the same moment and break each other's generated files.
+mkdir -p build-fuzz
+(
+  flock 9
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DPROVGATE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build-fuzz -j"$build_jobs" --target "${targets[@]}"
+) 9>build-fuzz/.build-lock
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/provgate-fuzz.XXXXXX")
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}"
