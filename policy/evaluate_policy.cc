@@ -172,6 +172,20 @@ std::string AllowedList(const Policy& p, const AttestationRule& rule) {
   return Join(names, ", ");
 }
 
+bool TypeMatches(const AttestationRule& rule, const std::string& predicate_type) {
+  return std::find(rule.predicate_types.begin(), rule.predicate_types.end(), predicate_type) !=
+         rule.predicate_types.end();
+}
+
+// The rule's types for messages: predicateType "a", predicateType "a" or "b".
+std::string TypesText(const AttestationRule& rule) {
+  std::vector<std::string> quoted;
+  for (const auto& t : rule.predicate_types) quoted.push_back(Quote(t));
+  std::string s = "predicateType ";
+  for (size_t i = 0; i < quoted.size(); ++i) s += (i == 0 ? "" : i + 1 == quoted.size() ? " or " : ", ") + quoted[i];
+  return s;
+}
+
 // Why no attestation was usable for `rule` (none verified, signed by the
 // wrong authority, or of another predicate type), and its code in `code`.
 std::string NoUsableAttestation(const Policy& p, const AttestationRule& rule, const VerifiedArtifact& artifact,
@@ -186,7 +200,7 @@ std::string NoUsableAttestation(const Policy& p, const AttestationRule& rule, co
       unreadable_problems.push_back(a.problem);
       continue;
     }
-    if (a.predicate_type != rule.predicate_type) {
+    if (!TypeMatches(rule, a.predicate_type)) {
       other_types.push_back(Quote(a.predicate_type));
       continue;
     }
@@ -201,10 +215,10 @@ std::string NoUsableAttestation(const Policy& p, const AttestationRule& rule, co
   *code = ReasonCode::kUntrustedSigner;
   if (artifact.attestations.empty()) {
     *code = ReasonCode::kNoAttestation;
-    why = "no attestations found (expected predicateType " + Quote(rule.predicate_type) + ")";
+    why = "no attestations found (expected " + TypesText(rule) + ")";
   } else if (same_type == 0) {
     *code = ReasonCode::kPredicateTypeMismatch;
-    why = "no attestation with predicateType " + Quote(rule.predicate_type);
+    why = "no attestation with " + TypesText(rule);
     std::vector<std::string> found;
     if (!other_types.empty()) found.push_back(JoinDistinct(other_types, ", "));
     if (unreadable) {
@@ -212,10 +226,10 @@ std::string NoUsableAttestation(const Policy& p, const AttestationRule& rule, co
     }
     why += " (found " + Join(found, "; ") + ")";
   } else if (wrong_signers.empty()) {
-    why = std::to_string(same_type) + " attestation(s) with predicateType " + Quote(rule.predicate_type) +
+    why = std::to_string(same_type) + " attestation(s) with " + TypesText(rule) +
           " present but none verified: " + JoinDistinct(unverified, ", ");
   } else {
-    why = "predicateType " + Quote(rule.predicate_type) + " attestation signed by " +
+    why = TypesText(rule) + " attestation signed by " +
           JoinDistinct(wrong_signers, ", ") + ", not by an allowed authority (" + AllowedList(p, rule) + ")";
   }
   if (auto rootless = RootlessAmong(p, rule.authorities); !rootless.empty()) {
@@ -228,7 +242,7 @@ void EvaluateAttestation(const Policy& p, const AttestationRule& rule, const Ver
   Signers signers(p);
   std::vector<const AttestationFact*> usable;
   for (const auto& a : artifact.attestations) {
-    if (!a.verified() || a.predicate_type != rule.predicate_type) continue;
+    if (!a.verified() || !TypeMatches(rule, a.predicate_type)) continue;
     bool allowed = false;
     for (const auto& s : a.signers) allowed |= !signers.Allowed(s, rule.authorities).empty();
     if (allowed) usable.push_back(&a);

@@ -68,9 +68,13 @@ struct ModelSigningRule {
   std::vector<std::string> ignore_paths;  // layer titles (or directories) that need not be signed
 };
 
+inline constexpr size_t kMaxPredicateTypesPerRule = 16;
+
 struct AttestationRule {
   std::string name;
-  std::string predicate_type;
+  // The statement's predicateType must equal one of these (YAML: a string,
+  // or a list of distinct strings, at most kMaxPredicateTypesPerRule).
+  std::vector<std::string> predicate_types;
   std::vector<std::string> authorities;  // empty = any authority of the policy
   std::shared_ptr<const Condition> conditions;  // null = no conditions
 };

@@ -289,6 +289,28 @@ std::vector<std::string> ReadAuthorityNames(const YamlValue& list, const std::ve
   return out;
 }
 
+// predicateType: one URI, or a list of distinct ones (a rule that accepts
+// SLSA v0.2 and v1 provenance alike).
+std::vector<std::string> ReadPredicateTypes(const YamlValue& v, YamlErrors& errors) {
+  std::vector<std::string> out;
+  if (!v.node.IsSequence()) {
+    if (auto s = ReadNonEmptyString(v, errors)) out.push_back(*s);
+    return out;
+  }
+  auto items = ReadList(v, errors, /*allow_empty=*/false, kMaxPredicateTypesPerRule);
+  if (!items) return out;
+  for (const auto& item : *items) {
+    auto s = ReadNonEmptyString(item, errors);
+    if (!s) continue;
+    if (std::find(out.begin(), out.end(), *s) != out.end()) {
+      errors.Add(item.mark, item.where + ": predicateType " + Quote(*s) + " is listed twice");
+      continue;
+    }
+    out.push_back(*s);
+  }
+  return out;
+}
+
 std::optional<AttestationRule> ParseAttestation(const YamlValue& v, const std::vector<Authority>& authorities,
                                                 YamlErrors& errors) {
   auto m = YamlMapping::Open(v, {"name", "predicateType", "authorities", "conditions"}, errors);
@@ -298,9 +320,7 @@ std::optional<AttestationRule> ParseAttestation(const YamlValue& v, const std::v
   if (auto name = m->Require("name", errors)) {
     if (auto s = ReadName(*name, kMaxLocalName, errors)) r.name = *s;
   }
-  if (auto type = m->Require("predicateType", errors)) {
-    if (auto s = ReadNonEmptyString(*type, errors)) r.predicate_type = *s;
-  }
+  if (auto type = m->Require("predicateType", errors)) r.predicate_types = ReadPredicateTypes(*type, errors);
   if (auto list = m->Get("authorities")) r.authorities = ReadAuthorityNames(*list, authorities, errors);
   if (auto cond = m->Get("conditions")) r.conditions = ParseCondition(*cond, errors);
   if (errors.count() != before) return std::nullopt;

@@ -36,7 +36,9 @@ Json CanonicalPolicy(const Policy& p) {
   j["attestations"] = Json::array();
   for (const auto& r : p.attestations) {
     j["attestations"].push_back({{"name", r.name},
-                                 {"predicateType", r.predicate_type},
+                                 // One type hashes as before the list form existed.
+                                 {"predicateType", r.predicate_types.size() == 1 ? Json(r.predicate_types[0])
+                                                                                 : Json(r.predicate_types)},
                                  {"authorities", r.authorities},
                                  {"conditions", ConditionJson(r.conditions)}});
   }

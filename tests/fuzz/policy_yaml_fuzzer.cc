@@ -73,7 +73,11 @@ PROVGATE_FUZZ_TARGET(policy_yaml) {
       authorities.insert(a.name);
     }
     for (const AttestationRule& r : p.attestations) {
-      FuzzCheck(!r.predicate_type.empty(), "an attestation rule without predicateType");
+      FuzzCheck(!r.predicate_types.empty() && r.predicate_types.size() <= kMaxPredicateTypesPerRule,
+                "an attestation rule without predicateType, or with too many");
+      std::set<std::string> types(r.predicate_types.begin(), r.predicate_types.end());
+      FuzzCheck(types.size() == r.predicate_types.size() && !types.count(""),
+                "an attestation rule with an empty or repeated predicateType");
       for (const auto& a : r.authorities) FuzzCheck(authorities.count(a) > 0, "an attestation rule names an unknown authority");
     }
     if (p.model_signing) {

@@ -296,6 +296,75 @@ TEST_CASE("attestation rules: predicate type, authority binding, verification, c
   }
 }
 
+// predicateType as a list: an attestation of any listed type may satisfy the
+// rule, and the conditions see which type it was; one of an unlisted type
+// never does.
+TEST_CASE("attestation rules with several predicate types accept any of them and no other") {
+  Policy p = MustParsePolicy(R"(
+apiVersion: provgate.dev/v1alpha1
+kind: ModelPolicy
+metadata: {name: prod}
+spec:
+  match: {references: ["registry.example.com/models/**"]}
+  authorities:
+    - {name: ci, key: {file: ci.pub}}
+  signatures: {require: 0}
+  attestations:
+    - name: built
+      predicateType: [https://slsa.dev/provenance/v0.2, https://slsa.dev/provenance/v1]
+      conditions:
+        any:
+          - all:
+              - {path: predicateType, equals: https://slsa.dev/provenance/v0.2}
+              - {path: predicate.builder.id, equals: https://tekton.dev/chains/v2}
+          - all:
+              - {path: predicateType, equals: https://slsa.dev/provenance/v1}
+              - {path: predicate.runDetails.builder.id, equals: https://tekton.dev/chains/v2}
+)");
+  REQUIRE(p.attestations.size() == 1);
+  CHECK(p.attestations[0].predicate_types == std::vector<std::string>{kSlsa02, kSlsa1});
+  const std::string prefix = "attestation built: ";
+  const std::string types = std::string("predicateType \"") + kSlsa02 + "\" or \"" + kSlsa1 + "\"";
+  Json v1_good = Json::parse(R"({"runDetails": {"builder": {"id": "https://tekton.dev/chains/v2"}}})");
+  const char kOther[] = "https://in-toto.io/attestation/vulns/v0.1";
+  struct Row {
+    const char* name;
+    std::vector<AttestationFact> attestations;
+    bool pass;
+    std::string reason;
+  };
+  std::vector<Row> rows = {
+      {"v0.2 provenance", {Attestation(kSlsa02, GoodProvenance(), {Signer("prod", "ci")})}, true, ""},
+      {"v1 provenance", {Attestation(kSlsa1, v1_good, {Signer("prod", "ci")})}, true, ""},
+      // The v0.2 shape under the v1 type: the conditions keep the types apart.
+      {"v1 type with the v0.2 predicate",
+       {Attestation(kSlsa1, GoodProvenance(), {Signer("prod", "ci")})},
+       false,
+       ""},
+      {"another type, even with a matching predicate",
+       {Attestation(kOther, v1_good, {Signer("prod", "ci")})},
+       false,
+       prefix + "no attestation with " + types + " (found \"" + kOther + "\")"},
+      {"none at all", {}, false, prefix + "no attestations found (expected " + types + ")"},
+      {"a listed type signed by nobody of the policy",
+       {Attestation(kSlsa1, v1_good, {Signer("other", "ci")})},
+       false,
+       prefix + types + " attestation signed by other/ci (another policy's authority), not by an allowed authority (ci)"},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.name);
+    VerifiedArtifact a = Artifact();
+    a.attestations = row.attestations;
+    PolicyResult r = EvaluatePolicy(p, a);
+    CHECK(r.passed == row.pass);
+    if (!row.pass && !row.reason.empty()) CHECK(r.reasons == std::vector<std::string>{row.reason});
+    if (!row.pass) CHECK(r.code == (row.reason.empty() ? ReasonCode::kConditionFailed
+                                   : row.attestations.empty() ? ReasonCode::kNoAttestation
+                                   : row.attestations[0].predicate_type == kOther ? ReasonCode::kPredicateTypeMismatch
+                                                                                  : ReasonCode::kUntrustedSigner));
+  }
+}
+
 // Decision rule 2: ONE attestation must have the allowed signer, the
 // predicateType, the subject (a verified fact) and true conditions; facts of
 // different attestations never add up.

@@ -109,6 +109,10 @@ const InvalidCase kInvalid[] = {
     {"empty-references", "8:17", "spec.match.references: must not be empty"},
     {"unsupported-tag", "18:17", "unsupported YAML tag"},
     {"bad-policy-name", "5:9", "metadata.name: invalid name \"team/p\""},
+    {"predicate-type-twice", "17:11",
+     "spec.attestations[0].predicateType[1]: predicateType \"https://slsa.dev/provenance/v1\" is listed twice"},
+    {"predicate-type-empty-list", "15:22", "spec.attestations[0].predicateType: must not be empty"},
+    {"predicate-type-not-string", "15:55", "spec.attestations[0].predicateType[1]: expected a string, got a mapping"},
 };
 
 }  // namespace
@@ -152,7 +156,7 @@ TEST_CASE("every valid policy fixture loads") {
   }
   auto all = LoadPolicies({kPolicies + "/valid"});
   REQUIRE_MESSAGE(all.ok(), all.status().message());
-  CHECK((*all)->policies().size() == 7);
+  CHECK((*all)->policies().size() == 8);
 }
 
 TEST_CASE("the full example policy (valid/spec-example.yaml) compiles to what it says") {
@@ -186,7 +190,7 @@ TEST_CASE("the full example policy (valid/spec-example.yaml) compiles to what it
   CHECK(p.signatures_require == 1);
   REQUIRE(p.attestations.size() == 1);
   CHECK(p.attestations[0].name == "built-by-chains");
-  CHECK(p.attestations[0].predicate_type == "https://slsa.dev/provenance/v0.2");
+  CHECK(p.attestations[0].predicate_types == std::vector<std::string>{"https://slsa.dev/provenance/v0.2"});
   CHECK(p.attestations[0].authorities == std::vector<std::string>{"tekton-chains"});
   REQUIRE(p.attestations[0].conditions);
   CHECK(p.attestations[0].conditions->kind() == Condition::Kind::kAll);
@@ -588,4 +592,25 @@ TEST_CASE("spec.requireDigest: a boolean, false when absent") {
     REQUIRE_FALSE(r.ok());
     CHECK_MESSAGE(r.status().message().find(message) != std::string::npos, r.status().message());
   }
+}
+
+TEST_CASE("attestations[].predicateType: a string or a list of at most 16 distinct strings") {
+  auto with_types = [](size_t n) {
+    std::string s =
+        "apiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata: {name: p}\nspec:\n"
+        "  match: {references: [\"**\"]}\n"
+        "  authorities: [{name: ci, key: {file: /keys/ci.pub}}]\n"
+        "  attestations:\n    - name: built\n      predicateType:\n";
+    for (size_t i = 0; i < n; ++i) s += "        - https://example.com/type/" + std::to_string(i) + "\n";
+    return s;
+  };
+  auto sixteen = Parse(with_types(kMaxPredicateTypesPerRule));
+  REQUIRE_MESSAGE(sixteen.ok(), sixteen.status().message());
+  CHECK(sixteen->at(0).attestations[0].predicate_types.size() == 16);
+  CHECK(sixteen->at(0).attestations[0].predicate_types.back() == "https://example.com/type/15");
+  auto seventeen = Parse(with_types(kMaxPredicateTypesPerRule + 1));
+  REQUIRE_FALSE(seventeen.ok());
+  CHECK_MESSAGE(seventeen.status().message().find("spec.attestations[0].predicateType: more than 16 entries") !=
+                    std::string::npos,
+                seventeen.status().message());
 }
