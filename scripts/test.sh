@@ -9,8 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The suite's build keeps line tables only (-g1): what a failed test's stack
+# trace needs, for about a quarter less compile time than full -g.
 build=build
-flags=(-DPROVGATE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+flags=(-DPROVGATE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG")
 if [ "${1:-}" = "--sanitize" ]; then
   build=build-asan
   flags=(-DPROVGATE_WERROR=ON -DPROVGATE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
