@@ -144,7 +144,8 @@ void AdmissionHandler::LogDecision(const AdmissionRequest& req, const ObjectDeci
       if (policy) f.Str("policy", policy);
       f.Str("mode", mode).Str("decision", DecisionName(r.decision));
       if (r.undecided != Undecided::kNo) f.Str("undecided", UndecidedName(r.undecided));
-      f.Bool("passed", passed).Str("reasonCode", ReasonCodeName(code)).Strs("reasons", reasons).Num("duration_ms", ms).Bool("dryRun", req.dry_run);
+      f.Bool("passed", passed).Str("reasonCode", ReasonCodeName(code)).Strs("reasons", reasons);
+      f.Num("duration_ms", ms).Bool("dryRun", req.dry_run);
       log_.Info("decision", f);
       logged = true;
     };
