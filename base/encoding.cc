@@ -148,13 +148,16 @@ bool IsLowerHex(std::string_view s) {
   return true;
 }
 
-std::string EscapeInvalidUtf8(std::string_view s) {
+namespace {
+
+std::string Escape(std::string_view s, bool controls) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
     size_t n = Utf8SequenceLength(s, i);
-    if (n == 0) {
-      AppendEscapedByte(&out, static_cast<unsigned char>(s[i]));
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (n == 0 || (controls && (c < 0x20 || c == 0x7f))) {
+      AppendEscapedByte(&out, c);
       ++i;
     } else {
       out.append(s.substr(i, n));
@@ -163,6 +166,12 @@ std::string EscapeInvalidUtf8(std::string_view s) {
   }
   return out;
 }
+
+}  // namespace
+
+std::string EscapeInvalidUtf8(std::string_view s) { return Escape(s, false); }
+
+std::string PrintableLine(std::string_view s) { return Escape(s, true); }
 
 std::string TruncateUtf8(std::string s, size_t max_bytes) {
   if (s.size() <= max_bytes) return s;

@@ -46,4 +46,9 @@ std::string TruncateUtf8(std::string s, size_t max_bytes);
 // as \xNN; valid text is unchanged. For messages built from untrusted bytes.
 std::string EscapeInvalidUtf8(std::string_view s);
 
+// EscapeInvalidUtf8 that also writes control bytes (below 0x20, and 0x7F)
+// as \xNN: one line of valid UTF-8, so that text from an input cannot start
+// a second line in a line-per-error message.
+std::string PrintableLine(std::string_view s);
+
 }  // namespace provgate

@@ -4,6 +4,7 @@
 #include <yaml-cpp/eventhandler.h>
 
 #include <cstdio>
+#include <optional>
 #include <sstream>
 
 #include "base/encoding.h"
@@ -11,16 +12,31 @@
 namespace provgate {
 namespace {
 
-// Remembers where the last document started; builds nothing.
+bool IsUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    size_t n = Utf8SequenceLength(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+// Remembers where the last document started and the first scalar that is
+// not UTF-8; builds nothing. The text is UTF-8 by then, but yaml-cpp 0.7
+// decodes the escapes \N and \_ to the single bytes 0x85 and 0xA0 rather
+// than to U+0085 and U+00A0.
 class DocumentStart : public YAML::EventHandler {
  public:
   YAML::Mark mark;
+  std::optional<YAML::Mark> bad_scalar;
 
   void OnDocumentStart(const YAML::Mark& m) override { mark = m; }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
   void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string& value) override {
+    if (!bad_scalar && !IsUtf8(value)) bad_scalar = m;
+  }
   void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
   void OnSequenceEnd() override {}
   void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
@@ -28,10 +44,9 @@ class DocumentStart : public YAML::EventHandler {
 };
 
 // The character at `mark` for a message ("','"), or "input". yaml-cpp counts
-// bytes after a UTF-8 byte order mark; UTF-16 and UTF-32 texts (which hold
-// NUL bytes) are not looked into.
+// bytes after a UTF-8 byte order mark.
 std::string WhatIsAt(std::string_view text, const YAML::Mark& mark) {
-  if (mark.pos < 0 || text.find('\0') != std::string_view::npos) return "input";
+  if (mark.pos < 0) return "input";
   size_t at = static_cast<size_t>(mark.pos) + (text.starts_with("\xEF\xBB\xBF") ? 3 : 0);
   if (at >= text.size()) return "input";
   char c = text[at];
@@ -39,21 +54,17 @@ std::string WhatIsAt(std::string_view text, const YAML::Mark& mark) {
   return "'" + std::string(1, c) + "'";
 }
 
-// yaml-cpp's message with control bytes as \xNN and invalid UTF-8 escaped:
-// some messages end with the offending input byte ("unknown escape
-// character: " and a newline would start a second, forged error line).
-std::string Printable(std::string_view message) {
-  std::string out;
-  for (unsigned char c : message) {
-    if (c < 0x20 || c == 0x7f) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02X", c);
-      out += hex;
-    } else {
-      out += static_cast<char>(c);
-    }
+// The code point of `ch` (one well-formed UTF-8 character) when it is
+// not in YAML 1.2's c-printable.
+std::optional<unsigned> NotYamlCharacter(std::string_view ch) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(ch[k]); };
+  if (ch.size() == 1) {
+    unsigned c = b(0);
+    return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F ? std::optional(c) : std::nullopt;
   }
-  return EscapeInvalidUtf8(out);
+  if (ch.size() == 2 && b(0) == 0xC2 && b(1) < 0xA0 && b(1) != 0x85) return b(1);  // U+0080..U+009F
+  if (ch.size() == 3 && b(0) == 0xEF && b(1) == 0xBF && b(2) >= 0xBE) return 0xFF40u + b(2);  // U+FFFE, U+FFFF
+  return std::nullopt;
 }
 
 }  // namespace
@@ -61,15 +72,28 @@ std::string Printable(std::string_view message) {
 std::optional<std::vector<YAML::Node>> LoadYamlDocuments(std::string_view text, size_t max_documents,
                                                          YamlLoadError* error) {
   // YAML texts are Unicode; yaml-cpp passes bytes that are not UTF-8 through
-  // into scalars, where they would reach keys, patterns and messages.
+  // into scalars, where they would reach keys, patterns and messages. Nor
+  // are all characters YAML characters (YAML 1.2 c-printable: no C0 or C1
+  // control but tab, LF, CR and NEL, no DEL, U+FFFE or U+FFFF); yaml-cpp 0.7
+  // reads a NUL in a plain scalar as the start of an escape ("\0N" becomes
+  // the byte 0x85), and takes texts with NUL bytes for UTF-16 or UTF-32.
   for (size_t i = 0, line = 0, column = 0; i < text.size();) {
     size_t n = Utf8SequenceLength(text, i);
-    if (n == 0) {
+    auto fail = [&](std::string what) {
       YAML::Mark mark;
       mark.pos = static_cast<int>(i);
       mark.line = static_cast<int>(line);
       mark.column = static_cast<int>(column);
-      *error = {mark, "text is not UTF-8 (byte " + EscapeInvalidUtf8(text.substr(i, 1)) + ")"};
+      *error = {mark, std::move(what)};
+    };
+    if (n == 0) {
+      fail("text is not UTF-8 (byte " + EscapeInvalidUtf8(text.substr(i, 1)) + ")");
+      return std::nullopt;
+    }
+    if (auto c = NotYamlCharacter(text.substr(i, n))) {
+      char u[16];
+      std::snprintf(u, sizeof u, "U+%04X", *c);
+      fail(std::string("text holds ") + u + ", which is not a YAML character (a control character or noncharacter)");
       return std::nullopt;
     }
     if (text[i] == '\n') {
@@ -97,15 +121,20 @@ std::optional<std::vector<YAML::Node>> LoadYamlDocuments(std::string_view text, 
         return std::nullopt;
       }
       previous = start.mark;
+      if (start.bad_scalar) {
+        *error = {*start.bad_scalar,
+                  "a string that is not UTF-8: write U+0085 and U+00A0 as \\x85 and \\xA0, not \\N and \\_"};
+        return std::nullopt;
+      }
     }
     // The same documents, read the same way: each reads input, so this ends.
     return YAML::LoadAll(std::string(text));
   } catch (const YAML::DeepRecursion& e) {
     *error = {e.mark, "YAML nests too deeply"};
   } catch (const YAML::Exception& e) {
-    *error = {e.mark, "YAML syntax error: " + Printable(e.msg)};
+    *error = {e.mark, "YAML syntax error: " + PrintableLine(e.msg)};
   } catch (const std::exception& e) {
-    *error = {YAML::Mark::null_mark(), "YAML error: " + Printable(e.what())};
+    *error = {YAML::Mark::null_mark(), "YAML error: " + PrintableLine(e.what())};
   }
   return std::nullopt;
 }

@@ -17,11 +17,14 @@ struct YamlLoadError {
 };
 
 // Every document of `text` in order, empty ones included (null nodes).
-// Returns nullopt and fills `error` on a YAML syntax error, nesting too deep
-// for the parser, more than `max_documents` documents (empty ones count:
-// each costs a node), or a document that reads no input ("YAML syntax
-// error: unexpected ','" for a lone ','), on which yaml-cpp 0.7's LoadAll
-// never returns (jbeder/yaml-cpp#1040). Ends on any input: the documents are
+// Returns nullopt and fills `error` on text that is not UTF-8 or holds a
+// character YAML does not allow (a control character other than tab, LF,
+// CR and NEL; DEL; U+FFFE, U+FFFF), a string that is not UTF-8 (yaml-cpp
+// 0.7 decodes the escapes \N and \_ to single bytes), a YAML syntax
+// error, nesting too deep for the parser, more than `max_documents`
+// documents (empty ones count: each costs a node), or a document that
+// reads no input ("YAML syntax error: unexpected ','" for a lone ','), on
+// which yaml-cpp 0.7's LoadAll never returns (jbeder/yaml-cpp#1040). Ends on any input: the documents are
 // first walked one at a time with a YAML::Parser and an event handler that
 // builds nothing, then built by LoadAll only when each of them read input
 // and they are at most `max_documents`. What aliases expand to is bounded

@@ -122,7 +122,10 @@ std::optional<std::vector<YAML::Node>> LoadYamlDocuments(std::string_view text, 
 
 void YamlErrors::Add(const YAML::Mark& mark, const std::string& what) {
   bool positioned = HasPosition(mark);
-  entries_.push_back({positioned ? mark.line : -1, positioned ? mark.column : -1, Location(mark) + ": " + what});
+  // One line each, whatever the input put into `what` (a pattern's newline
+  // in RE2's message would otherwise start a line that names no file).
+  entries_.push_back(
+      {positioned ? mark.line : -1, positioned ? mark.column : -1, PrintableLine(Location(mark) + ": " + what)});
 }
 
 std::vector<std::string> YamlErrors::lines() const {

@@ -29,7 +29,8 @@ class YamlErrors {
       : file_(std::move(file)), budget_(node_budget), limit_(node_budget) {}
 
   // Records "file:line:column: what" (1-based; a mark without a position
-  // is recorded as "file: what").
+  // is recorded as "file: what"), control bytes and bytes that are not
+  // UTF-8 written as \xNN, so every error is one line.
   void Add(const YAML::Mark& mark, const std::string& what);
   // "file:line:column" of `mark`.
   std::string Location(const YAML::Mark& mark) const;

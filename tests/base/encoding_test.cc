@@ -234,6 +234,13 @@ TEST_CASE("Quote and EscapeInvalidUtf8 always produce valid UTF-8") {
   CHECK_NOTHROW(Json(bad.status().message()).dump());
 }
 
+TEST_CASE("PrintableLine writes control bytes and invalid UTF-8 as \\xNN, and keeps the rest") {
+  CHECK(PrintableLine("a\nb\rc\td\x1b\x7f") == "a\\x0ab\\x0dc\\x09d\\x1b\\x7f");
+  CHECK(PrintableLine(std::string("x\0y", 3)) == "x\\x00y");
+  CHECK(PrintableLine("caf\xc3\xa9 \xff") == "caf\xc3\xa9 \\xff");
+  CHECK(PrintableLine("plain \"quoted\" \\") == "plain \"quoted\" \\");
+}
+
 TEST_CASE("TruncateUtf8 keeps short strings and cuts long ones before a character, never inside one") {
   CHECK(TruncateUtf8("abc", 3) == "abc");
   CHECK(TruncateUtf8("abcd", 3) == "abc...");

@@ -430,6 +430,69 @@ TEST_CASE("a policy file that is not UTF-8 is refused at the first bad byte") {
   CHECK(r.status().message().find("not UTF-8") == std::string::npos);
 }
 
+// YAML 1.2 allows no control character but tab, LF, CR and NEL. yaml-cpp
+// 0.7 reads a NUL in a plain scalar as the start of an escape ("x\0Ny" was
+// the string "x", 0x85, "y"), and decodes the escapes \N and \_ to single
+// bytes that are not UTF-8 (fuzz finding yaml-nul-escape).
+TEST_CASE("a policy file with a character YAML does not allow, or an escape yaml-cpp decodes wrongly, is refused") {
+  auto parse = [](const std::string& yaml) {
+    auto r = Parse(yaml);
+    return r.ok() ? std::string("ok") : r.status().message();
+  };
+  const std::string not_yaml = ", which is not a YAML character (a control character or noncharacter)";
+  const std::string escape = "a string that is not UTF-8: write U+0085 and U+00A0 as \\x85 and \\xA0, not \\N and \\_";
+  struct Row {
+    const char* name;
+    std::string yaml;
+    std::string result;
+  };
+  const Row must_fail[] = {
+      {"a NUL before N in a plain scalar", std::string("a: x\0Ny\n", 8), "mem.yaml:1:5: text holds U+0000" + not_yaml},
+      {"a NUL in a quoted scalar", std::string("a: \"x\0\"\n", 8), "mem.yaml:1:6: text holds U+0000" + not_yaml},
+      {"an escape character", "a: b\x1b[2J\n", "mem.yaml:1:5: text holds U+001B" + not_yaml},
+      {"DEL", "a: b\x7f\n", "mem.yaml:1:5: text holds U+007F" + not_yaml},
+      {"a C1 control", "a: b\xc2\x9b\n", "mem.yaml:1:5: text holds U+009B" + not_yaml},
+      {"U+FFFE", "a: b\xef\xbf\xbe\n", "mem.yaml:1:5: text holds U+FFFE" + not_yaml},
+      {"U+FFFF", "a: b\xef\xbf\xbf\n", "mem.yaml:1:5: text holds U+FFFF" + not_yaml},
+      {"the escape \\N", "a: \"x\\Ny\"\n", "mem.yaml:1:4: " + escape},
+      {"the escape \\_ in a key", "\"k\\_\": v\n", "mem.yaml:1:1: " + escape},
+  };
+  for (const auto& row : must_fail) {
+    const std::string name = row.name;
+    CAPTURE(name);
+    CHECK(parse(row.yaml) == row.result);
+  }
+  // Tab, CR, NEL and the escapes that yaml-cpp decodes to UTF-8 are YAML.
+  for (const std::string yaml : {"a: \"x\ty\"\r\n", "a: x\xc2\x85y\n", "a: \"x\\x85\\u00a0\\L\"\n"}) {
+    CAPTURE(yaml);
+    auto r = Parse(yaml);
+    REQUIRE(!r.ok());  // not a policy
+    CHECK(r.status().message().find("YAML") == std::string::npos);
+    CHECK(r.status().message().find("UTF-8") == std::string::npos);
+  }
+}
+
+// Every error is one line that starts with the file, whatever the input
+// puts into it: RE2's message repeats a pattern raw, and a pattern may hold
+// a newline (fuzz finding regex-error-newline; earlier, one by one,
+// glob-suggestion-raw, pem-label-spans-lines, yaml-error-raw-byte).
+TEST_CASE("an error message quoting input that holds a newline is still one line") {
+  const std::string yaml =
+      "apiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata: {name: p}\nspec:\n"
+      "  match: {references: [\"**\"]}\n"
+      "  authorities:\n"
+      "    - name: ci\n"
+      "      keyless: {issuer: https://issuer.example, subjectRegExp: \"^(a\\nb\"}\n";
+  auto r = Parse(yaml);
+  REQUIRE_FALSE(r.ok());
+  const std::string m = r.status().message();
+  CHECK_MESSAGE(m.find('\n') == std::string::npos, m);
+  CHECK_MESSAGE(m.rfind("mem.yaml:8:", 0) == 0, m);
+  CHECK_MESSAGE(m.find("keyless.subjectRegExp: invalid regular expression \"^(a\\nb\": missing ): ^(a\\x0ab") !=
+                    std::string::npos,
+                m);
+}
+
 // Aliases can repeat an authority, an attestation or a list cheaply; the
 // loader bounds what one file can make it do (OpenSSL needs ~0.3 ms per key:
 // a 1 MiB file of "*a" authorities once took 100 s to be refused).
