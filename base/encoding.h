@@ -31,6 +31,9 @@ bool IsLowerHex(std::string_view s);
 // that are not are shown as \xNN), so it can go into any JSON document.
 std::string Quote(std::string_view s, size_t max_len = 200);
 
+// True when `s` is well-formed UTF-8 (Utf8SequenceLength over all of it).
+bool IsUtf8(std::string_view s);
+
 // Length of the well-formed UTF-8 sequence starting at s[i] (i < s.size()),
 // or 0 when there is none there (RFC 3629 table 3.7: no overlongs,
 // surrogates or code points above U+10FFFF).

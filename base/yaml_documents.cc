@@ -12,15 +12,6 @@
 namespace provgate {
 namespace {
 
-bool IsUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    size_t n = Utf8SequenceLength(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
 // Remembers where the last document started and the first scalar that is
 // not UTF-8; builds nothing. The text is UTF-8 by then, but yaml-cpp 0.7
 // decodes the escapes \N and \_ to the single bytes 0x85 and 0xA0 rather

@@ -204,7 +204,7 @@ TEST_CASE("Quote escapes and truncates") {
 
 // Messages end up in JSON documents; nlohmann refuses to serialise invalid
 // UTF-8, so what quotes untrusted bytes must never produce it.
-TEST_CASE("Quote and EscapeInvalidUtf8 always produce valid UTF-8") {
+TEST_CASE("Quote and EscapeInvalidUtf8 always produce valid UTF-8, and IsUtf8 tells which input was not") {
   const std::string euro = "\xe2\x82\xac";
   // A truncation never splits a character: it stops before one that does not fit.
   CHECK(Quote(euro + euro, 4) == "\"" + euro + "...\"");
@@ -225,8 +225,11 @@ TEST_CASE("Quote and EscapeInvalidUtf8 always produce valid UTF-8") {
     CAPTURE(r.in);
     CHECK(Quote(r.in) == r.quoted);
     CHECK(EscapeInvalidUtf8(r.in) == r.quoted.substr(1, r.quoted.size() - 2));
+    CHECK_FALSE(IsUtf8(r.in));
   }
   CHECK(EscapeInvalidUtf8("plain " + euro) == "plain " + euro);
+  CHECK(IsUtf8("plain " + euro + "\xf0\x9f\x98\x80"));
+  CHECK(IsUtf8(""));
   // ParseJson's own messages echo what it read: also escaped.
   auto bad = ParseJson("[\"\xff\"]", "doc");
   REQUIRE_FALSE(bad.ok());

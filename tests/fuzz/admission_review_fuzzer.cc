@@ -96,7 +96,7 @@ void CheckAnswer(const HttpAnswer& a, const StatusOr<AdmissionRequest>& req, Web
   const Json& resp = (*body)["response"];
   FuzzCheck(resp.is_object() && resp["uid"].is_string(), "the answer has no response.uid");
   // Invalid UTF-8 in the uid is replaced in the answer (U+FFFD): compare valid ones.
-  if (provgate::fuzz::IsValidUtf8(req->uid)) FuzzCheck(resp["uid"] == req->uid, "the answer names another uid");
+  if (IsUtf8(req->uid)) FuzzCheck(resp["uid"] == req->uid, "the answer names another uid");
   FuzzCheck(resp["allowed"].is_boolean(), "response.allowed is not a boolean");
   if (webhook == Webhook::kMutate) {
     FuzzCheck(resp["allowed"] == true, "/mutate denied");

@@ -7,6 +7,7 @@
 // canonical form (ToJson) re-parses to the same condition.
 #include <string>
 
+#include "base/encoding.h"
 #include "base/json_util.h"
 #include "policy/condition.h"
 #include "policy/condition_parser.h"
@@ -16,7 +17,6 @@
 
 using namespace provgate;
 using provgate::fuzz::FuzzCheck;
-using provgate::fuzz::IsValidUtf8;
 
 namespace {
 
@@ -44,7 +44,7 @@ bool Same(const ConditionResult& a, const ConditionResult& b) {
 // loader refuses files that are not UTF-8 (finding policy-text-not-utf8, fixed),
 // and an input that still gets through is reported under its own message.
 std::string Utf8Problem(std::string_view yaml) {
-  return IsValidUtf8(yaml) ? "not valid UTF-8: " : "non-UTF-8 policy text reaches the output: ";
+  return IsUtf8(yaml) ? "not valid UTF-8: " : "non-UTF-8 policy text reaches the output: ";
 }
 
 void CheckResult(const ConditionResult& r, const char* what, std::string_view yaml) {
@@ -53,7 +53,7 @@ void CheckResult(const ConditionResult& r, const char* what, std::string_view ya
   } else {
     FuzzCheck(!r.reason.empty(), std::string(what) + ": failed without a reason");
   }
-  FuzzCheck(IsValidUtf8(r.reason), Utf8Problem(yaml) + what + " reason");
+  FuzzCheck(IsUtf8(r.reason), Utf8Problem(yaml) + what + " reason");
 }
 
 }  // namespace
@@ -70,7 +70,7 @@ PROVGATE_FUZZ_TARGET(condition) {
   auto doc = ParseJson(json, "document");
   if (!doc.ok()) return;
 
-  FuzzCheck(IsValidUtf8(c->Describe()), Utf8Problem(yaml) + "Describe()");
+  FuzzCheck(IsUtf8(c->Describe()), Utf8Problem(yaml) + "Describe()");
   ConditionResult r = c->Evaluate(*doc);
   CheckResult(r, "condition", yaml);
   FuzzCheck(Same(r, c->Evaluate(*doc)), "Evaluate is not deterministic");

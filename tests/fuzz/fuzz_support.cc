@@ -42,21 +42,19 @@ std::shared_ptr<const TrustedRoot> TestTrustedRoot() {
   return root;
 }
 
-void CheckModelReferences(const Json& object, const std::vector<ModelReference>& refs, bool source_utf8) {
+void CheckModelReferences(const Json& object, const std::vector<ModelReference>& refs) {
   FuzzCheck(refs.size() <= kMaxReferencesPerObject, "more references than kMaxReferencesPerObject");
   for (const ModelReference& r : refs) {
-    const std::string problem = source_utf8 ? "" : "non-UTF-8 manifest text: ";
     const Json* at = nullptr;
     try {
       at = &object.at(Json::json_pointer(r.json_pointer));
     } catch (const Json::exception& e) {
-      FuzzCheck(false, problem + "json_pointer " + r.json_pointer + " does not resolve: " + e.what());
-      continue;  // tolerated while that finding is open
+      FuzzCheck(false, "json_pointer " + r.json_pointer + " does not resolve: " + e.what());
+      continue;  // FuzzCheck returns for an open finding
     }
     FuzzCheck(at->is_string(), "json_pointer " + r.json_pointer + " does not name a string");
     FuzzCheck(at->get_ref<const std::string&>() == r.raw,
-              problem + "json_pointer " + r.json_pointer +
-                  " does not name the reference " + r.raw);
+              "json_pointer " + r.json_pointer + " does not name the reference " + r.raw);
     FuzzCheck(!r.field_path.empty(), "a reference without field path");
     if (r.parsed) {
       auto again = ParseReference(r.reference.String());
@@ -66,15 +64,6 @@ void CheckModelReferences(const Json& object, const std::vector<ModelReference>&
       FuzzCheck(!r.parse_error.empty(), "an unparsed reference without a reason: " + r.raw);
     }
   }
-}
-
-bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    size_t n = Utf8SequenceLength(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
 }
 
 }  // namespace provgate::fuzz

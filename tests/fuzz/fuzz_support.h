@@ -26,13 +26,7 @@ std::shared_ptr<const TrustedRoot> TestTrustedRoot();
 // Checks what FindModelReferences promises of `refs`, found in `object`:
 // each json_pointer names, in `object`, the string `raw`; a parsed
 // reference re-parses from its String(); an unparsed one says why; at most
-// kMaxReferencesPerObject. `source_utf8` says whether the text `object`
-// was read from is UTF-8: YAML that is not reaches the object as it is, and
-// FindModelReferences then reads U+FFFD for it (open finding
-// manifest-text-not-utf8), checked under its own message.
-void CheckModelReferences(const Json& object, const std::vector<ModelReference>& refs, bool source_utf8 = true);
-
-// True when `s` is well-formed UTF-8 (what every JSON answer must carry).
-bool IsValidUtf8(std::string_view s);
+// kMaxReferencesPerObject.
+void CheckModelReferences(const Json& object, const std::vector<ModelReference>& refs);
 
 }  // namespace provgate::fuzz

@@ -378,7 +378,7 @@ PROVGATE_FUZZ_TARGET(hostile_registry) {
     StatusCode c = material.status().code();
     FuzzCheck(c != StatusCode::kOk && c != StatusCode::kInternal, "FetchArtifact failed with " +
                                                                       material.status().ToString());
-    FuzzCheck(provgate::fuzz::IsValidUtf8(material.status().message()), "a failure message is not valid UTF-8");
+    FuzzCheck(IsUtf8(material.status().message()), "a failure message is not valid UTF-8");
     return;
   }
   CheckMaterial(*material, *ref, script.limits);

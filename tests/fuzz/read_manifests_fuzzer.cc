@@ -45,7 +45,7 @@ PROVGATE_FUZZ_TARGET(read_manifests) {
     FuzzCheck(!o.contains("items"), "a list left unexpanded");
     auto refs = FindModelReferences(o, annotations);
     if (refs.ok()) {
-      provgate::fuzz::CheckModelReferences(o, *refs, provgate::fuzz::IsValidUtf8(input));
+      provgate::fuzz::CheckModelReferences(o, *refs);
     } else {
       FuzzCheck(refs.status().code() == StatusCode::kInvalidArgument, "unexpected status " + refs.status().ToString());
     }
