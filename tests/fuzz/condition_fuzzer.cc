@@ -35,6 +35,25 @@ std::shared_ptr<const Condition> Parse(std::string_view yaml) {
   }
 }
 
+// YAML allows an implicit key, JSON-like keys included, at most 1024
+// characters, and yaml-cpp holds to it: a canonical form with a longer key as
+// JSON writes it (a tab becomes \t) is valid JSON that no YAML reader may read
+// back (regressions/condition/json-key-over-1024). The loader never re-reads a
+// canonical form (it is hashed), so such a form skips the round trip; 1000
+// leaves room for the quotes and the position yaml-cpp counts from.
+bool HasKeyTooLongForYaml(const Json& j) {
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      if (Json(key).dump().size() > 1000 || HasKeyTooLongForYaml(value)) return true;
+    }
+  } else if (j.is_array()) {
+    for (const auto& e : j) {
+      if (HasKeyTooLongForYaml(e)) return true;
+    }
+  }
+  return false;
+}
+
 bool Same(const ConditionResult& a, const ConditionResult& b) {
   return a.passed == b.passed && a.undecidable == b.undecidable && a.reason == b.reason &&
          a.failed_leaves == b.failed_leaves;
@@ -105,6 +124,7 @@ PROVGATE_FUZZ_TARGET(condition) {
     FuzzCheck(false, Utf8Problem(yaml) + "ToJson() cannot be serialised: " + e.what());
     return;  // tolerated while the finding is open
   }
+  if (HasKeyTooLongForYaml(canonical)) return;
   auto back = Parse(text);
   FuzzCheck(back != nullptr, "ToJson() does not parse back as a condition: " + text.substr(0, 300));
   FuzzCheck(back->ToJson() == canonical, "ToJson() re-parses to another condition: " + text.substr(0, 300));
