@@ -4,7 +4,8 @@
 // failure has a reason; reasons and Describe() are valid UTF-8 (they travel
 // in admission answers); evaluation is deterministic; not() follows the
 // documented Kleene rules; all/any of one child decide as the child; the
-// canonical form (ToJson) re-parses to the same condition.
+// canonical form (ToJson) re-parses to the same condition, unless it holds a
+// key longer than YAML lets a reader take (HasKeyTooLongForYaml).
 #include <string>
 
 #include "base/encoding.h"
