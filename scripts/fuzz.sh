@@ -86,7 +86,8 @@ for n in "${names[@]}"; do targets+=("fuzz_$n"); done
 mkdir -p build-fuzz
 (
   flock 9
-  CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DPROVGATE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DPROVGATE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" >/dev/null
   cmake --build build-fuzz -j"$build_jobs" --target "${targets[@]}"
 ) 9>build-fuzz/.build-lock
 
