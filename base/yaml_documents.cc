@@ -12,26 +12,44 @@
 namespace provgate {
 namespace {
 
-// Remembers where the last document started and the first scalar that is
-// not UTF-8; builds nothing. The text is UTF-8 by then, but yaml-cpp 0.7
-// decodes the escapes \N and \_ to the single bytes 0x85 and 0xA0 rather
-// than to U+0085 and U+00A0.
+// Remembers where the last document started, the first scalar that is not
+// UTF-8 and the node past `max_nodes` (counted over the whole text); builds
+// nothing. The text is UTF-8 by then, but yaml-cpp 0.7 decodes the escapes
+// \N and \_ to the single bytes 0x85 and 0xA0 rather than to U+0085 and
+// U+00A0.
 class DocumentStart : public YAML::EventHandler {
  public:
+  explicit DocumentStart(size_t max_nodes) : max_nodes_(max_nodes) {}
+
   YAML::Mark mark;
   std::optional<YAML::Mark> bad_scalar;
+  std::optional<YAML::Mark> over_budget;
 
   void OnDocumentStart(const YAML::Mark& m) override { mark = m; }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { Count(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { Count(m); }
   void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string& value) override {
+    Count(m);
     if (!bad_scalar && !IsUtf8(value)) bad_scalar = m;
   }
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    Count(m);
+  }
   void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    Count(m);
+  }
   void OnMapEnd() override {}
+
+ private:
+  // One node of the tree LoadAll would build (an alias shares its anchor's).
+  void Count(const YAML::Mark& m) {
+    if (++nodes_ > max_nodes_ && !over_budget) over_budget = m;
+  }
+
+  size_t max_nodes_;
+  size_t nodes_ = 0;
 };
 
 // The character at `mark` for a message ("','"), or "input". yaml-cpp counts
@@ -61,7 +79,7 @@ std::optional<unsigned> NotYamlCharacter(std::string_view ch) {
 }  // namespace
 
 std::optional<std::vector<YAML::Node>> LoadYamlDocuments(std::string_view text, size_t max_documents,
-                                                         YamlLoadError* error) {
+                                                         size_t max_nodes, YamlLoadError* error) {
   // YAML texts are Unicode; yaml-cpp passes bytes that are not UTF-8 through
   // into scalars, where they would reach keys, patterns and messages. Nor
   // are all characters YAML characters (YAML 1.2 c-printable: no C0 or C1
@@ -98,7 +116,7 @@ std::optional<std::vector<YAML::Node>> LoadYamlDocuments(std::string_view text, 
   try {
     std::istringstream in{std::string(text)};
     YAML::Parser parser(in);
-    DocumentStart start;
+    DocumentStart start(max_nodes);
     std::optional<YAML::Mark> previous;
     for (size_t documents = 0; parser.HandleNextDocument(start); ++documents) {
       // A document that read nothing starts where the next one does: yaml-cpp
@@ -112,6 +130,10 @@ std::optional<std::vector<YAML::Node>> LoadYamlDocuments(std::string_view text, 
         return std::nullopt;
       }
       previous = start.mark;
+      if (start.over_budget) {
+        *error = {*start.over_budget, "too many nodes: more than " + std::to_string(max_nodes) + " in one file"};
+        return std::nullopt;
+      }
       if (start.bad_scalar) {
         *error = {*start.bad_scalar,
                   "a string that is not UTF-8: write U+0085 and U+00A0 as \\x85 and \\xA0, not \\N and \\_"};

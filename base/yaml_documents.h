@@ -22,14 +22,18 @@ struct YamlLoadError {
 // CR and NEL; DEL; U+FFFE, U+FFFF), a string that is not UTF-8 (yaml-cpp
 // 0.7 decodes the escapes \N and \_ to single bytes), a YAML syntax
 // error, nesting too deep for the parser, more than `max_documents`
-// documents (empty ones count: each costs a node), or a document that
-// reads no input ("YAML syntax error: unexpected ','" for a lone ','), on
-// which yaml-cpp 0.7's LoadAll never returns (jbeder/yaml-cpp#1040). Ends on any input: the documents are
-// first walked one at a time with a YAML::Parser and an event handler that
-// builds nothing, then built by LoadAll only when each of them read input
-// and they are at most `max_documents`. What aliases expand to is bounded
-// by the code that reads the nodes.
+// documents (empty ones count: each costs a node), more than `max_nodes`
+// nodes in all documents together ("too many nodes: more than N in one
+// file", at the first node over), or a document that reads no input ("YAML
+// syntax error: unexpected ','" for a lone ','), on which yaml-cpp 0.7's
+// LoadAll never returns (jbeder/yaml-cpp#1040). Ends on any input, in
+// memory proportional to `max_nodes`: the documents are first walked one at
+// a time with a YAML::Parser and an event handler that builds nothing, then
+// built by LoadAll only when each of them read input, they are at most
+// `max_documents` and their nodes at most `max_nodes` (yaml-cpp spends about
+// 500 bytes on a node). An alias counts as one node here; what aliases
+// expand to is bounded by the code that reads the nodes.
 std::optional<std::vector<YAML::Node>> LoadYamlDocuments(std::string_view text, size_t max_documents,
-                                                         YamlLoadError* error);
+                                                         size_t max_nodes, YamlLoadError* error);
 
 }  // namespace provgate

@@ -351,9 +351,10 @@ ConditionResult Condition::EvaluateLeaf(const Json& doc) const {
     r.passed = IsNegation(op_, operand_);
     if (!r.passed) {
       r.failed_leaves = 1;
-      // Absence is a decided fact for exists: true; for every other operator
-      // a missing value is undecidable, so `not` cannot turn it into a pass.
-      r.undecidable = op_ != Operator::kExists;
+      // A missing value is undecidable for every operator that fails on it,
+      // exists: true included, so `not` cannot turn it into a pass (write
+      // exists: false for absence).
+      r.undecidable = true;
       r.reason = Truncate(path_->text() + " is missing, expected " + Expectation());
     }
     return r;

@@ -87,8 +87,9 @@ struct ConditionResult {
 //    reason that says so. Integers (and integer strings) compare exactly,
 //    beyond 2^53 too;
 //  - exists: true when the path selects something (a JSON null counts);
-//  - undecidable: a leaf that fails because its path is missing (for every
-//    operator but exists) or because no value satisfied it and one had the
+//  - undecidable: a leaf that fails because its path is missing (exists:
+//    true included: `not: {exists: true}` fails on a missing path, write
+//    exists: false) or because no value satisfied it and one had the
 //    wrong type (matches/startsWith on a non-string, contains on a
 //    non-string/non-array or a string with a non-string operand, numeric
 //    operators on a non-number) is undecidable, not false. `not` of an

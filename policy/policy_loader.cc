@@ -121,4 +121,15 @@ StatusOr<std::shared_ptr<const PolicySet>> LoadPolicies(const std::vector<std::s
   return std::shared_ptr<const PolicySet>(std::make_shared<const PolicySet>(std::move(policies)));
 }
 
+StatusOr<std::shared_ptr<const PolicySet>> LoadPolicySet(const std::vector<std::string>& paths) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const PolicySet> set, LoadPolicies(paths));
+  if (set->policies().empty()) {
+    std::string where;
+    for (const auto& p : paths) where += (where.empty() ? "" : ", ") + p;
+    return InvalidArgument("no policies found in " + where +
+                           " (a directory is read for *.yaml, *.yml and *.json files, not recursively)");
+  }
+  return set;
+}
+
 }  // namespace provgate

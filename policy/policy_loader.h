@@ -59,5 +59,11 @@ StatusOr<std::vector<Policy>> ParsePolicyDocuments(std::string_view yaml, const 
 // files that cannot be read).
 StatusOr<std::shared_ptr<const PolicySet>> LoadPolicies(const std::vector<std::string>& paths);
 
+// LoadPolicies, refusing paths that hold no policy at all ("no policies
+// found in ..."): a mistyped or empty directory would otherwise leave every
+// reference unmatched. What `serve`, `check`, `verify --policies` and
+// `policy lint` load.
+StatusOr<std::shared_ptr<const PolicySet>> LoadPolicySet(const std::vector<std::string>& paths);
+
 
 }  // namespace provgate

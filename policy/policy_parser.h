@@ -13,9 +13,12 @@
 
 namespace provgate {
 
-// Work bound per file: YAML nodes visited while compiling conditions and
-// converting operands (aliases can make a small file describe a huge tree).
-inline constexpr size_t kNodeBudgetPerFile = 200'000;
+// Work and memory bound per file: YAML nodes the text may build (yaml-cpp
+// spends about 450 bytes on each, so ~45 MB at most while a file is read),
+// and nodes visited while compiling conditions and converting operands
+// (aliases can make a small file describe a huge tree). A thousand
+// policies of a hundred nodes each fit.
+inline constexpr size_t kNodeBudgetPerFile = 100'000;
 
 struct ParsedPolicy {
   Policy policy;

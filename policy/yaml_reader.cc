@@ -115,7 +115,7 @@ void TypeError(const YamlValue& v, const std::string& expected, YamlErrors& erro
 std::optional<std::vector<YAML::Node>> LoadYamlDocuments(std::string_view text, size_t max_documents,
                                                          YamlErrors& errors) {
   YamlLoadError error;
-  auto docs = provgate::LoadYamlDocuments(text, max_documents, &error);
+  auto docs = provgate::LoadYamlDocuments(text, max_documents, errors.node_limit(), &error);
   if (!docs) errors.Add(error.mark, error.message);
   return docs;
 }

@@ -39,6 +39,9 @@ class YamlErrors {
   bool Spend(const YAML::Mark& mark);
 
   const std::string& file() const { return file_; }
+  // The node budget as constructed: also the most nodes the file's text may
+  // build (LoadYamlDocuments below).
+  size_t node_limit() const { return limit_; }
   size_t count() const { return entries_.size(); }
   // The errors in file order (by line, then column; errors without a
   // position first), each "file:line:column: what".
@@ -56,7 +59,8 @@ class YamlErrors {
   std::vector<Entry> entries_;
 };
 
-// base/yaml_documents.h's LoadYamlDocuments, recording its error in `errors`.
+// base/yaml_documents.h's LoadYamlDocuments with `errors`' node budget as
+// its node bound, recording its error in `errors`.
 std::optional<std::vector<YAML::Node>> LoadYamlDocuments(std::string_view text, size_t max_documents,
                                                          YamlErrors& errors);
 

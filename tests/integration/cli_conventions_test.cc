@@ -159,3 +159,31 @@ TEST_CASE("version prints --version's line; completion bash|zsh completes subcom
   CHECK(Contains(zsh.output, "complete -o default -F _provgate_complete provgate"));
   CHECK(run("completion fish 2>/dev/null").exit_code != 0);
 }
+
+// A repeatable flag used to take every word after it: `verify --key k.pub
+// REF` read REF as a second key and failed "reference is required".
+TEST_CASE("a repeatable flag takes one value each time, so it may come before the positional arguments") {
+  CheckEnv env;
+  env.PushTrusted("trusted");
+  auto v = env.Run("verify --key " + env.dir.File("other.pub") + " --key " + env.dir.File("release.pub") + " " +
+                   env.Ref("trusted") + " -o json");
+  CHECK_MESSAGE(v.exit_code == 0, v.err);
+  CHECK_MESSAGE(v.json["verified"] == true, v.out);
+
+  WriteFile(env.dir.File("a.bin"), "weights of a");
+  auto push = env.Run("push --annotation org.example/team=ml --annotation stage=dev " + env.dir.File("a.bin") + " " +
+                      env.Ref("annotated"));
+  CHECK_MESSAGE(push.exit_code == 0, push.err);
+  auto sign = env.Run("sign -a k=v " + env.Ref("annotated") + " --key " + env.dir.File("release.key"));
+  CHECK_MESSAGE(sign.exit_code == 0, sign.err);
+  auto pushed = env.Run("verify " + env.Ref("annotated") + " --key " + env.dir.File("release.pub") + " -o json");
+  CHECK_MESSAGE(pushed.exit_code == 0, pushed.err);
+  CHECK_MESSAGE(pushed.json["annotations"]["org.example/team"] == "ml", pushed.out);
+  CHECK(pushed.json["annotations"]["stage"] == "dev");
+
+  // Two values after one --key: the second is not a key, and not expected.
+  auto two = env.Run("verify " + env.Ref("trusted") + " --key " + env.dir.File("other.pub") + " " +
+                     env.dir.File("release.pub"));
+  CHECK(two.exit_code == 2);
+  CHECK_MESSAGE(Contains(two.err, "release.pub"), two.err);
+}

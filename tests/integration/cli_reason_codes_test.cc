@@ -87,6 +87,15 @@ TEST_CASE("check -o json: every reference decision carries the reasonCode of the
     CHECK(unmatched.exit_code == 0);
     CHECK_MESSAGE(unmatched.json["reasonCode"] == "unmatched", unmatched.out);
     CHECK(unmatched.json["decision"] == "unmatched");
+    // As for check: denied (fail closed), but the registry could not be
+    // asked, so no decision was made: exit 2, not 1.
+    auto down = env.Run("verify 127.0.0.1:1/models/down:v1 --policies " + pol + " -o json --timeout 10");
+    CHECK_MESSAGE(down.exit_code == 2, down.out << down.err);
+    CHECK(down.json["decision"] == "deny");
+    CHECK(down.json["reasonCode"] == "registry-unavailable");
+    CHECK(Contains(down.err, "without a decision"));
+    auto text = env.Run("verify 127.0.0.1:1/models/down:v1 --policies " + pol + " --timeout 10");
+    CHECK(text.exit_code == 2);
   }
   SUBCASE("verify --key -o json: no-signature, untrusted-signer, passed") {
     const std::string key = " --key " + env.dir.File("release.pub") + " -o json";

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "base/encoding.h"
@@ -24,9 +25,9 @@ namespace {
 
 Deadline Soon() { return std::chrono::steady_clock::now() + std::chrono::seconds(20); }
 
-// The server's decision log lines (JSON, msg "decision") for review `uid`;
+// The server's log lines (JSON) with message `msg` that `keep` accepts;
 // they are buffered for up to 100 ms, so this waits up to 5 s for one.
-std::vector<Json> DecisionLines(const TestServer& s, const std::string& uid) {
+std::vector<Json> LogLines(const TestServer& s, const std::string& msg, const std::function<bool(const Json&)>& keep) {
   std::vector<Json> lines;
   for (int i = 0; i < 50 && lines.empty(); ++i) {
     if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -37,10 +38,15 @@ std::vector<Json> DecisionLines(const TestServer& s, const std::string& uid) {
       std::string line = log.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
       start = nl == std::string::npos ? log.size() : nl + 1;
       Json j = Json::parse(line, nullptr, false);
-      if (j.is_object() && j.value("msg", "") == "decision" && j.value("uid", "") == uid) lines.push_back(j);
+      if (j.is_object() && j.value("msg", "") == msg && keep(j)) lines.push_back(j);
     }
   }
   return lines;
+}
+
+// The decision log lines (msg "decision") for review `uid`.
+std::vector<Json> DecisionLines(const TestServer& s, const std::string& uid) {
+  return LogLines(s, "decision", [&](const Json& j) { return j.value("uid", "") == uid; });
 }
 
 std::string Indent(const std::string& pem, int n) {
@@ -436,6 +442,10 @@ TEST_CASE("serve: a broken policy file keeps the last good set, then the fixed f
   CHECK(ready.status == 200);  // the last good set still serves
   CHECK_MESSAGE(ready.body.find("staging.yaml:6:") != std::string::npos, ready.body);
   CHECK(s.Get("/metrics").body.find("provgate_policy_reload_errors_total 1") != std::string::npos);
+  auto failed = LogLines(s, "policy reload failed; keeping the last good policy set", [](const Json& j) {
+    return j.value("level", "") == "error" && j.value("error", "").find("staging.yaml:6:") != std::string::npos;
+  });
+  CHECK(failed.size() == 1);
   auto still = ResponseOf(s.Post("/validate", Review("b", "serving", PodWithVolume(staging)).dump()));
   CHECK(still["allowed"] == true);  // old set: warn
 
@@ -445,6 +455,29 @@ TEST_CASE("serve: a broken policy file keeps the last good set, then the fixed f
   REQUIRE(s.WaitFor("/readyz", [](const HttpResponse& r) { return r.body.find("lastReloadError") == std::string::npos; }, 10));
   auto denied = ResponseOf(s.Post("/validate", Review("c", "serving", PodWithVolume(staging)).dump()));
   CHECK(denied["allowed"] == false);
+}
+
+// An empty directory used to read as "unchanged" before the first load, so
+// /readyz said "policies not loaded" forever; a directory of keys alone
+// loaded a set of no policy and answered ready.
+TEST_CASE("serve: policy paths that hold no policy keep /readyz at 503, saying so, until a policy is written") {
+  World w;
+  std::filesystem::remove(w.policies_dir + "/models.yaml");
+  std::filesystem::remove(w.policies_dir + "/staging.yaml");
+  {
+    TestServer s(w.dir, w.ca, w.Args());
+    auto empty = s.Get("/readyz");
+    CHECK(empty.status == 503);
+    CHECK_MESSAGE(empty.body.find("no policies found in " + w.policies_dir) != std::string::npos, empty.body);
+  }
+  WriteFile(w.policies_dir + "/release.pub", w.release.Public().ToPem());
+  TestServer s(w.dir, w.ca, w.Args());
+  auto keys_only = s.Get("/readyz");
+  CHECK(keys_only.status == 503);
+  CHECK_MESSAGE(keys_only.body.find("no policies found in " + w.policies_dir) != std::string::npos, keys_only.body);
+  w.WritePolicies("enforce");
+  REQUIRE(s.WaitFor("/readyz", [](const HttpResponse& r) { return r.status == 200; }, 10));
+  CHECK(s.Get("/readyz").body.find("\"policies\":2") != std::string::npos);
 }
 
 TEST_CASE("serve: /readyz is 503 until policies load; /metrics uses the names of docs/server.md") {

@@ -247,7 +247,7 @@ TEST_CASE("not never turns a missing path or a mistyped value into a pass") {
       {"not startsWith, not a string", not_(leaf("t", "startsWith", R"("x")")), false, "(not a string)"},
       {"not contains, not a string or array", not_(leaf("obj", "contains", R"("x")")), false, "(not a string"},
       {"not in, missing", not_(leaf("missing", "in", R"(["x"])")), false, "missing is missing"},
-      {"not exists: true, missing", not_(leaf("missing", "exists", "true")), true, ""},
+      {"not exists: true, missing", not_(leaf("missing", "exists", "true")), false, "missing is missing, expected to exist"},
       {"not exists: false, present", not_(leaf("s", "exists", "false")), true, ""},
       {"not notEquals, missing", not_(leaf("missing", "notEquals", R"("x")")), false,
        "expected not: missing notEquals"},
@@ -287,7 +287,8 @@ TEST_CASE("undecidable leaves are reported as such") {
   CHECK(Leaf("bad", "greaterThan", 1)->Evaluate(kDoc).undecidable);
   CHECK(Leaf("mixed[*]", "startsWith", "z")->Evaluate(kDoc).undecidable);
   CHECK_FALSE(Leaf("s", "equals", 1)->Evaluate(kDoc).undecidable);  // a decided inequality
-  CHECK_FALSE(Leaf("missing", "exists", true)->Evaluate(kDoc).undecidable);
+  CHECK(Leaf("missing", "exists", true)->Evaluate(kDoc).undecidable);  // so `not` of it fails
+  CHECK_FALSE(Leaf("s", "exists", false)->Evaluate(kDoc).undecidable);  // a decided presence
   CHECK_FALSE(Leaf("n", "greaterThan", 1)->Evaluate(kDoc).undecidable);
   CHECK_FALSE(Leaf("uris[*]", "startsWith", "z")->Evaluate(kDoc).undecidable);
   // all: a decided false child decides; any: only undecidable failures stay undecidable.

@@ -9,17 +9,32 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <functional>
 #include <optional>
 #include <string>
 
 namespace provgate::testing {
 
+// The address space this process has mapped, in bytes (0 if unknown).
+inline size_t MappedBytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long pages = 0;
+  if (std::fscanf(f, "%lu", &pages) != 1) pages = 0;
+  std::fclose(f);
+  return pages * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+}
+
 // What `run` returns, computed in a child process that SIGALRM ends after
 // `seconds` (four times that under a sanitizer, which slows the parse) and
-// that may map at most 1 GiB (not under Address- or ThreadSanitizer, whose
-// shadow memory needs more); nullopt when the child did not finish.
-inline std::optional<std::string> WithinSeconds(unsigned seconds, const std::function<std::string()>& run) {
+// that may map at most `more_bytes` beyond what this process has mapped
+// (not under Address- or ThreadSanitizer, whose shadow memory needs more);
+// nullopt when the child did not finish. Past the memory bound an
+// allocation fails (std::bad_alloc), which `run` may report.
+inline std::optional<std::string> WithinSeconds(unsigned seconds, const std::function<std::string()>& run,
+                                                size_t more_bytes = size_t{1} << 30) {
+  const size_t memory_bound = MappedBytes() + more_bytes;
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
   pid_t pid = ::fork();
@@ -30,7 +45,7 @@ inline std::optional<std::string> WithinSeconds(unsigned seconds, const std::fun
     ::dup2(null, 1);
     ::dup2(null, 2);
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-    rlimit memory{1ul << 30, 1ul << 30};
+    rlimit memory{memory_bound, memory_bound};
     ::setrlimit(RLIMIT_AS, &memory);
     ::alarm(seconds);
 #else

@@ -9,6 +9,7 @@
 
 #include "policy/condition.h"
 #include "policy/glob.h"
+#include "policy/policy_parser.h"
 #include "tests/policy/deadline.h"
 
 using namespace provgate;
@@ -361,6 +362,43 @@ TEST_CASE("size and count bounds") {
   CHECK_MESSAGE(cycle.status().message().find("nests too deeply") != std::string::npos, cycle.status().message());
 }
 
+// yaml-cpp builds about 450 bytes a node: a 1 MiB policy file of 500,000
+// one-letter scalars took `policy lint` to 245 MB, and a reload of it the
+// server near its memory limit. The node bound (kNodeBudgetPerFile) is now
+// kept before the tree is built. Each row runs in a child process that may
+// map 96 MiB more than the test: enough for a file at the bound, not for
+// one built past it.
+TEST_CASE("a policy file of more nodes than the per-file budget is refused before yaml-cpp builds them") {
+  REQUIRE(kNodeBudgetPerFile == 100'000);
+  auto parse = [](const std::string& yaml) {
+    return testing::WithinSeconds(
+               10,
+               [&] {
+                 auto r = Parse(yaml);
+                 return r.ok() ? std::string("ok") : r.status().message();
+               },
+               size_t{96} << 20)
+        .value_or("no answer (the child was stopped at 10 s)");
+  };
+  // Nodes: the mapping, the key, the sequence, then the items.
+  auto flat = [](size_t items) {
+    std::string s = "x: [";
+    for (size_t i = 0; i < items; ++i) s += i ? ",a" : "a";
+    return s + "]\n";
+  };
+  // Node 100,001 is item 99,997, at column 5 + 2 * 99,997.
+  CHECK(parse(flat(500'000)) == "mem.yaml:1:199999: too many nodes: more than 100000 in one file");
+  CHECK(parse(flat(99'998)) == "mem.yaml:1:199999: too many nodes: more than 100000 in one file");
+  // At the bound the text is built and read as usual.
+  std::string at_bound = parse(flat(99'997));
+  CHECK_MESSAGE(at_bound.rfind("mem.yaml:1:1: unknown field \"x\"", 0) == 0, at_bound.substr(0, 300));
+  CHECK(at_bound.find("too many nodes") == std::string::npos);
+  // Every document counts toward the one budget.
+  std::string documents;
+  for (int i = 0; i < 4; ++i) documents += "---\n" + flat(30'000);
+  CHECK(parse(documents).find("too many nodes: more than 100000 in one file") != std::string::npos);
+}
+
 // yaml-cpp 0.7's LoadAll returns an empty document that reads no input over
 // and over (jbeder/yaml-cpp#1040): `provgate policy lint` never returned on a
 // file holding one ','. Each row runs in a child process with a deadline.
@@ -513,7 +551,7 @@ TEST_CASE("aliased authorities, attestations and lists are bounded") {
                 r.status().message());
 
   std::string bomb = head + "  authorities: [&a {name: ci, key: " + ci + "}";
-  for (int i = 0; i < 200000; ++i) bomb += ", *a";
+  for (int i = 0; i < 90000; ++i) bomb += ", *a";  // within the node bound: the list bound refuses it
   bomb += "]\n";
   auto b = Parse(bomb);
   REQUIRE_FALSE(b.ok());

@@ -172,6 +172,18 @@ registries:
   CHECK(other.ca_file.empty());
   CHECK_FALSE(cfg->CredentialsFor("other.example").has_value());
 
+  // An empty mirrors map (the documented example's `mirrors: {}`) lists
+  // nothing, so there is nothing to refuse.
+  for (const char* no_mirrors : {"registries:\n  - host: 127.0.0.1:5000\n    insecure: true\nmirrors: {}\n",
+                                 "registries: []\nmirrors:\n"}) {
+    CAPTURE(no_mirrors);
+    auto m = RegistryConfig::Parse(no_mirrors, "mirrors.yaml");
+    REQUIRE_MESSAGE(m.ok(), m.status().message());
+  }
+  CHECK(RegistryConfig::Parse("registries:\n  - host: 127.0.0.1:5000\n    insecure: true\nmirrors: {}\n", "m.yaml")
+            ->ForHost("127.0.0.1:5000")
+            .insecure);
+
   for (const char* empty : {"", "# nothing\n", "~\n"}) {
     auto e = RegistryConfig::Parse(empty, "empty.yaml");
     REQUIRE(e.ok());
@@ -187,9 +199,10 @@ TEST_CASE("registry config errors name file:line:column") {
   };
   const Row rows[] = {
       {"registries: []\nmirror: {}\n", "cfg.yaml:2:1: unknown field \"mirror\""},
-      // mirrors are refused, never silently ignored
-      {"registries: []\nmirrors: {}\n", "cfg.yaml:2:1: mirrors are not supported"},
+      // a mirror is refused, never silently ignored
+      {"registries: []\nmirrors: {docker.io: [mirror.example]}\n", "cfg.yaml:2:1: mirrors are not supported"},
       {"mirrors:\n  docker.io: [mirror.example]\n", "cfg.yaml:1:1: mirrors are not supported"},
+      {"mirrors: []\n", "cfg.yaml:1:1: mirrors are not supported"},
       {"registries:\n  - host: a\n    insecur: true\n", "cfg.yaml:3:5: unknown field \"insecur\""},
       {"registries:\n  - host: a\n    insecure: maybe\n", "cfg.yaml:3:15: insecure must be true or false"},
       {"registries:\n  - host: a\n    insecure: 1\n", "cfg.yaml:3:15: insecure must be true or false"},

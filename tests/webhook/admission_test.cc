@@ -98,6 +98,14 @@ TEST_CASE("ParseAdmissionReview: reviews that carry what a decision needs") {
       {"operation given twice", std::string(kPodKind) + R"(,"operation":"DELETE","operation":"CREATE","object":)" + kPod},
       {"object given twice", std::string(kPodKind) + R"(,"operation":"CREATE","object":)" + kPod + R"(,"object":)" + kPod},
       {"uid given twice", std::string(kPodKind) + R"(,"uid":"u-2","operation":"CREATE","object":)" + kPod},
+      // Every member, not only those provgate reads.
+      {"userInfo given twice", std::string(kPodKind) + R"(,"operation":"CREATE","userInfo":{},"userInfo":{},"object":)" +
+                                   kPod},
+      {"oldObject given twice", std::string(kPodKind) + R"(,"operation":"CREATE","oldObject":null,"oldObject":null,)"
+                                                        R"("object":)" + kPod},
+      {"request.kind.kind given twice",
+       R"("kind":{"group":"","version":"v1","kind":"ConfigMap","kind":"Pod"},"operation":"CREATE","object":)" +
+           std::string(kPod)},
   };
   for (const auto& [name, request] : bad) {
     CAPTURE(name);
@@ -105,6 +113,17 @@ TEST_CASE("ParseAdmissionReview: reviews that carry what a decision needs") {
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == StatusCode::kInvalidArgument);
   }
+  auto userinfo = ParseAdmissionReview(
+      ReviewText(std::string(kPodKind) + R"(,"operation":"CREATE","userInfo":{},"userInfo":{},"object":)" + kPod), parser);
+  REQUIRE_FALSE(userinfo.ok());
+  CHECK(userinfo.status().message() == "request.userInfo is given twice");
+  // A second request: the API server would decide on the last one.
+  auto second = ParseAdmissionReview(
+      R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-1","operation":"DELETE"},)"
+      R"("request":{"uid":"u-1","operation":"CREATE"}})",
+      parser);
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.status().message() == "AdmissionReview.request is given twice");
 }
 
 TEST_CASE("PinningPatch: only references every matching policy passed are pinned, at their own digest") {

@@ -345,6 +345,25 @@ TEST_CASE("attachments over a bound: the reference keeps the digest its tag reso
                 d.references[0].policies[0].reasons.at(0));
   Json j = ObjectDecisionToJson(d);
   CHECK(j["references"][0]["digest"] == digest);
+  CHECK(j["references"][0]["reasonCode"] == "bound-exceeded");
+  CHECK(j["references"][0]["policies"][0]["reasonCode"] == "bound-exceeded");
+}
+
+// `digest` is absent only when it could not be resolved; a reference that
+// names its digest was printed without one when nothing was verified.
+TEST_CASE("ObjectDecisionToJson: a reference that names its digest has it, also when not found or unmatched") {
+  Fixture f;
+  const std::string zeros = "sha256:" + std::string(64, '0');
+  auto policies = Policies(PolicyYaml("prod", "enforce", f.key));
+  for (const std::string& ref : {"reg.example.com/m@" + zeros, "other.example.com/x@" + zeros}) {
+    CAPTURE(ref);
+    auto d = f.Decide(PodWith(ref), policies);
+    REQUIRE(d.references.size() == 1);
+    Json j = ObjectDecisionToJson(d);
+    CHECK(j["references"][0]["digest"] == zeros);
+  }
+  auto tag = ObjectDecisionToJson(f.Decide(PodWith("reg.example.com/m:missing"), policies));
+  CHECK_FALSE(tag["references"][0].contains("digest"));  // a tag that did not resolve
 }
 
 // Kinds provgate does not read (issue "every model path"): no references

@@ -15,6 +15,8 @@ namespace provgate {
 namespace {
 
 constexpr size_t kMaxConfigBytes = 1 << 20;
+// Nodes the file may build: a registry entry takes about ten.
+constexpr size_t kMaxConfigNodes = 100'000;
 
 StatusOr<std::string> ReadSmallFile(const std::string& path, const char* what) {
   auto text = ReadFileBounded(path, kMaxConfigBytes);
@@ -94,7 +96,7 @@ StatusOr<RegistryConfig> RegistryConfig::Parse(std::string_view yaml, const std:
   // One document, loaded with the bounds yaml-cpp lacks (a lone ',' makes
   // its LoadAll loop forever; Load would silently read it as empty).
   YamlLoadError error;
-  auto docs = LoadYamlDocuments(yaml, 2, &error);
+  auto docs = LoadYamlDocuments(yaml, 2, kMaxConfigNodes, &error);
   if (!docs) return InvalidArgument(Where(file, error.mark) + ": " + error.message);
   size_t non_empty = 0;
   for (const auto& d : *docs) non_empty += d.IsNull() ? 0 : 1;
@@ -108,8 +110,10 @@ StatusOr<RegistryConfig> RegistryConfig::Parse(std::string_view yaml, const std:
     for (auto top : root) {
       std::string key = top.first.as<std::string>();
       if (key == "mirrors") {
-        // Refused, not ignored: a user who lists mirrors expects pulls to
-        // go there, and provgate would ask the registry each reference names.
+        // An empty map (or none) lists nothing to ignore. A mirror is refused,
+        // not ignored: a user who lists one expects pulls to go there, and
+        // provgate would ask the registry each reference names.
+        if (top.second.IsNull() || (top.second.IsMap() && top.second.size() == 0)) continue;
         return InvalidArgument(Where(file, top.first.Mark()) +
                                ": mirrors are not supported: provgate reads every reference from the registry it "
                                "names; list that registry under registries:");

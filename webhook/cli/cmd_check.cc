@@ -69,18 +69,10 @@ void PrintObjectText(const ObjectDecision& d) {
   }
 }
 
-// The policy set of `paths`, which must hold at least one policy: a mistyped
-// or empty directory would otherwise leave every reference unmatched.
-StatusOr<std::shared_ptr<const PolicySet>> LoadPolicySet(const std::vector<std::string>& paths) {
+// The policy set `--policies` names.
+StatusOr<std::shared_ptr<const PolicySet>> LoadPoliciesFlag(const std::vector<std::string>& paths) {
   if (paths.empty()) return InvalidArgument("--policies is required");
-  ASSIGN_OR_RETURN(std::shared_ptr<const PolicySet> set, LoadPolicies(paths));
-  if (set->policies().empty()) {
-    std::string where;
-    for (const auto& p : paths) where += (where.empty() ? "" : ", ") + p;
-    return InvalidArgument("no policies found in " + where +
-                           " (a directory is read for *.yaml, *.yml and *.json files, not recursively)");
-  }
-  return set;
+  return LoadPolicySet(paths);
 }
 
 }  // namespace
@@ -96,7 +88,7 @@ int RunLint(const LintOptions& o) {
 }
 
 int RunCheck(const CheckOptions& o) {
-  auto set = LoadPolicySet(o.policies);
+  auto set = LoadPoliciesFlag(o.policies);
   if (!set.ok()) return FailInput(set.status(), o.output);
   auto files = ExpandManifestPaths(o.files, o.recursive);
   if (!files.ok()) return FailInput(files.status(), o.output);
@@ -168,7 +160,7 @@ int RunCheck(const CheckOptions& o) {
 int RunVerifyWithPolicies(const VerifyOptions& o) {
   auto ref = ParseReference(o.reference);
   if (!ref.ok()) return FailInput(ref.status(), o.output);
-  auto set = LoadPolicySet(o.policies);
+  auto set = LoadPoliciesFlag(o.policies);
   if (!set.ok()) return FailInput(set.status(), o.output);
   // A reference on its own has no source: every policy that matches it from
   // any source applies.
@@ -252,6 +244,17 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
                   reasons.empty() ? "" : ": ", reasons.c_str());
     }
     std::printf("decision:   %s\n", DecisionName(d));
+  }
+  // As for `check`: a denial only because the registry could not be asked is
+  // no decision (exit 2).
+  ReferenceDecision outcome;
+  outcome.decision = d;
+  outcome.undecided = v.ok() && (*v)->fetch_failure.ok() ? Undecided::kNo : Undecided::kFetchFailed;
+  outcome.policies = std::move(results);
+  if (DeniedUndecided(outcome)) {
+    std::fprintf(stderr, "provgate: registry-unavailable: denied (fail closed) without a decision: "
+                         "the registry could not be asked\n");
+    return kExitError;
   }
   return d == Decision::kDeny ? kExitDenied : kExitOk;
 }

@@ -25,7 +25,8 @@ void AddCommon(CLI::App* cmd, provgate::CommonOptions* c, bool client = true) {
                   "print every registry request on stderr: method, URL, status, bytes, ms (never credentials)");
     cmd->add_option("--oci-layout", c->oci_layout,
                     "answer every registry request from this OCI image layout directory (offline; docs/cli.md)");
-    cmd->add_option("--allow-insecure-registry", c->insecure_registries, kInsecureRegistryHelp);
+    cmd->add_option("--allow-insecure-registry", c->insecure_registries, kInsecureRegistryHelp)
+        ->allow_extra_args(false);
   } else {
     // Accepted so that it is refused with a pointer, not silently unused.
     cmd->add_option("--timeout", c->timeout_seconds, "not for serve: use --verify-timeout")
@@ -49,7 +50,8 @@ int main(int argc, char** argv) {
   VerifyOptions verify;
   auto* v = app.add_subcommand("verify", "verify one artifact's signatures and attestations");
   v->add_option("reference", verify.reference, "artifact reference (oci:// accepted)")->required();
-  v->add_option("--key", verify.keys, "trusted public key PEM (repeatable)");
+  // One value per flag, so that `verify --key k.pub REF` keeps REF.
+  v->add_option("--key", verify.keys, "trusted public key PEM (repeatable)")->allow_extra_args(false);
   v->add_option("--trusted-root", verify.trusted_root, "Sigstore trusted_root.json: verify keyless signatures");
   v->add_option("--certificate-identity", verify.certificate_identity, "keyless: the certificate's SAN, exactly");
   v->add_option("--certificate-identity-regexp", verify.certificate_identity_regexp,
@@ -86,7 +88,7 @@ int main(int argc, char** argv) {
   t->add_option("-o,--output", test.output, "text or junit")->check(CLI::IsMember({"text", "junit"}));
   t->add_option("--timeout", test.timeout_seconds, "time budget per test file in seconds")
       ->check(CLI::Range(0.1, 3600.0));
-  t->add_option("--allow-insecure-registry", test.insecure_registries, kInsecureRegistryHelp);
+  t->add_option("--allow-insecure-registry", test.insecure_registries, kInsecureRegistryHelp)->allow_extra_args(false);
 
   LintOptions lint;
   auto* pol = app.add_subcommand("policy", "policy file tools");
@@ -141,14 +143,16 @@ int main(int argc, char** argv) {
   p->add_option("path", push.path, "model file or directory")->required();
   p->add_option("reference", push.reference, "target reference with a tag")->required();
   p->add_option("--metadata", push.metadata_file, "model metadata JSON (omlmd)");
-  p->add_option("--annotation", push.annotations, "manifest annotation key=value (repeatable)");
+  p->add_option("--annotation", push.annotations, "manifest annotation key=value (repeatable)")
+      ->allow_extra_args(false);
   AddCommon(p, &push.common);
 
   SignOptions sign;
   auto* s = app.add_subcommand("sign", "attach a cosign-compatible signature");
   s->add_option("reference", sign.reference, "artifact reference")->required();
   s->add_option("--key", sign.key_file, "private key PEM (cosign encrypted keys read with $PROVGATE_PASSWORD or $COSIGN_PASSWORD)")->required();
-  s->add_option("--annotation,-a", sign.annotations, "signed annotation key=value (repeatable)");
+  s->add_option("--annotation,-a", sign.annotations, "signed annotation key=value (repeatable)")
+      ->allow_extra_args(false);
   AddCommon(s, &sign.common);
 
   AttestOptions attest;

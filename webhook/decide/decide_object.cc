@@ -266,7 +266,13 @@ OrderedJson ObjectDecisionToJson(const ObjectDecision& d) {
     ref["reference"] = r.ref.parsed ? r.ref.reference.String() : r.ref.raw;
     ref["source"] = SourceName(r.ref.source);
     ref["field"] = r.ref.field_path;
-    if (!r.digest.empty()) ref["digest"] = r.digest;
+    // Absent only when it could not be resolved: a reference that names its
+    // digest needs no resolving, whether or not anything was fetched.
+    if (!r.digest.empty()) {
+      ref["digest"] = r.digest;
+    } else if (r.ref.parsed && !r.ref.reference.digest.empty()) {
+      ref["digest"] = r.ref.reference.digest;
+    }
     ref["decision"] = DecisionName(r.decision);
     ref["reasonCode"] = ReasonCodeName(r.code);
     if (r.undecided != Undecided::kNo) ref["undecided"] = UndecidedName(r.undecided);

@@ -31,6 +31,19 @@ std::string_view StringAt(const simdjson::dom::object& obj, const char* key) {
   return s;
 }
 
+// Refuses an object that holds a key twice: simdjson would read the first,
+// Go's decoders (and so the API server) the last. `where` names the object
+// in the message ("request.").
+Status RefuseRepeatedKey(const simdjson::dom::object& obj, std::string_view where) {
+  std::vector<std::string_view> keys;
+  keys.reserve(obj.size());
+  for (auto field : obj) keys.push_back(field.key);
+  std::sort(keys.begin(), keys.end());
+  auto twice = std::adjacent_find(keys.begin(), keys.end());
+  if (twice == keys.end()) return Status::Ok();
+  return InvalidArgument(std::string(where) + PrintableLine(std::string(*twice)) + " is given twice");
+}
+
 }  // namespace
 
 StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, simdjson::dom::parser& parser) {
@@ -41,14 +54,16 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, simdjson:
   }
   simdjson::dom::object top;
   if (review.get_object().get(top) != simdjson::SUCCESS) return InvalidArgument("AdmissionReview is not a JSON object");
+  RETURN_IF_ERROR(RefuseRepeatedKey(top, "AdmissionReview."));
   if (StringAt(top, "kind") != "AdmissionReview") return InvalidArgument("kind is not AdmissionReview");
   if (StringAt(top, "apiVersion") != kAdmissionApiVersion) return InvalidArgument("apiVersion is not admission.k8s.io/v1");
   simdjson::dom::object req;
   if (top.at_key("request").get_object().get(req) != simdjson::SUCCESS) {
     return InvalidArgument("AdmissionReview has no request object");
   }
-  // The request's members in one pass. A member we read given twice is
-  // refused: simdjson would keep the first, Go's decoders the last.
+  // No member of the request, or of request.kind, may be given twice.
+  RETURN_IF_ERROR(RefuseRepeatedKey(req, "request."));
+  // The request's members in one pass.
   AdmissionRequest r;
   element uid, operation, namespace_name, name, sub_resource, kind_value, dry, object;
   struct Member {
@@ -62,7 +77,6 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, simdjson:
   for (auto field : req) {
     for (auto& m : members) {
       if (field.key != m.key) continue;
-      if (m.seen) return InvalidArgument("request." + std::string(m.key) + " is given twice");
       m.seen = true;
       *m.value = field.value;
       break;
@@ -89,6 +103,7 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, simdjson:
   simdjson::dom::object kind;
   std::string kind_group;
   if (members[5].seen && kind_value.get_object().get(kind) == simdjson::SUCCESS) {
+    RETURN_IF_ERROR(RefuseRepeatedKey(kind, "request.kind."));
     r.kind = std::string(StringAt(kind, "kind"));
     kind_group = std::string(StringAt(kind, "group"));
   }

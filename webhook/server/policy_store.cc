@@ -56,10 +56,10 @@ bool PolicyStore::Reload() {
   std::string fp = Fingerprint();
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (fp == last_fingerprint_) return false;
+    if (last_fingerprint_ && fp == *last_fingerprint_) return false;
     last_fingerprint_ = fp;
   }
-  auto loaded = LoadPolicies(paths_);
+  auto loaded = LoadPolicySet(paths_);
   if (!loaded.ok()) {
     {
       std::lock_guard<std::mutex> l(mu_);

@@ -1,13 +1,14 @@
 // The active policy set of the server, reloaded when its files change (a
 // ConfigMap mount updates by symlink swap): a good reload swaps the
-// pointer atomically; a broken one keeps the last good set and records the
-// error. Thread-safe.
+// pointer atomically; a broken one, or one that holds no policy, keeps the
+// last good set and records the error. Thread-safe.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -47,7 +48,7 @@ class PolicyStore {
   mutable std::shared_mutex current_mu_;
   std::shared_ptr<const PolicySet> current_;  // guarded by current_mu_
   std::string last_error_;
-  std::string last_fingerprint_;
+  std::optional<std::string> last_fingerprint_;  // none before the first attempt
   std::thread watcher_;
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
