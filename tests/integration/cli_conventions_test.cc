@@ -64,8 +64,9 @@ TEST_CASE("check -f: a directory, -R, comma lists; -o json errors are JSON") {
     CHECK(text.exit_code == 2);
     CHECK(text.out.empty());
   }
+  // Not there: verification failed, a decided answer (exit 1, as check).
   auto verify = env.Run("verify " + env.Ref("trusted", "v404") + " --key " + env.dir.File("release.pub") + " -o json");
-  CHECK(verify.exit_code == 2);
+  CHECK(verify.exit_code == 1);
   CHECK_MESSAGE(verify.json["reasonCode"] == "not-found", verify.out);
   CHECK(Contains(verify.json["error"].get<std::string>(), "not found"));
 }

@@ -113,8 +113,9 @@ TEST_CASE("provgate CLI: verify a pushed, signed, attested model and refuse tamp
     auto not_key = cli.Run("verify " + a + " --key " + dir.File("md.json"));
     CHECK(not_key.exit_code == 2);
     CHECK(not_key.output.find("no PEM block") != std::string::npos);
+    // Not an input error: nothing is there to verify, a decided failure.
     auto missing = cli.Run("verify " + reg.host() + "/models/absent:v1 --key " + dir.File("release.pub"));
-    CHECK(missing.exit_code == 2);
+    CHECK(missing.exit_code == 1);
     CHECK(missing.output.find("not-found") != std::string::npos);
     auto usage = cli.Run("verify", false);
     CHECK(usage.exit_code == 2);

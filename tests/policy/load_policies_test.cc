@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "policy/policy_loader.h"
 
@@ -141,4 +142,32 @@ TEST_CASE("ReadFileBounded") {
   auto d = ReadFileBounded(dir.path().string(), 100);
   REQUIRE_FALSE(d.ok());
   CHECK(d.status().message() == "Is a directory");
+}
+
+// The verification cache is keyed by the set's hash: a trusted root replaced
+// under the same path must give another key, or results verified under the
+// old root would still decide.
+TEST_CASE("the set hash covers a keyless authority's trusted root file, not only its path") {
+  TempDir dir;
+  const std::string policy =
+      "apiVersion: provgate.dev/v1alpha1\nkind: ModelPolicy\nmetadata: {name: keyless}\nspec:\n"
+      "  match: {references: [registry.example.com/**]}\n"
+      "  authorities:\n    - name: release\n      keyless:\n        issuer: https://issuer.example\n"
+      "        subject: https://github.com/acme/models/.github/workflows/release.yml@refs/heads/main\n"
+      "        trustedRoot: roots/root.json\n";
+  dir.Write("p.yaml", policy);
+  std::ifstream in(kPolicies + "/roots/trusted_root.json");
+  const std::string root((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(root.size() > 100);
+  dir.Write("roots/root.json", root);  // not beside the policy: a *.json there is read as one
+  auto a = LoadPolicies({dir.path().string()});
+  REQUIRE_MESSAGE(a.ok(), a.status().message());
+  auto again = LoadPolicies({dir.path().string()});
+  REQUIRE(again.ok());
+  CHECK((*again)->hash() == (*a)->hash());
+  // The same trust in other bytes (one more newline) is other trust material.
+  dir.Write("roots/root.json", root + "\n");
+  auto b = LoadPolicies({dir.path().string()});
+  REQUIRE_MESSAGE(b.ok(), b.status().message());
+  CHECK((*b)->hash() != (*a)->hash());
 }

@@ -227,6 +227,18 @@ TEST_CASE("sigstore-js keyless bundles: must-fail rows name the step") {
     REQUIRE_FALSE(b.ok());
     CHECK(b.status().message().find("more than the 32 allowed") != std::string::npos);
   }
+  SUBCASE("over-limit RFC 3161 timestamps are refused when the bundle is read") {
+    Json j = Json::parse(ReadFile(f.File("provenance.bundle.json")));
+    Json& ts = j["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"];
+    ts = Json::array();
+    for (int i = 0; i < 32; ++i) ts.push_back({{"signedTimestamp", "MAA="}});
+    auto at_bound = ParseSigstoreBundle(j.dump());
+    CHECK_MESSAGE(at_bound.ok(), at_bound.status().message());  // read; each is checked when verifying
+    ts.push_back({{"signedTimestamp", "MAA="}});
+    auto b = ParseSigstoreBundle(j.dump());
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.status().message() == "sigstore bundle: 33 RFC 3161 timestamps, more than the 32 allowed");
+  }
 }
 
 // ============================================================================

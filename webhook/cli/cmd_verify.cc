@@ -120,12 +120,16 @@ int RunVerify(const VerifyOptions& o) {
   auto material = FetchArtifact(*ctx->client, *ref, ctx->deadline);
   if (!material.ok()) {
     Status failed = material.status().WithPrefix(ref->String());
+    const ReasonCode code = DescribeFetchFailure(material.status()).code;
     if (o.output == "json") {
       // Could not verify: the error, and the code a policy would carry for it.
-      Json j = {{"error", failed.ToString()}, {"reasonCode", ReasonCodeName(DescribeFetchFailure(material.status()).code)}};
+      Json j = {{"error", failed.ToString()}, {"reasonCode", ReasonCodeName(code)}};
       std::printf("%s\n", j.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
     }
-    return FailInput(failed);
+    FailInput(failed);
+    // As for check: nothing there, or over a bound, is a decided failure
+    // (asking again gives the same answer); a registry not asked is none.
+    return code == ReasonCode::kNotFound || code == ReasonCode::kBoundExceeded ? kExitDenied : kExitError;
   }
   VerifiedArtifact a = VerifyArtifact(*material, trust);
   bool verified = !a.SignedBy().empty();
