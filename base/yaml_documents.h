@@ -31,7 +31,7 @@ struct YamlLoadError {
 // a time with a YAML::Parser and an event handler that builds nothing, then
 // built by LoadAll only when each of them read input, they are at most
 // `max_documents` and their nodes at most `max_nodes` (yaml-cpp spends about
-// 500 bytes on a node). An alias counts as one node here; what aliases
+// 450 bytes on a node). An alias counts as one node here; what aliases
 // expand to is bounded by the code that reads the nodes.
 std::optional<std::vector<YAML::Node>> LoadYamlDocuments(std::string_view text, size_t max_documents,
                                                          size_t max_nodes, YamlLoadError* error);

@@ -65,5 +65,4 @@ StatusOr<std::shared_ptr<const PolicySet>> LoadPolicies(const std::vector<std::s
 // `policy lint` load.
 StatusOr<std::shared_ptr<const PolicySet>> LoadPolicySet(const std::vector<std::string>& paths);
 
-
 }  // namespace provgate

@@ -126,7 +126,7 @@ int RunVerify(const VerifyOptions& o) {
       Json j = {{"error", failed.ToString()}, {"reasonCode", ReasonCodeName(code)}};
       std::printf("%s\n", j.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
     }
-    FailInput(failed);
+    FailInput(failed);  // the message on stderr
     // As for check: nothing there, or over a bound, is a decided failure
     // (asking again gives the same answer); a registry not asked is none.
     return code == ReasonCode::kNotFound || code == ReasonCode::kBoundExceeded ? kExitDenied : kExitError;
