@@ -34,7 +34,7 @@ inline size_t MappedBytes() {
 // allocation fails (std::bad_alloc), which `run` may report.
 inline std::optional<std::string> WithinSeconds(unsigned seconds, const std::function<std::string()>& run,
                                                 size_t more_bytes = size_t{1} << 30) {
-  const size_t memory_bound = MappedBytes() + more_bytes;
+  [[maybe_unused]] const size_t memory_bound = MappedBytes() + more_bytes;  // not under a sanitizer
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
   pid_t pid = ::fork();
