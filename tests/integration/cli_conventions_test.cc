@@ -182,6 +182,13 @@ TEST_CASE("a repeatable flag takes one value each time, so it may come before th
   CHECK_MESSAGE(pushed.json["annotations"]["org.example/team"] == "ml", pushed.out);
   CHECK(pushed.json["annotations"]["stage"] == "dev");
 
+  // A list flag before REF takes REF too; the error says how to write it.
+  std::string pol = env.WritePolicies("prod.yaml", {PolicySpec("production-models")});
+  auto list_first = env.Run("verify --policies " + pol + " " + env.Ref("trusted"));
+  CHECK(list_first.exit_code == 2);
+  CHECK_MESSAGE(Contains(list_first.err, "write `provgate verify REF --policies PATH...`"), list_first.err);
+  CHECK(Contains(list_first.err, env.Ref("trusted")));
+
   // Two values after one --key: the second is not a key, and not expected.
   auto two = env.Run("verify " + env.Ref("trusted") + " --key " + env.dir.File("other.pub") + " " +
                      env.dir.File("release.pub"));

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "base/encoding.h"
 #include "webhook/cli/commands.h"
 #include "webhook/cli/shell_completion.h"
 #include "webhook/cli/version.h"  // generated into the build tree (top-level CMakeLists.txt)
@@ -177,6 +178,13 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
+    // `verify --policies p.yaml REF`: the list flag took REF as a path too.
+    if (v->parsed() && verify.reference.empty() && verify.policies.size() >= 2) {
+      std::fprintf(stderr,
+                   "provgate: --policies read every word after it, %s too: write `provgate verify REF --policies "
+                   "PATH...`\n",
+                   Quote(verify.policies.back()).c_str());
+    }
     return kExitError;
   }
 
