@@ -1,8 +1,14 @@
 #include "webhook/cli/check_outcome.h"
 
+#include <cstdio>
+
 #include "webhook/cli/commands.h"
 
 namespace provgate {
+
+bool UndecidedFetchCode(ReasonCode code) {
+  return code == ReasonCode::kRegistryUnavailable || code == ReasonCode::kDigestMismatch;
+}
 
 bool DeniedUndecided(const ReferenceDecision& r) {
   if (r.decision != Decision::kDeny || r.undecided != Undecided::kFetchFailed) return false;
@@ -10,9 +16,15 @@ bool DeniedUndecided(const ReferenceDecision& r) {
   // (every matching policy carries the same one).
   for (const auto& p : r.policies) {
     if (p.passed || p.mode != Mode::kEnforce) continue;
-    if (p.code == ReasonCode::kRegistryUnavailable || p.code == ReasonCode::kDigestMismatch) return true;
+    if (UndecidedFetchCode(p.code)) return true;
   }
   return false;
+}
+
+int ExitUndecidedDenial() {
+  std::fprintf(stderr, "provgate: registry-unavailable: denied (fail closed) without a decision: "
+                       "a registry could not be asked\n");
+  return kExitError;
 }
 
 int CheckExitCode(const std::vector<ObjectDecision>& decisions) {

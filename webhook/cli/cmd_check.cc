@@ -150,11 +150,7 @@ int RunCheck(const CheckOptions& o) {
     std::printf("%s\n", out.dump(2, ' ', false, OrderedJson::error_handler_t::replace).c_str());
   }
   const int exit_code = CheckExitCode(decisions);
-  if (exit_code == kExitError) {
-    std::fprintf(stderr, "provgate: registry-unavailable: denied (fail closed) without a decision: "
-                         "a registry could not be asked\n");
-  }
-  return exit_code;
+  return exit_code == kExitError ? ExitUndecidedDenial() : exit_code;
 }
 
 int RunVerifyWithPolicies(const VerifyOptions& o) {
@@ -251,11 +247,7 @@ int RunVerifyWithPolicies(const VerifyOptions& o) {
   outcome.decision = d;
   outcome.undecided = v.ok() && (*v)->fetch_failure.ok() ? Undecided::kNo : Undecided::kFetchFailed;
   outcome.policies = std::move(results);
-  if (DeniedUndecided(outcome)) {
-    std::fprintf(stderr, "provgate: registry-unavailable: denied (fail closed) without a decision: "
-                         "the registry could not be asked\n");
-    return kExitError;
-  }
+  if (DeniedUndecided(outcome)) return ExitUndecidedDenial();
   return d == Decision::kDeny ? kExitDenied : kExitOk;
 }
 

@@ -9,6 +9,7 @@
 #include "policy/policy.h"
 
 #include "verifier/registry/fetch_artifact.h"
+#include "webhook/cli/check_outcome.h"
 #include "webhook/cli/cli_support.h"
 #include "webhook/cli/commands.h"
 #include "webhook/decide/decide_object.h"
@@ -127,9 +128,9 @@ int RunVerify(const VerifyOptions& o) {
       std::printf("%s\n", j.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
     }
     FailInput(failed);  // the message on stderr
-    // As for check: nothing there, or over a bound, is a decided failure
-    // (asking again gives the same answer); a registry not asked is none.
-    return code == ReasonCode::kNotFound || code == ReasonCode::kBoundExceeded ? kExitDenied : kExitError;
+    // As for check: nothing there, or over a bound, is a decided failure; a
+    // registry not asked is none.
+    return UndecidedFetchCode(code) ? kExitError : kExitDenied;
   }
   VerifiedArtifact a = VerifyArtifact(*material, trust);
   bool verified = !a.SignedBy().empty();
